@@ -1,0 +1,3 @@
+"""cplrecon: reconcile CPL submissions against ZigBee assurance certificates."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,229 @@
+"""The few dataclasses that flow between stages.
+
+Data flows one way: ingest -> extract -> parse -> codings -> reconcile -> report.
+Every stage is a set of pure functions over these types; no stage imports a later one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Field(StrEnum):
+    """The four Device_Model fields a ZigBee certificate must show (guidance section 3)."""
+
+    MANUFACTURER = "manufacturer_identifier"
+    MODEL = "model_identifier"
+    HARDWARE = "hardware_version"
+    FIRMWARE = "firmware_version"
+
+
+FIELDS: tuple[Field, ...] = (Field.MANUFACTURER, Field.MODEL, Field.HARDWARE, Field.FIRMWARE)
+
+
+class Verdict(StrEnum):
+    """Per-field verdict (SPEC "Verdicts")."""
+
+    MATCH = "MATCH"
+    MAPPED = "MAPPED"
+    MISMATCH = "MISMATCH"
+    MISSING = "MISSING"
+    PARTIAL = "PARTIAL"
+    UNVERIFIABLE = "UNVERIFIABLE"
+    INVALID_CPL = "INVALID_CPL"
+    NEEDS_EVIDENCE = "NEEDS_EVIDENCE"
+    EVIDENCE = "EVIDENCE"
+
+
+class Overall(StrEnum):
+    """Per submission row verdict (SPEC "Verdicts")."""
+
+    PASS = "PASS"
+    REVIEW = "REVIEW"
+    FAIL = "FAIL"
+    NO_CERTIFICATE = "NO_CERTIFICATE"
+    ERROR = "ERROR"
+
+
+class ErrorReason(StrEnum):
+    """Why a document could not be read: one typed reason each (STYLE: OCRmyPDF exceptions)."""
+
+    EMPTY = "EMPTY"
+    NOT_A_PDF = "NOT_A_PDF"
+    CORRUPT = "CORRUPT"
+    ENCRYPTED = "ENCRYPTED"
+    TIMEOUT = "TIMEOUT"
+    TOO_LARGE = "TOO_LARGE"
+    OCR_UNAVAILABLE = "OCR_UNAVAILABLE"
+    NO_FIELDS = "NO_FIELDS"
+    UNREADABLE = "UNREADABLE"
+
+
+class DocumentError(Exception):
+    """A document could not be read; carries its typed reason and an actionable message."""
+
+    def __init__(self, reason: ErrorReason, message: str) -> None:
+        super().__init__(f"{reason.value}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+class TextSource(StrEnum):
+    TEXT = "text"
+    OCR = "ocr"
+    MIXED = "mixed"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One input document as found by ingest.
+
+    `name` is what reports show: the path as given (folders kept), or `archive.zip/member.pdf`.
+    `location` is where the bytes are: a filesystem path, or for a zip member the archive path,
+    with `member` naming the entry inside it.
+    """
+
+    name: str
+    location: str
+    sha256: str
+    size: int
+    member: str | None = None
+    kind: str = "pdf"  # "pdf", "image", or "unknown" (decided by magic bytes, not the name)
+    error: DocumentError | None = None  # set when ingest already knows it cannot be read
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Text of one page, with where it came from and why."""
+
+    number: int  # 1-based
+    text: str
+    source: TextSource  # TEXT, OCR or NONE
+    ocr_reason: str = ""  # why OCR was (or would have been) needed; "" when the text layer was used
+    confidence: float | None = None  # mean OCR word confidence 0-100, None for a text layer
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    document: Document
+    pages: tuple[PageText, ...] = ()
+    text_source: TextSource = TextSource.NONE
+    ocr_reason: str = ""
+    error: DocumentError | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.pages)
+
+
+@dataclass(frozen=True)
+class DeviceListing:
+    """One device model as a certificate lists it: the field texts exactly as found."""
+
+    manufacturer: str = ""
+    model: str = ""
+    hardware_version: str = ""
+    firmware_version: str = ""
+    label: str = ""  # which listing this is on a multi-model certificate, e.g. "model 2 of 3"
+
+    def text_for(self, f: Field) -> str:
+        return {
+            Field.MANUFACTURER: self.manufacturer,
+            Field.MODEL: self.model,
+            Field.HARDWARE: self.hardware_version,
+            Field.FIRMWARE: self.firmware_version,
+        }[f]
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The parsed certificate: what parse hands to reconcile and report."""
+
+    file: str
+    sha256: str
+    pages: int = 0
+    text_source: TextSource = TextSource.NONE
+    ocr_reason: str = ""
+    certificate_id: str = ""
+    certificate_date: str = ""
+    device_type: str = ""
+    listings: tuple[DeviceListing, ...] = ()
+    layout: str = ""  # which rules/ layout matched
+    error: DocumentError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One hex value a certificate text may stand for, and how.
+
+    `value` is canonical CPL form: upper-case hex octets joined by ':' ("0C:03:0C:22"), or for
+    hardware_version "VV_RR". `explained` marks, per octet, whether the text accounts for it;
+    octets not explained by the text are "00" in `value` (see codings.judge for PARTIAL).
+    """
+
+    value: str
+    coding: str  # name of the coding in rules/codings.toml, or "registry:<file>:<entry>"
+    placement: str = ""  # e.g. "app-stack", "right-aligned"
+    explained: tuple[bool, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FieldJudgement:
+    """Verdict for one field of one CPL row against one certificate text."""
+
+    field: Field
+    cpl: str
+    certificate_text: str
+    status: Verdict
+    method: str = ""  # coding / registry used; "" when none applies
+    reason: str = ""  # why, in words an auditor can check
+    alternatives: tuple[str, ...] = ()  # other candidates "VALUE (coding)" that were considered
+
+
+@dataclass(frozen=True)
+class CplRow:
+    """One CPL submission row, every cell as text exactly as read."""
+
+    row: int  # 1-based data row
+    submission_id: str
+    certificate_id: str
+    manufacturer_identifier: str
+    model_identifier: str
+    hardware_version_version: str
+    hardware_version_revision: str
+    firmware_version: str
+    device_type: str = ""
+    submission_date: str = ""
+    manufacturer_name: str = ""
+    model_name: str = ""
+
+    @property
+    def hardware_version(self) -> str:
+        return f"{self.hardware_version_version}_{self.hardware_version_revision}"
+
+    def value_for(self, f: Field) -> str:
+        return {
+            Field.MANUFACTURER: self.manufacturer_identifier,
+            Field.MODEL: self.model_identifier,
+            Field.HARDWARE: self.hardware_version,
+            Field.FIRMWARE: self.firmware_version,
+        }[f]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """Reconciliation of one CPL row."""
+
+    cpl: CplRow
+    overall: Overall
+    reasons: tuple[str, ...] = ()
+    certificate_file: str = ""
+    judgements: tuple[FieldJudgement, ...] = field(default_factory=tuple)
+    listing_label: str = ""  # which listing backed the row on a multi-model certificate
