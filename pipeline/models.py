@@ -103,6 +103,9 @@ class PageText:
     source: TextSource  # TEXT, OCR or NONE
     ocr_reason: str = ""  # why OCR was (or would have been) needed; "" when the text layer was used
     confidence: float | None = None  # mean OCR word confidence 0-100, None for a text layer
+    # Ruled tables found by layout analysis (pdfplumber), only when the text layer alone did not
+    # yield the fields: each table is rows of cells, each cell's text as extracted.
+    tables: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ class CplRow:
     submission_date: str = ""
     manufacturer_name: str = ""
     model_name: str = ""
+    notes: tuple[str, ...] = ()  # how cells were read, e.g. a numeric XLSX cell turned into text
 
     @property
     def hardware_version(self) -> str:

@@ -1,0 +1,239 @@
+"""Find the documents: files, folders (recursive), globs and .zip archives; hash them.
+
+A document's kind is decided by its first bytes, never by its name, so an HTML page named `.pdf`
+is a NOT_A_PDF row rather than a crash further down. Zip members are read in memory, never
+extracted to disk, within limits that stop zip bombs.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.models import Document, DocumentError, ErrorReason
+
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+ARCHIVE_SUFFIXES = frozenset({".zip"})
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Bounds that keep one input from exhausting the machine."""
+
+    max_document_bytes: int = 200 * 1024 * 1024
+    max_zip_members: int = 50_000
+    max_zip_total_bytes: int = 4 * 1024 * 1024 * 1024
+    max_zip_ratio: float = 200.0  # uncompressed / compressed, per member
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file seen in a folder that is not a document type: listed in run.json, never lost."""
+
+    path: str
+    reason: str
+
+
+def kind_of(head: bytes) -> str:
+    """The document kind from its leading bytes: pdf, image or unknown."""
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
+        return "image"
+    return "unknown"
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _document_error(kind: str, size: int, limits: IngestLimits) -> DocumentError | None:
+    if size == 0:
+        return DocumentError(ErrorReason.EMPTY, "the file is empty (0 bytes)")
+    if size > limits.max_document_bytes:
+        return DocumentError(
+            ErrorReason.TOO_LARGE,
+            f"{size} bytes is over the {limits.max_document_bytes}-byte limit per document",
+        )
+    if kind == "unknown":
+        return DocumentError(
+            ErrorReason.NOT_A_PDF, "not a PDF or image (its first bytes say otherwise)"
+        )
+    return None
+
+
+def file_document(name: str, path: str, limits: IngestLimits) -> Document:
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(1024)
+    kind = kind_of(head)
+    error = _document_error(kind, size, limits)
+    digest = sha256_file(path) if size <= limits.max_document_bytes else ""
+    return Document(name=name, location=path, sha256=digest, size=size, kind=kind, error=error)
+
+
+def zip_documents(name: str, path: str, limits: IngestLimits) -> Iterator[Document]:
+    """One document per member file; a broken or bomb-like archive is one ERROR document."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield Document(
+            name=name, location=path, sha256=_safe_hash(path), size=os.path.getsize(path),
+            kind="zip", error=DocumentError(ErrorReason.CORRUPT, f"unreadable zip archive: {exc}"),
+        )
+        return
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        total = sum(info.file_size for info in members)
+        problem = None
+        if len(members) > limits.max_zip_members:
+            problem = f"{len(members)} members is over the limit of {limits.max_zip_members}"
+        elif total > limits.max_zip_total_bytes:
+            problem = f"{total} uncompressed bytes is over the limit of {limits.max_zip_total_bytes}"
+        if problem:
+            yield Document(
+                name=name, location=path, sha256=_safe_hash(path), size=os.path.getsize(path),
+                kind="zip", error=DocumentError(ErrorReason.TOO_LARGE, problem),
+            )
+            return
+        for info in sorted(members, key=lambda i: i.filename):
+            yield _zip_member(archive, name, path, info, limits)
+
+
+def _zip_member(
+    archive: zipfile.ZipFile, name: str, path: str, info: zipfile.ZipInfo, limits: IngestLimits
+) -> Document:
+    member_name = f"{name}/{info.filename}"
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > limits.max_document_bytes or (
+        ratio > limits.max_zip_ratio and info.file_size > 1024 * 1024
+    ):
+        return Document(
+            name=member_name, location=path, member=info.filename, sha256="",
+            size=info.file_size, kind="unknown",
+            error=DocumentError(
+                ErrorReason.TOO_LARGE,
+                f"member expands to {info.file_size} bytes (ratio {ratio:.0f}:1): "
+                "refused as a possible zip bomb",
+            ),
+        )
+    if info.flag_bits & 0x1:
+        return Document(
+            name=member_name, location=path, member=info.filename, sha256="",
+            size=info.file_size, kind="unknown",
+            error=DocumentError(ErrorReason.ENCRYPTED, "the zip member is password-protected"),
+        )
+    try:
+        data = archive.read(info)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        return Document(
+            name=member_name, location=path, member=info.filename, sha256="",
+            size=info.file_size, kind="unknown",
+            error=DocumentError(ErrorReason.CORRUPT, f"cannot read zip member: {exc}"),
+        )
+    kind = kind_of(data[:1024])
+    return Document(
+        name=member_name, location=path, member=info.filename,
+        sha256=hashlib.sha256(data).hexdigest(), size=len(data), kind=kind,
+        error=_document_error(kind, len(data), limits),
+    )
+
+
+def _safe_hash(path: str) -> str:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def _folder_files(root: str) -> Iterator[str]:
+    for folder, subfolders, files in os.walk(root):
+        subfolders.sort()
+        for filename in sorted(files):
+            yield os.path.join(folder, filename)
+
+
+def _wanted_in_folder(path: str) -> bool:
+    """Inside folders, take document and archive types, plus anything whose bytes say PDF/image."""
+    suffix = Path(path).suffix.lower()
+    if suffix in DOCUMENT_SUFFIXES or suffix in ARCHIVE_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return kind_of(handle.read(1024)) != "unknown"
+    except OSError:
+        return False
+
+
+def discover(
+    paths: Sequence[str], limits: IngestLimits | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Every document under the given paths, in a stable order, each once per location."""
+    limits = limits or IngestLimits()
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+
+    def add_file(path: str, explicit: bool) -> None:
+        real = os.path.realpath(path)
+        if real in seen:
+            return
+        seen.add(real)
+        if not explicit and not _wanted_in_folder(path):
+            skipped.append(Skipped(path, "not a document type (pdf, png, jpeg, tiff, zip)"))
+            return
+        if Path(path).suffix.lower() in ARCHIVE_SUFFIXES or _looks_like_zip(path):
+            documents.extend(zip_documents(path, path, limits))
+        else:
+            documents.append(file_document(path, path, limits))
+
+    for given in paths:
+        if os.path.isdir(given):
+            for path in _folder_files(given):
+                add_file(path, explicit=False)
+        elif os.path.isfile(given):
+            add_file(given, explicit=True)
+        elif _is_glob(given):
+            matches = sorted(glob.glob(given, recursive=True))
+            if not matches:
+                skipped.append(Skipped(given, "the pattern matched no files"))
+            for match in matches:
+                if os.path.isdir(match):
+                    for path in _folder_files(match):
+                        add_file(path, explicit=False)
+                else:
+                    add_file(match, explicit=True)
+        else:
+            raise FileNotFoundError(f"--certs: no such file or folder: {given}")
+    return documents, skipped
+
+
+def _looks_like_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def read_bytes(document: Document) -> bytes:
+    """The document's bytes, from the filesystem or from inside its zip archive."""
+    if document.member is None:
+        with open(document.location, "rb") as handle:
+            return handle.read()
+    with zipfile.ZipFile(document.location) as archive:
+        return archive.read(document.member)

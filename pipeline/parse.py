@@ -1,0 +1,355 @@
+"""Certificate fields from extracted text, driven by rules/fields.toml.
+
+Four readers, each over what the extractor really produced:
+- label lines: "Label: value", or a label alone on a line with the value on the next;
+- ruled tables: a cell with the label above the value, a label cell beside a value cell, or a
+  header row of labels over one row per device model (a multi-model certificate);
+- prose: "... manufactured by X, model number Y, hardware version Z ...".
+Their results merge field by field; device fields group into listings (one per device model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from pipeline.models import Certificate, DeviceListing, ExtractedDocument
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
+CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
+ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
+MAX_VALUE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """The compiled contents of rules/fields.toml."""
+
+    version: str
+    labels: dict[str, tuple[str, ...]]
+    prose: dict[str, tuple[str, ...]]
+    stop_words: tuple[str, ...]
+    grammar: dict[str, regex.Pattern[str]]
+    label_line: regex.Pattern[str] = field(repr=False)
+    label_only: regex.Pattern[str] = field(repr=False)
+    prose_phrase: regex.Pattern[str] = field(repr=False)
+    label_to_field: dict[str, str] = field(repr=False)
+    phrase_to_field: dict[str, str] = field(repr=False)
+
+    def field_of_label(self, text: str) -> str | None:
+        """The field a whole cell or line names, or None."""
+        match = self.label_only.fullmatch(text.strip())
+        return self.label_to_field[_key(match.group("label"))] if match else None
+
+
+def _key(label: str) -> str:
+    return " ".join(label.lower().replace(".", " ").split())
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """Longest first, spaces flexible, a dot after an abbreviation optional."""
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        words = [regex.escape(w) for w in phrase.split()]
+        parts.append(r"\.?\s*".join(words) if len(words) > 1 else words[0])
+    return "|".join(parts)
+
+
+def _schema_error(path: Path, problem: str) -> ValueError:
+    return ValueError(f"{path}: {problem}")
+
+
+def load_field_rules(path: Path | None = None) -> FieldRules:
+    """Load and schema-check the field rules; any problem names the file and the key."""
+    path = path or RULES_DIR / "fields.toml"
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    allowed = {"schema", "version", "labels", "prose", "grammar"}
+    if unknown := set(data) - allowed:
+        raise _schema_error(path, f"unknown keys {sorted(unknown)}")
+    if data.get("schema") != 1:
+        raise _schema_error(path, "schema must be 1")
+    labels = _string_lists(path, data, "labels", required=ALL_FIELDS)
+    prose_data = dict(data.get("prose", {}))
+    stop_words = tuple(prose_data.pop("stop_words", ()))
+    prose = _string_lists(path, {"prose": prose_data}, "prose", required=())
+    grammar = {}
+    for name, pattern in data.get("grammar", {}).items():
+        if name not in ALL_FIELDS:
+            raise _schema_error(path, f"grammar for unknown field {name!r}")
+        try:
+            grammar[name] = regex.compile(pattern)
+        except regex.error as exc:
+            raise _schema_error(path, f"grammar {name!r} does not compile: {exc}") from exc
+    label_to_field = {_key(lab): f for f, labs in labels.items() for lab in labs}
+    phrase_to_field = {_key(p): f for f, ps in prose.items() for p in ps}
+    label_alt = _alternation(lab for labs in labels.values() for lab in labs)
+    phrase_alt = _alternation(p for ps in prose.values() for p in ps)
+    return FieldRules(
+        version=str(data.get("version", "")),
+        labels=labels,
+        prose=prose,
+        stop_words=stop_words,
+        grammar=grammar,
+        label_line=regex.compile(
+            rf"^\s*(?P<label>{label_alt})\.?\s*(?:[:;]|\t|\s[-\u2013\u2014]\s)\s*(?P<value>.*?)\s*$",
+            regex.IGNORECASE,
+        ),
+        label_only=regex.compile(rf"(?P<label>{label_alt})\.?\s*:?", regex.IGNORECASE),
+        prose_phrase=regex.compile(rf"\b(?P<phrase>{phrase_alt})\b\.?", regex.IGNORECASE),
+        label_to_field=label_to_field,
+        phrase_to_field=phrase_to_field,
+    )
+
+
+def _string_lists(
+    path: Path, data: dict, section: str, required: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    table = data.get(section)
+    if not isinstance(table, dict):
+        raise _schema_error(path, f"[{section}] must be a table")
+    out = {}
+    for name, values in table.items():
+        if name not in ALL_FIELDS:
+            raise _schema_error(path, f"[{section}] names unknown field {name!r}")
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise _schema_error(path, f"[{section}] {name} must be a list of non-empty strings")
+        out[name] = tuple(values)
+    if missing := [f for f in required if f not in out]:
+        raise _schema_error(path, f"[{section}] is missing {missing}")
+    return out
+
+
+# --- readers -------------------------------------------------------------------------------
+
+Found = list[tuple[str, str]]  # (field, value) in reading order
+
+
+def read_label_lines(text: str, rules: FieldRules) -> Found:
+    lines = [line.strip() for line in text.splitlines()]
+    found: Found = []
+    for index, line in enumerate(lines):
+        if not line:
+            continue
+        match = rules.label_line.match(line)
+        if match and match.group("value"):
+            found.append((rules.label_to_field[_key(match.group("label"))], match.group("value")))
+            continue
+        name = rules.field_of_label(line)
+        if name is None:
+            continue
+        following = next((nxt for nxt in lines[index + 1 :] if nxt), "")
+        if following and rules.field_of_label(following) is None and not rules.label_line.match(
+            following
+        ):
+            found.append((name, following))
+    return found
+
+
+def read_tables(tables: Iterable[Sequence[Sequence[str]]], rules: FieldRules) -> list[Found]:
+    """One Found per listing: header tables give one per data row; others add to the first."""
+    listings: list[Found] = []
+    loose: Found = []
+    for table in tables:
+        rows = [list(row) for row in table if any(cell.strip() for cell in row)]
+        if not rows:
+            continue
+        header = [rules.field_of_label(cell) for cell in rows[0]]
+        device_columns = [name for name in header if name in DEVICE_FIELDS]
+        if len(device_columns) >= 2 and len(rows) > 1:
+            for row in rows[1:]:
+                listing = [
+                    (name, _one_line(cell))
+                    for name, cell in zip(header, row, strict=False)
+                    if name and cell.strip()
+                ]
+                if listing:
+                    listings.append(listing)
+            continue
+        for row in rows:
+            loose.extend(_row_pairs(row, rules))
+    if loose:
+        listings.insert(0, loose)
+    return listings
+
+
+def _one_line(cell: str) -> str:
+    return " ".join(cell.split())
+
+
+def _row_pairs(row: Sequence[str], rules: FieldRules) -> Found:
+    pairs: Found = []
+    cells = [cell.strip() for cell in row]
+    index = 0
+    while index < len(cells):
+        cell = cells[index]
+        first, _, rest = cell.partition("\n")
+        label_here = rules.field_of_label(first)
+        if label_here and rest.strip():
+            pairs.append((label_here, _one_line(rest)))
+        elif label_here and index + 1 < len(cells) and cells[index + 1]:
+            neighbour = cells[index + 1]
+            if rules.field_of_label(neighbour.partition("\n")[0]) is None:
+                pairs.append((label_here, _one_line(neighbour)))
+                index += 1
+        else:
+            match = rules.label_line.match(_one_line(cell))
+            if match and match.group("value"):
+                pairs.append((rules.label_to_field[_key(match.group("label"))], match.group("value")))
+        index += 1
+    return pairs
+
+
+def read_prose(text: str, rules: FieldRules) -> Found:
+    flat = " ".join(text.split())
+    hits = list(rules.prose_phrase.finditer(flat))
+    found: Found = []
+    for position, hit in enumerate(hits):
+        end = hits[position + 1].start() if position + 1 < len(hits) else len(flat)
+        value = _clause(flat[hit.end() : end], rules.stop_words)
+        value = regex.sub(r"^(?:is|of|:|-)\s+", "", value).strip(" :")
+        if value:
+            found.append((rules.phrase_to_field[_key(hit.group("phrase"))], value))
+    return found
+
+
+def _clause(text: str, stop_words: Sequence[str]) -> str:
+    """The text up to the first clause break outside brackets."""
+    depth = 0
+    lowered = text.lower()
+    for index, char in enumerate(text[:MAX_VALUE_CHARS]):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            if char == ";" or (char == "," and text[index + 1 : index + 2] in (" ", "")):
+                return text[:index].strip()
+            if char == "." and (index + 1 == len(text) or text[index + 1] == " "):
+                return text[:index].strip()
+            if char == " " and any(lowered.startswith(f" {w} ", index) for w in stop_words):
+                return text[:index].strip()
+            if char == " " and lowered.startswith(" and ", index):
+                return text[:index].strip()
+    return text[:MAX_VALUE_CHARS].strip()
+
+
+# --- assembly ------------------------------------------------------------------------------
+
+
+def _clean(name: str, value: str, rules: FieldRules) -> str:
+    value = " ".join(value.split())[:MAX_VALUE_CHARS]
+    grammar = rules.grammar.get(name)
+    if grammar is None or not value:
+        return value
+    match = grammar.search(value)
+    if not match:
+        return ""
+    if name == "certificate_date":
+        return _iso_date(match.group(0))
+    return match.group(0)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y",
+                "%B %d %Y", "%B %d, %Y", "%b %d %Y", "%b %d, %Y")
+
+
+def _iso_date(text: str) -> str:
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return text
+
+
+def _group_listings(found: Found) -> list[dict[str, str]]:
+    """Device fields in reading order: a field seen again starts the next listing."""
+    listings: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for name, value in found:
+        if name not in DEVICE_FIELDS or not value:
+            continue
+        if name in current:
+            listings.append(current)
+            current = {}
+        current[name] = value
+    if current:
+        listings.append(current)
+    return listings
+
+
+def _completeness(listing: dict[str, str]) -> int:
+    return sum(1 for name in DEVICE_FIELDS if listing.get(name))
+
+
+def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
+    """Fields of one extracted document. Never raises on odd text: missing fields stay empty."""
+    text = extracted.text
+    tables = [t for page in extracted.pages for t in page.tables]
+    sources: list[tuple[str, list[Found]]] = [
+        ("tables", read_tables(tables, rules)),
+        ("label-lines", [read_label_lines(text, rules)]),
+        ("prose", [read_prose(text, rules)]),
+    ]
+    cert_fields: dict[str, str] = {}
+    best: list[dict[str, str]] = []
+    layout = ""
+    for name, founds in sources:
+        for found in founds:
+            for field_name, value in found:
+                if field_name in CERT_FIELDS and not cert_fields.get(field_name):
+                    cert_fields[field_name] = _clean(field_name, value, rules)
+        listings = [
+            {k: _clean(k, v, rules) for k, v in listing.items()}
+            for found in founds
+            for listing in _group_listings(found)
+        ]
+        listings = [item for item in listings if _completeness(item) >= 2 or len(listings) == 1]
+        if sum(map(_completeness, listings)) > sum(map(_completeness, best)):
+            best, layout = listings, name
+    total = len(best)
+    device_listings = tuple(
+        DeviceListing(
+            manufacturer=item.get("manufacturer", ""),
+            model=item.get("model", ""),
+            hardware_version=item.get("hardware_version", ""),
+            firmware_version=item.get("firmware_version", ""),
+            label=f"listing {n} of {total}" if total > 1 else "",
+        )
+        for n, item in enumerate(best, start=1)
+    )
+    return Certificate(
+        file=extracted.document.name,
+        sha256=extracted.document.sha256,
+        pages=len(extracted.pages),
+        text_source=extracted.text_source,
+        ocr_reason=extracted.ocr_reason,
+        certificate_id=cert_fields.get("certificate_id", ""),
+        certificate_date=cert_fields.get("certificate_date", ""),
+        device_type=cert_fields.get("device_type", ""),
+        listings=device_listings,
+        layout=layout,
+        error=extracted.error,
+    )
+
+
+def missing_fields(certificate: Certificate) -> list[str]:
+    """Required fields the certificate lacks: drives the table and OCR fallbacks."""
+    missing = [] if certificate.certificate_id else ["certificate_id"]
+    if not certificate.listings:
+        return missing + list(DEVICE_FIELDS)
+    first = certificate.listings[0]
+    values = {
+        "manufacturer": first.manufacturer,
+        "model": first.model,
+        "hardware_version": first.hardware_version,
+        "firmware_version": first.firmware_version,
+    }
+    return missing + [name for name in DEVICE_FIELDS if not values[name]]
