@@ -1,0 +1,163 @@
+"""Command line: argument parsing only; the work is in the stages (runner.py calls them)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.cpl import CplFileError
+from pipeline.models import Field
+
+EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep the message short
+        self.print_usage(sys.stderr)
+        print(f"cplrecon: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cplrecon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    rec = commands.add_parser("reconcile", help="check a CPL submission against certificates")
+    rec.add_argument("--certs", nargs="+", required=True, metavar="PATH",
+                     help="certificate PDFs/images, folders (recursive), globs or .zip archives")
+    rec.add_argument("--cpl", required=True, metavar="FILE", help="CPL submission, CSV or XLSX")
+    rec.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    rec.add_argument("--manufacturers", nargs="*", default=[], metavar="CSV",
+                     help="extra manufacturer registry (code,name[,aliases])")
+    rec.add_argument("--models", nargs="*", default=[], metavar="CSV",
+                     help="extra model registry (manufacturer_code,image_type,name[,aliases])")
+    rec.add_argument("--evidence", metavar="CSV", help="supplementary evidence manifest (sec. 5)")
+    rec.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N")
+    rec.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
+    rec.add_argument("--fail-on", choices=("fail", "review"), default=None,
+                     help="exit 1 when a row is FAIL/ERROR/NO_CERTIFICATE (or also REVIEW)")
+
+    ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
+    ext.add_argument("files", nargs="+", metavar="FILE")
+    ext.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
+
+    exp = commands.add_parser("explain", help="candidate hex values of a certificate text")
+    exp.add_argument("text", nargs="?", metavar="VALUE_TEXT")
+    exp.add_argument("--field", choices=[f.value for f in Field], default=Field.FIRMWARE.value)
+    exp.add_argument("--cpl", metavar="VALUE", help="CPL value to judge against")
+    exp.add_argument("--batch", metavar="CSV", help="CSV with columns text,field,cpl")
+    exp.add_argument("--output", metavar="CSV", help="with --batch: write here (default stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "reconcile":
+            return _reconcile(args)
+        if args.command == "extract":
+            return _extract(args)
+        return _explain(args)
+    except CplFileError as exc:
+        print(f"cplrecon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"cplrecon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from pipeline.runner import Settings, run_reconcile
+
+    if args.workers < 1:
+        raise ValueError("--workers must be 1 or more")
+    settings = Settings(
+        certs=tuple(args.certs), cpl=args.cpl, out=args.out,
+        manufacturers=tuple(args.manufacturers), models=tuple(args.models),
+        evidence=args.evidence, workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
+    )
+    outcome = run_reconcile(settings)
+    counts: dict[str, int] = {}
+    for result in outcome.results:
+        counts[result.overall.value] = counts.get(result.overall.value, 0) + 1
+    errors = sum(1 for c in outcome.certificates if not c.ok)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no rows"
+    print(
+        f"cplrecon: {len(outcome.results)} rows ({summary}); "
+        f"{len(outcome.certificates)} documents, {errors} unreadable; outputs in {args.out}",
+        file=sys.stderr,
+    )
+    return outcome.exit_code
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from pipeline.extract import ExtractLimits
+    from pipeline.ingest import discover
+    from pipeline.runner import process_document
+
+    documents, _ = discover(args.files)
+    for document in documents:
+        certificate = process_document(document, args.ocr, ExtractLimits())
+        record = {
+            "file": certificate.file,
+            "sha256": certificate.sha256,
+            "pages": certificate.pages,
+            "text_source": certificate.text_source.value,
+            "ocr_reason": certificate.ocr_reason,
+            "layout": certificate.layout,
+            "certificate_id": certificate.certificate_id,
+            "certificate_date": certificate.certificate_date,
+            "device_type": certificate.device_type,
+            "listings": [
+                {
+                    "label": listing.label,
+                    "manufacturer": listing.manufacturer,
+                    "model": listing.model,
+                    "hardware_version": listing.hardware_version,
+                    "firmware_version": listing.firmware_version,
+                }
+                for listing in certificate.listings
+            ],
+            "status": "OK" if certificate.ok else "ERROR",
+            "error": str(certificate.error or ""),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pipeline.codings import explain, explain_rows
+    from pipeline.registry import load_registry
+
+    registry = load_registry()
+    if args.batch:
+        with open(args.batch, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        if rows and not {"text", "field"} <= set(rows[0]):
+            raise ValueError(f"{args.batch}: needs columns text,field[,cpl]; found {list(rows[0])}")
+        out_rows = explain_rows(rows, registry)
+        handle_out = open(args.output, "w", newline="", encoding="utf-8") if args.output else None
+        try:
+            stream = handle_out or sys.stdout
+            if out_rows:
+                writer = csv.DictWriter(stream, fieldnames=list(out_rows[0]))
+                writer.writeheader()
+                writer.writerows(out_rows)
+        finally:
+            if handle_out:
+                handle_out.close()
+        return EXIT_OK
+    if args.text is None:
+        raise ValueError("explain needs VALUE_TEXT or --batch CSV")
+    result = explain(args.text, Field(args.field), args.cpl, registry)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
