@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from pipeline.cpl import CplFileError
 from pipeline.models import Field
