@@ -95,9 +95,9 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
+    from pipeline.document import process_document
     from pipeline.extract import ExtractLimits
     from pipeline.ingest import discover
-    from pipeline.runner import process_document
 
     documents, _ = discover(args.files)
     for document in documents:

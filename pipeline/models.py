@@ -68,6 +68,10 @@ class DocumentError(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[ErrorReason, str]]:
+        # Travels back from worker processes: rebuild from both arguments, not from str(self).
+        return (DocumentError, (self.reason, self.message))
+
 
 class TextSource(StrEnum):
     TEXT = "text"

@@ -25,6 +25,7 @@ DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version"
 CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
 ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
 MAX_VALUE_CHARS = 200
+_YEAR = regex.compile(r"\s*\d{4}\b")  # "March 13, 2017": that comma is not a clause break
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class FieldRules:
     grammar: dict[str, regex.Pattern[str]]
     label_line: regex.Pattern[str] = field(repr=False)
     label_only: regex.Pattern[str] = field(repr=False)
+    label_space: regex.Pattern[str] = field(repr=False)
     prose_phrase: regex.Pattern[str] = field(repr=False)
     label_to_field: dict[str, str] = field(repr=False)
     phrase_to_field: dict[str, str] = field(repr=False)
@@ -102,6 +104,8 @@ def load_field_rules(path: Path | None = None) -> FieldRules:
             regex.IGNORECASE,
         ),
         label_only=regex.compile(rf"(?P<label>{label_alt})\.?\s*:?", regex.IGNORECASE),
+        # "Label value" with no separator, as two-column tables come out of the text layer.
+        label_space=regex.compile(rf"^\s*(?P<label>{label_alt})\.?\s+(?P<value>\S.*?)\s*$"),
         prose_phrase=regex.compile(rf"\b(?P<phrase>{phrase_alt})\b\.?", regex.IGNORECASE),
         label_to_field=label_to_field,
         phrase_to_field=phrase_to_field,
@@ -141,6 +145,10 @@ def read_label_lines(text: str, rules: FieldRules) -> Found:
         if match and match.group("value"):
             found.append((rules.label_to_field[_key(match.group("label"))], match.group("value")))
             continue
+        spaced = rules.label_space.match(line)
+        if spaced and spaced.group("label")[0].isupper() and _plain_value(spaced, rules):
+            found.append((rules.label_to_field[_key(spaced.group("label"))], spaced.group("value")))
+            continue
         name = rules.field_of_label(line)
         if name is None:
             continue
@@ -150,6 +158,13 @@ def read_label_lines(text: str, rules: FieldRules) -> Found:
         ):
             found.append((name, following))
     return found
+
+
+def _plain_value(match: regex.Match[str], rules: FieldRules) -> bool:
+    """A value printed after a label with only a space: not another label (a header row)."""
+    value = match.group("value")
+    whole_line_is_label = rules.field_of_label(match.group(0)) is not None
+    return bool(value) and not whole_line_is_label and rules.label_only.match(value) is None
 
 
 def read_tables(tables: Iterable[Sequence[Sequence[str]]], rules: FieldRules) -> list[Found]:
@@ -229,7 +244,9 @@ def _clause(text: str, stop_words: Sequence[str]) -> str:
         elif char in ")]":
             depth = max(depth - 1, 0)
         elif depth == 0:
-            if char == ";" or (char == "," and text[index + 1 : index + 2] in (" ", "")):
+            if char == ";" or (
+                char == "," and text[index + 1 : index + 2] in (" ", "") and not _YEAR.match(text, index + 1)
+            ):
                 return text[:index].strip()
             if char == "." and (index + 1 == len(text) or text[index + 1] == " "):
                 return text[:index].strip()
