@@ -132,6 +132,7 @@ def _extract(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from pipeline.codings import explain, explain_rows
     from pipeline.registry import load_registry
+    from pipeline.report import neutralise
 
     registry = load_registry()
     if args.batch:
@@ -146,7 +147,9 @@ def _explain(args: argparse.Namespace) -> int:
             if out_rows:
                 writer = csv.DictWriter(stream, fieldnames=list(out_rows[0]))
                 writer.writeheader()
-                writer.writerows(out_rows)
+                writer.writerows(
+                    {key: neutralise(value) for key, value in row.items()} for row in out_rows
+                )
         finally:
             if handle_out:
                 handle_out.close()

@@ -147,7 +147,8 @@ def read_label_lines(text: str, rules: FieldRules) -> Found:
             continue
         spaced = rules.label_space.match(line)
         if spaced and spaced.group("label")[0].isupper() and _plain_value(spaced, rules):
-            found.append((rules.label_to_field[_key(spaced.group("label"))], spaced.group("value")))
+            value = _before_next_label(spaced.group("value"), rules)
+            found.append((rules.label_to_field[_key(spaced.group("label"))], value))
             continue
         name = rules.field_of_label(line)
         if name is None:
@@ -165,6 +166,17 @@ def _plain_value(match: regex.Match[str], rules: FieldRules) -> bool:
     value = match.group("value")
     whole_line_is_label = rules.field_of_label(match.group(0)) is not None
     return bool(value) and not whole_line_is_label and rules.label_only.match(value) is None
+
+
+_SENTENCE_BREAK = regex.compile(r"\.\s+")
+
+
+def _before_next_label(value: str, rules: FieldRules) -> str:
+    """Cut at a sentence break followed by another label ('(PPMID). Certification ID ZIG...')."""
+    for brk in _SENTENCE_BREAK.finditer(value):
+        if rules.label_only.match(value, brk.end()):
+            return value[: brk.start()]
+    return value
 
 
 def read_tables(tables: Iterable[Sequence[Sequence[str]]], rules: FieldRules) -> list[Found]:
