@@ -1,0 +1,959 @@
+"""Plain-English / BCD / hex certificate text -> candidate CPL hex values, and the field verdict.
+
+The audit rests here: which hex values may a certificate's text stand for, by which coding, and is
+the CPL value one of them. The codings are data (`rules/codings.toml`); this module implements the
+few primitives they combine (conversions and placements) and the verdict rules of SPEC "Verdicts".
+
+Safety over reach: a false MATCH/MAPPED is the worst defect. So each coding applies one conversion
+and one placement to the whole value; a hex value the certificate states outright silences every
+other reading; registry names are matched exactly after normalisation, never guessed; and MATCH or
+MAPPED is given only when the CPL value equals a candidate's value exactly (octets the text does
+not show being 00). Text is untrusted: at most MAX_SCAN characters are read, patterns are bounded
+and run under a time limit, and `judge` never raises.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import regex
+
+from pipeline.models import Candidate, Field, FieldJudgement, Verdict
+from pipeline.registry import RULES_DIR, Registry, canonical_code, normalise_company
+
+CODINGS_TOML = RULES_DIR / "codings.toml"
+MANUFACTURER_CODINGS_DIR = RULES_DIR / "manufacturer_codings"
+MAX_SCAN = 500  # characters of certificate text read per field; values are short
+REGEX_TIMEOUT = 0.05  # seconds per pattern; a rules pattern that backtracks cannot hang a run
+INTERNAL_ERROR = "internal error while reading the text"
+OCTETS: Mapping[Field, int] = MappingProxyType(
+    {Field.FIRMWARE: 4, Field.MANUFACTURER: 2, Field.MODEL: 2, Field.HARDWARE: 2}
+)
+
+Nibbles = tuple[int | None, ...]  # one hex digit each; None where the text does not show it
+
+
+# --- primitives: conversions (one component -> `width` hex digits) ------------------------------
+
+def _in_base(value: int, base: int, width: int) -> list[int] | None:
+    """`value` as `width` digits in `base`, or None when it does not fit."""
+    if value < 0 or value >= base**width:
+        return None
+    digits = []
+    for _ in range(width):
+        value, digit = divmod(value, base)
+        digits.append(digit)
+    return digits[::-1]
+
+
+def _is_decimal(text: str) -> bool:
+    return 0 < len(text) <= 10 and all(c in "0123456789" for c in text)
+
+
+def convert_decimal(component: str, width: int) -> list[int] | None:
+    """'12' -> 0C: the component's decimal value in hex (the guidance's "hex coding")."""
+    return _in_base(int(component), 16, width) if _is_decimal(component) else None
+
+
+def convert_bcd(component: str, width: int) -> list[int] | None:
+    """'12' -> 12: decimal digits written as hex digits; too many digits for the field -> None."""
+    return _in_base(int(component), 10, width) if _is_decimal(component) else None
+
+
+def convert_hex_digits(component: str, width: int) -> list[int] | None:
+    """'8D' -> 8D: the component is already hex digits."""
+    if not 0 < len(component) <= 8 or any(c not in "0123456789abcdefABCDEF" for c in component):
+        return None
+    return _in_base(int(component, 16), 16, width)
+
+
+Convert = Callable[[str, int], "list[int] | None"]
+CONVERSIONS: Mapping[str, Convert] = MappingProxyType(
+    {"decimal": convert_decimal, "bcd": convert_bcd, "hex-digits": convert_hex_digits}
+)
+
+
+# --- primitives: placements (converted components -> where they sit in the value) ---------------
+
+class Layout(NamedTuple):
+    nibbles: Nibbles
+    steps: tuple[str, ...]  # "12->0C" per component, for the reason an auditor reads
+
+
+def _hexstr(nibbles: Sequence[int]) -> str:
+    return "".join(f"{n:X}" for n in nibbles)
+
+
+def _fill(components: Sequence[str], convert: Convert, width: int) -> Layout | None:
+    nibbles: list[int] = []
+    steps = []
+    for component in components:
+        converted = convert(component, width)
+        if converted is None:
+            return None
+        nibbles += converted
+        steps.append(f"{component}->{_hexstr(converted)}")
+    return Layout(tuple(nibbles), tuple(steps))
+
+
+def _flat(parts: Sequence[Sequence[str]]) -> list[str]:
+    return [c for part in parts for c in part]
+
+
+def place_left(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """One octet per component from octet 1; later octets not shown."""
+    components = _flat(parts)
+    if not components or 2 * len(components) > total:
+        return None
+    filled = _fill(components, convert, 2)
+    if filled is None:
+        return None
+    return Layout(filled.nibbles + (None,) * (total - len(filled.nibbles)), filled.steps)
+
+
+def place_right(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """One octet per component ending at the last octet; earlier octets not shown."""
+    components = _flat(parts)
+    if not components or 2 * len(components) > total:
+        return None
+    filled = _fill(components, convert, 2)
+    if filled is None:
+        return None
+    return Layout((None,) * (total - len(filled.nibbles)) + filled.nibbles, filled.steps)
+
+
+def place_whole(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """The components share the whole value equally: one 32-bit number, or four octets."""
+    components = _flat(parts)
+    if not components or total % len(components):
+        return None
+    return _fill(components, convert, total // len(components))
+
+
+def place_digit_stream(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int
+) -> Layout | None:
+    """Each written digit is one hex digit, packed from the start; the rest not shown."""
+    components = _flat(parts)
+    nibbles: list[int] = []
+    for component in components:
+        converted = convert(component, len(component))
+        if converted is None:
+            return None
+        nibbles += converted
+    if not nibbles or len(nibbles) > total:
+        return None
+    steps = (f"digits {' '.join(f'{n:X}' for n in nibbles)} packed from octet 1",)
+    return Layout(tuple(nibbles) + (None,) * (total - len(nibbles)), steps)
+
+
+def _sixteen_bits(components: Sequence[str], convert: Convert) -> Layout | None:
+    """A 16-bit OTA part (application or stack) shared equally by its components, right-aligned."""
+    if not components:
+        return Layout((None,) * 4, ())
+    if len(components) > 4:
+        return None
+    width = 4 // len(components)
+    filled = _fill(components, convert, width)
+    if filled is None:
+        return None
+    return Layout((0,) * (4 - len(filled.nibbles)) + filled.nibbles, filled.steps)
+
+
+def _app_and_stack(parts: Sequence[Sequence[str]]) -> tuple[list[str], list[str]] | None:
+    if len(parts) >= 2 and parts[1]:
+        return list(parts[0]), list(parts[1])
+    components = _flat(parts)
+    if len(components) > 4:
+        return None
+    return components[:2], components[2:]
+
+
+def place_app_stack(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """Application release/build in octets 1-2, stack release/build in 3-4 (OTA recommendation)."""
+    split = _app_and_stack(parts)
+    if total != 8 or split is None or not split[0]:
+        return None
+    app, stack = _sixteen_bits(split[0], convert), _sixteen_bits(split[1], convert)
+    if app is None or stack is None:
+        return None
+    steps: tuple[str, ...] = (f"application {' '.join(app.steps)}",)
+    if stack.steps:
+        steps += (f"stack {' '.join(stack.steps)}",)
+    return Layout(app.nibbles + stack.nibbles, steps)
+
+
+def place_app_only(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """The whole version is the application part; the stack is not shown."""
+    if total != 8 or (len(parts) >= 2 and parts[1]):
+        return None  # a stack the text does show cannot be ignored
+    app = _sixteen_bits(_flat(parts), convert)
+    if app is None or not app.steps:
+        return None
+    return Layout(app.nibbles + (None,) * 4, app.steps)
+
+
+Place = Callable[[Sequence[Sequence[str]], Convert, int], "Layout | None"]
+PLACEMENTS: Mapping[str, Place] = MappingProxyType(
+    {
+        "whole-value": place_whole,
+        "left-aligned": place_left,
+        "right-aligned": place_right,
+        "app-stack": place_app_stack,
+        "app-only": place_app_only,
+        "digit-stream": place_digit_stream,
+    }
+)
+
+
+# --- the rules: loaded from TOML and schema-checked ------------------------------------------
+
+@dataclass(frozen=True)
+class Tokeniser:
+    name: str
+    description: str
+    pattern: Any  # compiled regex.Pattern
+    parts: tuple[str, ...]
+    component: Any  # compiled regex.Pattern splitting a part into components
+    claims: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    cpl: str
+    verdict: Verdict
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Coding:
+    name: str
+    fields: frozenset[Field]
+    tokenisers: tuple[str, ...]
+    conversion: str
+    placement: str
+    description: str
+    source: str
+    examples: tuple[Example, ...]
+    authoritative: bool = False
+
+
+@dataclass(frozen=True)
+class CodingRules:
+    path: str
+    version: str
+    tokenisers: Mapping[str, Tokeniser]  # in file order: the order they run in
+    codings: tuple[Coding, ...]  # in file order: earlier names a shared value
+
+    def for_field(self, field: Field) -> tuple[Coding, ...]:
+        return tuple(c for c in self.codings if field in c.fields)
+
+
+@dataclass(frozen=True)
+class ManufacturerCodings:
+    """Which codings a manufacturer declares, per field; narrows that manufacturer's candidates."""
+
+    manufacturer_code: str
+    manufacturer: str
+    source: str
+    codings: Mapping[Field, frozenset[str]]
+    path: str
+    example: bool = False  # an example is schema-checked but never narrows a verdict
+
+
+Keys = tuple[set[str], set[str]]  # (required, optional) keys of a rules table
+_TOP: Keys = ({"schema", "version", "tokenisers", "coding"}, set())
+_TOKENISER: Keys = ({"description", "pattern"}, {"parts", "component", "claims"})
+_CODING: Keys = (
+    {"name", "fields", "tokenisers", "conversion", "placement", "description", "source", "examples"},
+    {"authoritative"},
+)
+_EXAMPLE: Keys = ({"text", "cpl", "verdict"}, {"note"})
+_MANUFACTURER: Keys = ({"manufacturer_code", "codings"}, {"manufacturer", "source", "example"})
+
+
+def _check_keys(table: object, keys: Keys, where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: expected a table, found {type(table).__name__}")
+    required, optional = keys
+    missing = required - table.keys()
+    unknown = table.keys() - required - optional
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {sorted(missing)}")
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
+    return table
+
+
+def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}: {key} must be a non-empty list of strings")
+    return tuple(value)
+
+
+def _string(table: Mapping[str, Any], key: str, where: str) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {key} must be a string")
+    return value
+
+
+def _compile(pattern: str, where: str) -> Any:
+    try:
+        return regex.compile(pattern)
+    except (regex.error, TypeError) as exc:
+        raise ValueError(f"{where}: pattern does not compile: {exc}") from exc
+
+
+def _tokeniser(name: str, table: object, path: Path) -> Tokeniser:
+    where = f"{path}: tokeniser {name!r}"
+    table = _check_keys(table, _TOKENISER, where)
+    pattern = _compile(_string(table, "pattern", where), where)
+    parts = _strings(table.get("parts", ["comps"]), where, "parts")
+    missing = [p for p in parts if p not in pattern.groupindex]
+    if missing:
+        raise ValueError(f"{where}: parts {missing} are not named groups of the pattern")
+    claims = table.get("claims", False)
+    if not isinstance(claims, bool):
+        raise ValueError(f"{where}: claims must be true or false")
+    component = _compile(table.get("component", "[0-9]+"), f"{where} component")
+    return Tokeniser(name, _string(table, "description", where), pattern, parts, component, claims)
+
+
+def _example(table: object, where: str) -> Example:
+    table = _check_keys(table, _EXAMPLE, f"{where} example")
+    try:
+        verdict = Verdict(table["verdict"])
+    except ValueError as exc:
+        raise ValueError(f"{where} example: unknown verdict {table['verdict']!r}") from exc
+    return Example(
+        _string(table, "text", where), _string(table, "cpl", where), verdict,
+        _string(table, "note", where),
+    )
+
+
+def _coding(table: object, index: int, path: Path, tokenisers: Mapping[str, Tokeniser]) -> Coding:
+    name = table.get("name", f"#{index + 1}") if isinstance(table, dict) else f"#{index + 1}"
+    where = f"{path}: coding {name!r}"
+    table = _check_keys(table, _CODING, where)
+    try:
+        fields = frozenset(Field(f) for f in _strings(table["fields"], where, "fields"))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    used = _strings(table["tokenisers"], where, "tokenisers")
+    unknown = [t for t in used if t not in tokenisers]
+    if unknown:
+        raise ValueError(f"{where}: unknown tokeniser(s) {unknown}")
+    if table["conversion"] not in CONVERSIONS:
+        raise ValueError(f"{where}: conversion must be one of {sorted(CONVERSIONS)}")
+    if table["placement"] not in PLACEMENTS:
+        raise ValueError(f"{where}: placement must be one of {sorted(PLACEMENTS)}")
+    if not isinstance(table["examples"], list) or not table["examples"]:
+        raise ValueError(f"{where}: examples must be a non-empty list (every coding is exercised)")
+    authoritative = table.get("authoritative", False)
+    if not isinstance(authoritative, bool):
+        raise ValueError(f"{where}: authoritative must be true or false")
+    return Coding(
+        name=_string(table, "name", where),
+        fields=fields,
+        tokenisers=used,
+        conversion=table["conversion"],
+        placement=table["placement"],
+        description=_string(table, "description", where),
+        source=_string(table, "source", where),
+        examples=tuple(_example(e, where) for e in table["examples"]),
+        authoritative=authoritative,
+    )
+
+
+@lru_cache(maxsize=8)
+def load_codings(path: Path = CODINGS_TOML) -> CodingRules:
+    """Load and schema-check the codings; a bad file is a ValueError naming file and coding."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read codings: {exc}") from exc
+    _check_keys(data, _TOP, str(path))
+    if data["schema"] != 1:
+        raise ValueError(f"{path}: schema {data['schema']!r} is not supported (expected 1)")
+    if not isinstance(data["tokenisers"], dict) or not isinstance(data["coding"], list):
+        raise ValueError(f"{path}: [tokenisers.*] tables and [[coding]] entries expected")
+    tokenisers = {n: _tokeniser(n, t, path) for n, t in data["tokenisers"].items()}
+    codings = tuple(_coding(t, i, path, tokenisers) for i, t in enumerate(data["coding"]))
+    seen: set[tuple[str, Field]] = set()
+    for coding in codings:
+        for f in coding.fields:
+            if (coding.name, f) in seen:
+                raise ValueError(f"{path}: coding {coding.name!r} defined twice for {f.value}")
+            seen.add((coding.name, f))
+    return CodingRules(str(path), str(data["version"]), MappingProxyType(tokenisers), codings)
+
+
+def _manufacturer_codings(path: Path, rules: CodingRules) -> ManufacturerCodings:
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{where}: cannot read: {exc}") from exc
+    _check_keys(data, _MANUFACTURER, where)
+    code = canonical_code(_string(data, "manufacturer_code", where))
+    if code is None:
+        raise ValueError(f"{where}: manufacturer_code must be XX:XX hex")
+    if not isinstance(data["codings"], dict) or not data["codings"]:
+        raise ValueError(f"{where}: [codings] must list codings per field")
+    per_field: dict[Field, frozenset[str]] = {}
+    for key, names in data["codings"].items():
+        try:
+            f = Field(key)
+        except ValueError as exc:
+            raise ValueError(f"{where}: [codings] key {key!r} is not a field") from exc
+        known = {c.name for c in rules.for_field(f)}
+        listed = _strings(names, f"{where} [codings]", key)
+        unknown = [n for n in listed if n not in known]
+        if unknown:
+            raise ValueError(f"{where}: {key} lists unknown coding(s) {unknown}")
+        per_field[f] = frozenset(listed)
+    example = data.get("example", False)
+    if not isinstance(example, bool):
+        raise ValueError(f"{where}: example must be true or false")
+    return ManufacturerCodings(
+        code, _string(data, "manufacturer", where), _string(data, "source", where),
+        MappingProxyType(per_field), where, example,
+    )
+
+
+@lru_cache(maxsize=8)
+def load_manufacturer_codings(
+    directory: Path = MANUFACTURER_CODINGS_DIR,
+    codings_path: Path = CODINGS_TOML,
+    include_examples: bool = False,
+) -> Mapping[str, ManufacturerCodings]:
+    """Per-manufacturer coding declarations, keyed by manufacturer code 'XX:XX'.
+
+    Files marked `example = true` are checked like the others but left out unless asked for: a
+    declaration nobody has confirmed must not turn a backed field into a failure.
+    """
+    rules = load_codings(codings_path)
+    found: dict[str, ManufacturerCodings] = {}
+    for path in sorted(Path(directory).glob("*.toml")) if Path(directory).is_dir() else []:
+        declared = _manufacturer_codings(path, rules)
+        if declared.example and not include_examples:
+            continue
+        if declared.manufacturer_code in found:
+            other = found[declared.manufacturer_code].path
+            raise ValueError(f"{path}: manufacturer {declared.manufacturer_code} also in {other}")
+        found[declared.manufacturer_code] = declared
+    return MappingProxyType(found)
+
+
+def _declarations() -> Mapping[str, ManufacturerCodings]:
+    """The declarations in force (read at call time, so a test can point elsewhere)."""
+    return load_manufacturer_codings(MANUFACTURER_CODINGS_DIR)
+
+
+# --- reading a text ------------------------------------------------------------------------------
+
+class Token(NamedTuple):
+    shown: str  # the text the tokeniser matched, as it appears
+    parts: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One candidate with what the engine needs beyond Candidate: which hex digits are shown."""
+
+    nibbles: Nibbles
+    coding: str
+    placement: str
+    shown: str
+    steps: tuple[str, ...]
+    authoritative: bool = False
+    also: tuple[str, ...] = ()  # other codings giving the same value
+
+    @property
+    def value_nibbles(self) -> tuple[int, ...]:
+        return tuple(n or 0 for n in self.nibbles)
+
+
+class Readings(NamedTuple):
+    kept: tuple[Reading, ...]
+    excluded: tuple[Reading, ...]  # ruled out by the manufacturer's declared codings
+    narrowed_by: ManufacturerCodings | None
+
+
+def _scan_text(text: str) -> str:
+    """The bounded, compatibility-normalised text the patterns read (fullwidth digits -> ASCII)."""
+    return unicodedata.normalize("NFKC", text[:MAX_SCAN])[:MAX_SCAN]
+
+
+def _finditer(pattern: Any, text: str) -> list[Any]:
+    try:
+        return list(pattern.finditer(text, timeout=REGEX_TIMEOUT))
+    except TimeoutError:
+        return []  # a pathological text yields no reading rather than a hung run
+
+
+def _tokens(text: str, tokenisers: Iterable[Tokeniser]) -> dict[str, list[Token]]:
+    """Run the tokenisers in rules order; a claiming tokeniser blanks what it read for the rest."""
+    found: dict[str, list[Token]] = {}
+    for tokeniser in tokenisers:
+        matches = _finditer(tokeniser.pattern, text)
+        tokens = []
+        for match in matches:
+            parts = tuple(
+                tuple(tokeniser.component.findall(match.group(p) or "")) for p in tokeniser.parts
+            )
+            if any(parts):
+                tokens.append(Token(match.group(0).strip(), parts))
+        found[tokeniser.name] = tokens
+        if tokeniser.claims and matches:
+            chars = list(text)
+            for match in matches:
+                chars[match.start():match.end()] = " " * (match.end() - match.start())
+            text = "".join(chars)
+    return found
+
+
+def _coding_readings(text: str, field: Field, rules: CodingRules) -> list[Reading]:
+    codings = rules.for_field(field)
+    wanted = {t for c in codings for t in c.tokenisers}
+    tokens = _tokens(text, (t for n, t in rules.tokenisers.items() if n in wanted))
+    total = 2 * OCTETS[field]
+    readings = []
+    for coding in codings:
+        place, convert = PLACEMENTS[coding.placement], CONVERSIONS[coding.conversion]
+        for tokeniser in coding.tokenisers:
+            for token in tokens.get(tokeniser, ()):
+                layout = place(token.parts, convert, total)
+                if layout is not None:
+                    readings.append(
+                        Reading(layout.nibbles, coding.name, coding.placement, token.shown,
+                                layout.steps, coding.authoritative)
+                    )
+    authoritative = [r for r in readings if r.authoritative]
+    return authoritative or readings
+
+
+_BRACKETED = regex.compile(r"\([^()]{0,200}\)|\[[^\[\]]{0,200}\]")
+
+
+def _name_variants(text: str) -> list[str]:
+    """The name as shown, and without bracketed asides: 'EDMI Ltd (UK)' -> also 'EDMI Ltd'."""
+    variants = [text, _BRACKETED.sub(" ", text)]
+    return [v for i, v in enumerate(variants) if v.strip() and v not in variants[:i]]
+
+
+def _nibbles_of_code(code: str) -> Nibbles:
+    return tuple(int(c, 16) for c in code.replace(":", ""))
+
+
+def _registry_readings(
+    text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
+) -> list[Reading]:
+    if registry is None or field not in (Field.MANUFACTURER, Field.MODEL):
+        return []
+    readings = []
+    for name in _name_variants(text.strip()):
+        if field is Field.MANUFACTURER:
+            for m in registry.manufacturer_entries(name):
+                readings.append(Reading(_nibbles_of_code(m.code), f"registry:{m.source}:{m.name}",
+                                        "", name.strip(), (f"{m.name} -> {m.code}",)))
+        elif manufacturer_code:
+            for e in registry.model_entries(manufacturer_code, name):
+                readings.append(Reading(_nibbles_of_code(e.image_type),
+                                        f"registry:{e.source}:{e.name}", "", name.strip(),
+                                        (f"{e.name} -> {e.image_type}",)))
+    return readings
+
+
+def _dedupe(readings: Iterable[Reading]) -> list[Reading]:
+    """One reading per value: the first coding in rules order names it, the others are noted."""
+    by_value: dict[tuple[int, ...], Reading] = {}
+    for r in readings:
+        first = by_value.get(r.value_nibbles)
+        if first is None:
+            by_value[r.value_nibbles] = r
+        elif r.coding != first.coding and r.coding not in first.also:
+            by_value[r.value_nibbles] = Reading(
+                first.nibbles, first.coding, first.placement, first.shown, first.steps,
+                first.authoritative, first.also + (r.coding,),
+            )
+    return list(by_value.values())
+
+
+@lru_cache(maxsize=4096)
+def _readings_cached(
+    text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
+) -> Readings:
+    rules = load_codings()
+    readings = _coding_readings(text, field, rules)
+    if not readings:
+        readings = _registry_readings(text, field, registry, manufacturer_code)
+    readings = _dedupe(readings)
+    declared = _declarations().get(manufacturer_code or "")
+    allowed = declared.codings.get(field) if declared else None
+    if allowed is None:
+        return Readings(tuple(readings), (), None)
+    keep = [r for r in readings if r.authoritative or r.coding.startswith("registry:")
+            or r.coding in allowed]
+    drop = [r for r in readings if r not in keep]
+    return Readings(tuple(keep), tuple(drop), declared)
+
+
+def _readings(
+    text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
+) -> Readings:
+    code = canonical_code(manufacturer_code) if isinstance(manufacturer_code, str) else None
+    return _readings_cached(_scan_text(text), Field(field), registry, code)
+
+
+def clear_cache() -> None:
+    """Forget cached readings (benchmarks measure the engine cold)."""
+    _readings_cached.cache_clear()
+
+
+# --- values and their display ---------------------------------------------------------------------
+
+def _separator(field: Field) -> str:
+    return "_" if field is Field.HARDWARE else ":"
+
+
+def _octet_texts(nibbles: Sequence[int | None]) -> list[str]:
+    chars = ["?" if n is None else f"{n:X}" for n in nibbles]
+    return [chars[i] + chars[i + 1] for i in range(0, len(chars), 2)]
+
+
+def display(nibbles: Sequence[int | None], field: Field) -> str:
+    """'23:08:9?:??': the value with the hex digits the text does not show as '?'."""
+    return _separator(field).join(_octet_texts(nibbles))
+
+
+def format_value(nibbles: Sequence[int | None], field: Field) -> str:
+    """Canonical CPL form: octets not shown are 00."""
+    return display([n or 0 for n in nibbles], field)
+
+
+def _candidate(reading: Reading, field: Field) -> Candidate:
+    octets = _octet_texts(reading.nibbles)
+    note = f"{reading.shown!r} -> {display(reading.nibbles, field)}"
+    if reading.steps:
+        note += f" ({', '.join(reading.steps)})"
+    if reading.also:
+        note += f"; same value by {', '.join(reading.also)}"
+    return Candidate(
+        value=format_value(reading.nibbles, field),
+        coding=reading.coding,
+        placement=reading.placement,
+        explained=tuple("?" not in o for o in octets),
+        note=note,
+    )
+
+
+def canonical_hex(text: str, octets: int) -> str | None:
+    """'0c030c22', '0x0C030C22', '0C-03-0C-22', '0c 03 0c 22' -> '0C:03:0C:22'.
+
+    One separator kind (':', '-', '_' or space) between every octet, or none; None when the text
+    is not exactly `octets` hex octets.
+    """
+    if not isinstance(text, str) or octets < 1 or len(text) > 8 * octets + 8:
+        return None
+    body = text.strip()
+    if body[:2] in ("0x", "0X"):
+        body = body[2:]
+    hex_digits = set("0123456789abcdefABCDEF")
+    if len(body) == 2 * octets and set(body) <= hex_digits:
+        pairs = [body[i:i + 2] for i in range(0, len(body), 2)]
+    else:
+        separators = {body[i] for i in range(2, len(body), 3)}
+        if len(separators) != 1 or not separators <= set(":-_ "):
+            return None
+        pairs = body.split(separators.pop())
+        if len(pairs) != octets or any(len(p) != 2 or not set(p) <= hex_digits for p in pairs):
+            return None
+    return ":".join(pairs).upper()
+
+
+def _cpl_nibbles(cpl: str, field: Field) -> tuple[int, ...] | None:
+    canonical = canonical_hex(cpl, OCTETS[field]) if isinstance(cpl, str) else None
+    if canonical is None:
+        return None
+    return tuple(int(c, 16) for c in canonical.replace(":", ""))
+
+
+# --- the verdict ---------------------------------------------------------------------------------
+
+def _quote(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _octet_name(field: Field, index: int) -> str:
+    if field is Field.HARDWARE:
+        return ("hardware version", "hardware revision")[index]
+    return f"octet {index + 1}"
+
+
+def _ranges(indices: Sequence[int]) -> list[list[int]]:
+    groups: list[list[int]] = []
+    for i in indices:
+        if groups and groups[-1][-1] == i - 1:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _describe_octets(field: Field, indices: Sequence[int], values: Sequence[str]) -> str:
+    """'octets 3-4 (96:31)' / 'hardware revision (05)'."""
+    out = []
+    for group in _ranges(indices):
+        shown = _separator(field).join(values[i] for i in group)
+        if field is Field.HARDWARE or len(group) == 1:
+            names = " and ".join(_octet_name(field, i) for i in group)
+            out.append(f"{names} ({shown})")
+        else:
+            out.append(f"octets {group[0] + 1}-{group[-1] + 1} ({shown})")
+    return ", ".join(out)
+
+
+def _unshown(reading: Reading) -> list[int]:
+    return [i for i, o in enumerate(_octet_texts(reading.nibbles)) if "?" in o]
+
+
+def _agrees(reading: Reading, target: tuple[int, ...]) -> bool:
+    """Every hex digit the text shows equals the CPL's (PARTIAL needs this; MAPPED needs more)."""
+    return all(n is None or n == t for n, t in zip(reading.nibbles, target, strict=True))
+
+
+def _half_shown(reading: Reading, field: Field) -> str:
+    notes = []
+    for i, octet in enumerate(_octet_texts(reading.nibbles)):
+        if octet[0] != "?" and octet[1] == "?":
+            notes.append(f"the text gives only the first digit, {octet[0]}, of {_octet_name(field, i)}")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _how(reading: Reading, field: Field) -> str:
+    if reading.coding.startswith("registry:"):
+        _, source, name = reading.coding.split(":", 2)
+        return f"{reading.shown!r} is {name!r} in {source}"
+    steps = f" ({', '.join(reading.steps)})" if reading.steps else ""
+    return f"{reading.shown!r} reads by {reading.coding} as {display(reading.nibbles, field)}{steps}"
+
+
+def _mapped_reason(reading: Reading, field: Field, cpl_text: str) -> str:
+    if reading.authoritative:
+        return f"the certificate shows {cpl_text} in hex ({reading.shown!r})"
+    reason = f"{_how(reading, field)} = {cpl_text}"
+    unshown = _unshown(reading)
+    if unshown:
+        names = _describe_octets(field, unshown, cpl_text.split(_separator(field)))
+        reason += f"; {names} not shown, and 00 in the CPL value"
+    return reason
+
+
+def _partial_reason(reading: Reading, field: Field, cpl_text: str) -> str:
+    values = cpl_text.split(_separator(field))
+    unshown = _unshown(reading)
+    shown = [i for i in range(len(values)) if i not in unshown]
+    explained = _describe_octets(field, shown, values) if shown else "no whole octet"
+    return (
+        f"{_how(reading, field)}: it explains {explained}; "
+        f"{_describe_octets(field, unshown, values)} not shown{_half_shown(reading, field)}"
+    )
+
+
+def _listing(readings: Iterable[Reading], field: Field) -> str:
+    return "; ".join(f"{display(r.nibbles, field)} by {r.coding}" for r in readings)
+
+
+def _alternatives(readings: Iterable[Reading], chosen: Reading | None, field: Field) -> tuple[str, ...]:
+    return tuple(
+        f"{format_value(r.nibbles, field)} ({r.coding})" for r in readings if r is not chosen
+    )
+
+
+def _narrowing_note(found: Readings, target: tuple[int, ...], field: Field) -> str:
+    if found.narrowed_by is None or not found.excluded:
+        return ""
+    code = found.narrowed_by.manufacturer_code
+    would = [r for r in found.excluded if r.value_nibbles == target]
+    if would:
+        return (f"; the CPL value would map by {would[0].coding}, which {found.narrowed_by.path} "
+                f"does not declare for manufacturer {code}")
+    return f"; codings not declared for manufacturer {code} were not used"
+
+
+def _unverifiable_reason(
+    text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
+) -> str:
+    shown = _quote(text)
+    if field is Field.MANUFACTURER:
+        if registry is None:
+            return f"{shown} shows no hex code, and no manufacturers registry was given"
+        return (f"{shown} shows no hex code, and {normalise_company(text)!r} has no entry in the "
+                "manufacturers registry (names are never guessed)")
+    if field is Field.MODEL:
+        if registry is None:
+            return f"{shown} shows no hex image type, and no models registry was given"
+        if not manufacturer_code:
+            return f"{shown} shows no hex image type, and there is no manufacturer code to look it up"
+        return (f"{shown} shows no hex image type, and has no entry for manufacturer "
+                f"{manufacturer_code} in the models registry (names are never guessed)")
+    return f"{shown} shows no hex value, and no coding in codings.toml reads it"
+
+
+def _judge(
+    text: str, field: Field, cpl: str, registry: Registry | None, manufacturer_code: str | None
+) -> FieldJudgement:
+    field = Field(field)
+    text = text if isinstance(text, str) else ""
+    cpl = cpl if isinstance(cpl, str) else ""
+    if not text.strip():
+        return FieldJudgement(field, cpl, text, Verdict.MISSING,
+                              reason="the certificate does not show this field")
+    target = _cpl_nibbles(cpl, field)
+    if target is None:
+        form = "VV_RR" if field is Field.HARDWARE else ":".join(["XX"] * OCTETS[field])
+        return FieldJudgement(field, cpl, text, Verdict.MISMATCH,
+                              reason=f"CPL value {cpl!r} is not in {form} hex form; cannot compare")
+    cpl_text = format_value(target, field)
+    found = _readings(text, field, registry, manufacturer_code)
+    readings = found.kept
+    note = _narrowing_note(found, target, field)
+    if not readings:
+        reason = _unverifiable_reason(text, field, registry, manufacturer_code) + note
+        return FieldJudgement(field, cpl, text, Verdict.UNVERIFIABLE, reason=reason)
+    exact = [r for r in readings if r.value_nibbles == target]
+    if exact:
+        chosen = exact[0]
+        status = Verdict.MATCH if chosen.authoritative else Verdict.MAPPED
+        return FieldJudgement(field, cpl, text, status, chosen.coding,
+                              _mapped_reason(chosen, field, cpl_text),
+                              _alternatives(readings, chosen, field))
+    partial = [r for r in readings if _agrees(r, target)]
+    if partial:
+        chosen = max(partial, key=lambda r: sum(n is not None for n in r.nibbles))
+        return FieldJudgement(field, cpl, text, Verdict.PARTIAL, chosen.coding,
+                              _partial_reason(chosen, field, cpl_text) + note,
+                              _alternatives(readings, chosen, field))
+    legend = " ('?' = not shown, must be 0)" if any(None in r.nibbles for r in readings) else ""
+    reason = (f"{_quote(text)} maps to {_listing(readings, field)}{legend}; "
+              f"none is the CPL value {cpl_text}{note}")
+    return FieldJudgement(field, cpl, text, Verdict.MISMATCH, "", reason,
+                          _alternatives(readings, None, field))
+
+
+# --- public API ------------------------------------------------------------------------------------
+
+def candidates_for(
+    text: str,
+    field: Field,
+    registry: Registry | None = None,
+    manufacturer_code: str | None = None,
+) -> list[Candidate]:
+    """Every CPL hex value the text may stand for, each with its coding; rules order, no repeats."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    field = Field(field)
+    return [_candidate(r, field) for r in _readings(text, field, registry, manufacturer_code).kept]
+
+
+def judge(
+    text: str,
+    field: Field,
+    cpl: str,
+    registry: Registry | None = None,
+    manufacturer_code: str | None = None,
+) -> FieldJudgement:
+    """The verdict for one field (SPEC "Verdicts"). Never raises: document text is untrusted."""
+    try:
+        return _judge(text, field, cpl, registry, manufacturer_code)
+    except Exception as exc:  # noqa: BLE001 - a verdict with the reason beats a crashed run
+        return FieldJudgement(field, str(cpl), str(text), Verdict.UNVERIFIABLE,
+                              reason=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}")
+
+
+def explain(
+    text: str,
+    field: Field,
+    cpl: str | None = None,
+    registry: Registry | None = None,
+    manufacturer_code: str | None = None,
+) -> dict[str, Any]:
+    """JSON-able account of a text's candidates and, given a CPL value, the verdict."""
+    field = Field(field)
+    out: dict[str, Any] = {
+        "field": field.value,
+        "text": text,
+        "candidates": [
+            {
+                "value": c.value,
+                "coding": c.coding,
+                "placement": c.placement,
+                "explained_octets": [i + 1 for i, e in enumerate(c.explained) if e],
+                "note": c.note,
+            }
+            for c in candidates_for(text, field, registry, manufacturer_code)
+        ],
+    }
+    if cpl is not None:
+        j = judge(text, field, cpl, registry, manufacturer_code)
+        out.update(cpl=cpl, status=j.status.value, method=j.method, reason=j.reason,
+                   alternatives=list(j.alternatives))
+    return out
+
+
+_FIELD_ALIASES = {f.value: f for f in Field} | {
+    "firmware": Field.FIRMWARE, "hardware": Field.HARDWARE,
+    "manufacturer": Field.MANUFACTURER, "model": Field.MODEL,
+}
+
+
+def field_named(name: str) -> Field:
+    """'firmware_version', 'Firmware Version', 'firmware' -> Field.FIRMWARE."""
+    key = "_".join((name or "").strip().lower().replace("-", " ").split())
+    if key not in _FIELD_ALIASES:
+        raise ValueError(f"unknown field {name!r}; one of {', '.join(f.value for f in Field)}")
+    return _FIELD_ALIASES[key]
+
+
+def explain_rows(
+    rows: Iterable[Mapping[str, str]], registry: Registry | None = None
+) -> list[dict[str, str]]:
+    """`explain --batch`: text,field[,cpl][,manufacturer_code] + status,method,candidates,reason."""
+    out_rows = []
+    for row in rows:
+        out = {k: (v if isinstance(v, str) else "") for k, v in row.items() if isinstance(k, str)}
+        text, cpl = out.get("text", ""), out.get("cpl", "").strip()
+        maker = out.get("manufacturer_code", "").strip() or None
+        try:
+            field = field_named(out.get("field", "") or "firmware_version")
+        except ValueError as exc:
+            out.update(status="ERROR", method="", candidates="", reason=str(exc))
+            out_rows.append(out)
+            continue
+        candidates = candidates_for(text, field, registry, maker)
+        status = method = reason = ""
+        if cpl:
+            j = judge(text, field, cpl, registry, maker)
+            status, method, reason = j.status.value, j.method, j.reason
+        elif not text.strip():
+            status, reason = Verdict.MISSING.value, "no text"
+        out.update(
+            status=status,
+            method=method,
+            candidates="; ".join(f"{c.value} ({c.coding})" for c in candidates),
+            reason=reason,
+        )
+        out_rows.append(out)
+    return out_rows
