@@ -11,8 +11,11 @@ from functools import lru_cache
 
 from pipeline.extract import (
     ExtractLimits,
+    ocr_decision,
     ocr_image_file,
     ocr_pdf_page,
+    page_facts,
+    repair_pdf,
     tables,
     text_layer,
     text_source_of,
@@ -25,7 +28,9 @@ from pipeline.models import (
     ErrorReason,
     ExtractedDocument,
     PageText,
+    TextSource,
 )
+from pipeline.ocrfix import field_confidences, repair_certificate, repair_page
 from pipeline.parse import FieldRules, load_field_rules, missing_fields, parse_certificate
 
 
@@ -45,23 +50,57 @@ def process_document(document: Document, ocr: str, limits: ExtractLimits) -> Cer
         return _error_certificate(document, document.error)
     try:
         data = read_bytes(document)
-        extracted = _extract(document, data, ocr, limits)
-        certificate = parse_certificate(extracted, field_rules())
-        if document.kind == "pdf" and missing_fields(certificate):
-            certificate = _with_tables(document, data, extracted, certificate)
-        if not certificate.certificate_id and not certificate.listings:
-            reason = extracted.ocr_reason or "no certificate fields were recognised"
-            return dataclasses.replace(
-                certificate,
-                error=DocumentError(ErrorReason.NO_FIELDS, f"no certificate fields found ({reason})"),
-            )
-        return certificate
+        try:
+            return _read(document, data, ocr, limits)
+        except DocumentError as exc:
+            if exc.reason is not ErrorReason.CORRUPT or document.kind != "pdf":
+                raise
+            return _read_repaired(document, data, ocr, limits, exc)
     except DocumentError as exc:
         return _error_certificate(document, exc)
     except Exception as exc:  # one bad document is one ERROR row, never a crashed batch
         return _error_certificate(
             document, DocumentError(ErrorReason.UNREADABLE, f"{type(exc).__name__}: {exc}")
         )
+
+
+def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> Certificate:
+    extracted = _extract(document, data, ocr, limits)
+    certificate = _parse(extracted)
+    if document.kind == "pdf" and missing_fields(certificate):
+        certificate = _with_tables(document, data, extracted, certificate)
+    if document.kind == "pdf" and ocr == "auto" and missing_fields(certificate):
+        certificate = _retry_with_ocr(data, extracted, certificate, limits)
+    if not certificate.certificate_id and not certificate.listings:
+        reason = extracted.ocr_reason or "no certificate fields were recognised"
+        return dataclasses.replace(
+            certificate,
+            error=DocumentError(ErrorReason.NO_FIELDS, f"no certificate fields found ({reason})"),
+        )
+    return certificate
+
+
+def _read_repaired(
+    document: Document, data: bytes, ocr: str, limits: ExtractLimits, damage: DocumentError
+) -> Certificate:
+    """Before declaring CORRUPT, read a copy repaired by qpdf; keep it only if it has fields."""
+    repaired = repair_pdf(data)
+    if repaired is None:
+        raise damage
+    try:
+        certificate = _read(document, repaired, ocr, limits)
+    except DocumentError as exc:
+        raise DocumentError(
+            ErrorReason.CORRUPT, f"{damage.message}; a repaired copy failed too ({exc})"
+        ) from exc
+    if certificate.error is not None:  # repaired, but nothing of the certificate survived
+        raise DocumentError(
+            ErrorReason.CORRUPT,
+            f"{damage.message}; a repaired copy ({certificate.pages} page(s)) has no certificate "
+            "fields: the file is damaged or truncated",
+        )
+    note = f"repaired by qpdf before reading (pdfium: {damage.message})"
+    return dataclasses.replace(certificate, notes=(*certificate.notes, note))
 
 
 def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> ExtractedDocument:
@@ -85,6 +124,50 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
                 reasons.append(f"page {page.number}: {decision.reason} (OCR off)")
             pages.append(page)
     return ExtractedDocument(document, tuple(pages), text_source_of(pages), "; ".join(reasons))
+
+
+def _parse(extracted: ExtractedDocument) -> Certificate:
+    """Parse; for OCR pages, repair misreads only inside hex/digit values, record every repair
+    in ocr_reason, and give each field its mean word confidence."""
+    if not any(p.source is TextSource.OCR for p in extracted.pages):
+        return parse_certificate(extracted, field_rules())
+    notes: list[str] = []
+    pages = []
+    for page in extracted.pages:
+        if page.source is TextSource.OCR:
+            page, found = repair_page(page)
+            notes.extend(found)
+        pages.append(page)
+    certificate = parse_certificate(dataclasses.replace(extracted, pages=tuple(pages)),
+                                    field_rules())
+    certificate, found = repair_certificate(certificate)
+    notes.extend(found)
+    reason = "; ".join(filter(None, [certificate.ocr_reason, *dict.fromkeys(notes)]))
+    return dataclasses.replace(certificate, ocr_reason=reason,
+                               field_confidence=field_confidences(certificate, pages))
+
+
+def _retry_with_ocr(
+    data: bytes, extracted: ExtractedDocument, certificate: Certificate, limits: ExtractLimits
+) -> Certificate:
+    """After parsing: a text-layer page under which a scan lies, and that lacks required fields,
+    is read again by OCR (ocr_decision with `missing`). Born-digital pages never are."""
+    missing = tuple(missing_fields(certificate))
+    pages = list(extracted.pages)
+    reasons = [extracted.ocr_reason] if extracted.ocr_reason else []
+    for index, page in enumerate(pages):
+        if page.source is not TextSource.TEXT:
+            continue
+        decision = ocr_decision(*page_facts(data, page.number), missing=missing)
+        if decision.needed:
+            reasons.append(f"page {page.number}: {decision.reason}")
+            pages[index] = ocr_pdf_page(data, page.number, decision.reason, limits)
+    if pages == list(extracted.pages):
+        return certificate
+    retry = _parse(dataclasses.replace(extracted, pages=tuple(pages),
+                                       text_source=text_source_of(pages),
+                                       ocr_reason="; ".join(reasons)))
+    return retry if len(missing_fields(retry)) < len(missing) else certificate
 
 
 def _with_tables(

@@ -68,6 +68,15 @@ class DocumentError(Exception):
         self.reason = reason
         self.message = message
 
+    def __eq__(self, other: object) -> bool:
+        # By value, so a Certificate read back from the cache equals the one first parsed.
+        if not isinstance(other, DocumentError):
+            return NotImplemented
+        return (self.reason, self.message) == (other.reason, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.message))
+
     def __reduce__(self) -> tuple[type[DocumentError], tuple[ErrorReason, str]]:
         # Travels back from worker processes: rebuild from both arguments, not from str(self).
         return (DocumentError, (self.reason, self.message))
@@ -110,6 +119,9 @@ class PageText:
     # Ruled tables found by layout analysis (pdfplumber), only when the text layer alone did not
     # yield the fields: each table is rows of cells, each cell's text as extracted.
     tables: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # OCR only: every kept word with its tesseract confidence (0-100), in reading order, so parse
+    # can give each field the mean confidence of the words its value came from.
+    word_confidence: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,10 @@ class Certificate:
     listings: tuple[DeviceListing, ...] = ()
     layout: str = ""  # which rules/ layout matched
     error: DocumentError | None = None
+    # OCR only: (field, mean word confidence 0-100) for each field value read by OCR; field names
+    # as in parse.ALL_FIELDS, listing fields prefixed "listing N " when there are several.
+    field_confidence: tuple[tuple[str, float], ...] = ()
+    notes: tuple[str, ...] = ()  # how the document was read, when worth saying (e.g. repaired)
 
     @property
     def ok(self) -> bool:
@@ -235,3 +251,19 @@ class RowResult:
     certificate_file: str = ""
     judgements: tuple[FieldJudgement, ...] = field(default_factory=tuple)
     listing_label: str = ""  # which listing backed the row on a multi-model certificate
+    # Informative columns (never part of `overall`): the date policy (rules/policy.toml), the
+    # Physical Device Type check (rules/device_types.toml) and the OTA image check (--ota).
+    policy: str = ""
+    device_type_status: str = ""  # MATCH, MISMATCH, MISSING, NOT_GIVEN, UNKNOWN
+    device_type_reason: str = ""
+    ota_status: str = ""  # OTA_MATCH, OTA_MISMATCH, NO_OTA_IMAGE, OTA_ERROR; "" without --ota
+    ota_file: str = ""
+    ota_reason: str = ""
+    # Guidance §5: rows (1-based) that reuse this row's certificate listing with other
+    # Device_Model values, this row included; () when the certificate is not reused.
+    reuse_group: tuple[int, ...] = ()
+    # Supplementary evidence (--evidence): only the file name, its hash and the matched lines.
+    evidence_file: str = ""
+    evidence_sha256: str = ""
+    evidence_lines: tuple[str, ...] = ()
+    evidence_check: str = ""  # "OK", or what was missing

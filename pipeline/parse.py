@@ -180,30 +180,58 @@ def _before_next_label(value: str, rules: FieldRules) -> str:
 
 
 def read_tables(tables: Iterable[Sequence[Sequence[str]]], rules: FieldRules) -> list[Found]:
-    """One Found per listing: header tables give one per data row; others add to the first."""
+    """One Found per listing: a header row over several rows gives one per row; others add to
+    the first.
+
+    A row of labels over rows of values is read column by column: a header over two or more
+    rows of device models is a multi-model table; over one row it is "label above value", as
+    OCR gives ruled cells (pdfplumber gives such a cell as "label\nvalue")."""
     listings: list[Found] = []
     loose: Found = []
     for table in tables:
         rows = [list(row) for row in table if any(cell.strip() for cell in row)]
-        if not rows:
-            continue
-        header = [rules.field_of_label(cell) for cell in rows[0]]
-        device_columns = [name for name in header if name in DEVICE_FIELDS]
-        if len(device_columns) >= 2 and len(rows) > 1:
-            for row in rows[1:]:
+        index = 0
+        while index < len(rows):
+            header = [rules.field_of_label(cell) for cell in rows[index]]
+            body = _value_rows(rows[index + 1 :], rules)
+            if not body or not _is_header(rows[index], header, index):
+                loose.extend(_row_pairs(rows[index], rules))
+                index += 1
+                continue
+            device_columns = [name for name in header if name in DEVICE_FIELDS]
+            single = len(body) == 1 or len(device_columns) < 2
+            for row in body[:1] if single else body:
                 listing = [
                     (name, _one_line(cell))
                     for name, cell in zip(header, row, strict=False)
                     if name and cell.strip()
                 ]
-                if listing:
+                if single:
+                    loose.extend(listing)
+                elif listing:
                     listings.append(listing)
-            continue
-        for row in rows:
-            loose.extend(_row_pairs(row, rules))
+            index += 1 + len(body)
     if loose:
         listings.insert(0, loose)
     return listings
+
+
+def _is_header(row: Sequence[str], header: Sequence[str | None], index: int) -> bool:
+    """Every filled cell a label; or, in a table's first row, labels for two device fields."""
+    filled = [name for cell, name in zip(row, header, strict=False) if cell.strip()]
+    if filled and all(filled):
+        return True
+    return index == 0 and len([n for n in header if n in DEVICE_FIELDS]) >= 2
+
+
+def _value_rows(rows: Sequence[Sequence[str]], rules: FieldRules) -> list[Sequence[str]]:
+    """The rows under a header: up to the next row holding a label cell."""
+    body = []
+    for row in rows:
+        if any(rules.field_of_label(cell) for cell in row if cell.strip()):
+            break
+        body.append(row)
+    return body
 
 
 def _one_line(cell: str) -> str:

@@ -1,0 +1,211 @@
+"""OCR path: the per-page decision, real tesseract on generated scans, hex/digit repair,
+certificate-ID linking across I/1 and O/0, --ocr never, and a missing tesseract."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import extract
+from pipeline.document import process_document
+from pipeline.extract import ExtractLimits, ocr_decision, page_facts
+from pipeline.ingest import IngestLimits, file_document
+from pipeline.models import Certificate, ErrorReason, TextSource
+from pipeline.ocrfix import confusable_key, link_candidates, repair_text, repair_value
+from samples.generate import build_corpus, certificate_bytes, make_scanned
+
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
+                                     reason="tesseract is not installed")
+
+
+def spec_for(layout: str):
+    specs = [s for s in build_corpus().certificates if s.layout == layout and not s.broken]
+    return specs[0]
+
+
+def read(path: Path, ocr: str = "auto") -> Certificate:
+    return process_document(file_document(str(path), str(path), IngestLimits()), ocr,
+                            ExtractLimits())
+
+
+# --- the decision, on real generated PDFs -----------------------------------------------------
+
+
+def test_born_digital_page_needs_no_ocr(tmp_path: Path) -> None:
+    data = certificate_bytes(spec_for("kv"), "kv")
+    decision = ocr_decision(*page_facts(data, 1))
+    assert not decision.needed and decision.reason == ""
+    # a field missing after parsing still never sends a born-digital page to OCR
+    assert not ocr_decision(*page_facts(data, 1), missing=("firmware_version",)).needed
+
+
+def test_image_only_pdf_needs_ocr_because_it_is_an_image(tmp_path: Path) -> None:
+    path = tmp_path / "scan.pdf"
+    make_scanned(spec_for("kv"), "kv", path, "pdf", 150, 0.5, 2.0, 0.3, seed=1)
+    text, images, texts, cover = page_facts(path.read_bytes(), 1)
+    assert cover > 0.9 and images == 1
+    decision = ocr_decision(text, images, texts, cover)
+    assert decision.needed and decision.reason == "no text layer; the page is an image"
+
+
+@pytest.mark.parametrize(("text", "images", "cover", "missing", "needed", "why"), [
+    ("", 0, 0.0, (), True, "no characters"),
+    ("(cid:12)(cid:7)(cid:9) ab", 0, 0.0, (), True, "unmappable glyphs"),
+    ("\ufffd\ufffd\ufffd\ufffd ab", 0, 0.0, (), True, "unmappable glyphs"),
+    ("Page 1", 1, 1.0, (), True, "characters of text over a page image"),
+    ("Certificate ID: ZIG17-2383 and more text here", 1, 1.0, ("firmware_version",), True,
+     "lacks firmware_version"),
+    ("Certificate ID: ZIG17-2383 and more text here", 1, 0.1, ("firmware_version",), False, ""),
+    ("Certificate ID: ZIG17-2383 and more text here", 1, 1.0, (), False, ""),
+])
+def test_decision_table(text: str, images: int, cover: float, missing: tuple[str, ...],
+                        needed: bool, why: str) -> None:
+    decision = ocr_decision(text, images, 1, cover, missing=missing)
+    assert decision.needed is needed
+    assert why in decision.reason
+
+
+# --- real tesseract on generated scans --------------------------------------------------------
+
+
+@needs_tesseract
+@pytest.mark.parametrize(("layout", "fmt", "dpi"), [
+    ("kv", "pdf", 200), ("table", "png", 200), ("multi", "tiff", 300), ("twocol", "jpeg", 200),
+])
+def test_scans_read_like_the_born_digital_certificate(tmp_path: Path, layout: str, fmt: str,
+                                                      dpi: int) -> None:
+    spec = spec_for(layout)
+    scan = tmp_path / f"scan.{fmt}"
+    make_scanned(spec, layout, scan, fmt, dpi, -0.8, 3.0, 0.4, seed=3)
+    digital = tmp_path / "digital.pdf"
+    digital.write_bytes(certificate_bytes(spec, layout))
+    got, want = read(scan), read(digital)
+    assert got.ok and got.text_source is TextSource.OCR
+    assert want.text_source is TextSource.TEXT
+    assert got.certificate_id == want.certificate_id == spec.certificate_id
+    assert got.certificate_date == want.certificate_date
+    assert [(x.manufacturer, x.model, x.hardware_version, x.firmware_version)
+            for x in got.listings] == [
+        (x.manufacturer, x.model, x.hardware_version, x.firmware_version) for x in want.listings]
+    confidence = dict(got.field_confidence)
+    assert confidence and all(0 <= c <= 100 for c in confidence.values())
+
+
+@needs_tesseract
+def test_ocr_runs_tesseract_with_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OMP_THREAD_LIMIT=1 reaches the tesseract process even when the caller set another."""
+    import pytesseract
+
+    seen = tmp_path / "env.txt"
+    fake = tmp_path / "tesseract"
+    header = "\\t".join(["level", "page_num", "block_num", "par_num", "line_num", "word_num",
+                         "left", "top", "width", "height", "conf", "text"])
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--version" ]; then echo "tesseract 5.3.0"; exit 0; fi\n'
+        f'echo "$OMP_THREAD_LIMIT" > "{seen}"\n'
+        f'printf "{header}\\n5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t50\\t20\\t96\\tZIG\\n" > "$2.tsv"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "4")
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(fake))
+    from PIL import Image
+
+    image = Image.new("L", (200, 100), 255)
+    image.info["dpi"] = (200, 200)
+    page = extract.ocr_image(image, 1, "test", 30)
+    assert seen.read_text().strip() == "1"
+    assert page.text == "ZIG" and os.environ["OMP_THREAD_LIMIT"] == "1"
+
+
+# --- --ocr never and a missing tesseract ------------------------------------------------------
+
+
+def test_ocr_never_on_an_image_file_is_an_ocr_unavailable_error(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    make_scanned(spec_for("kv"), "kv", path, "png", 150, 0.5, 0.0, 0.0, seed=1)
+    certificate = read(path, "never")
+    assert certificate.error is not None
+    assert certificate.error.reason is ErrorReason.OCR_UNAVAILABLE
+    assert "--ocr never" in certificate.error.message
+
+
+def test_missing_tesseract_names_the_install_command(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "scan.pdf"
+    make_scanned(spec_for("kv"), "kv", path, "pdf", 150, 0.5, 0.0, 0.0, seed=1)
+    monkeypatch.setattr(extract.shutil, "which", lambda name: None)
+    certificate = read(path)
+    assert certificate.error is not None
+    assert certificate.error.reason is ErrorReason.OCR_UNAVAILABLE
+    assert "apt-get install tesseract-ocr" in certificate.error.message
+    # --ocr never still runs: a born-digital certificate reads without tesseract
+    digital = tmp_path / "digital.pdf"
+    digital.write_bytes(certificate_bytes(spec_for("kv"), "kv"))
+    assert read(digital, "never").ok
+
+
+# --- repair only where the grammar demands hex or digits --------------------------------------
+
+
+@pytest.mark.parametrize(("field", "read_as", "repaired", "noted"), [
+    ("firmware_version", "0C:O3:0C:22", "0C:03:0C:22", True),
+    ("firmware_version", "03:46:37: 12", "03:46:37:12", True),
+    ("firmware_version", "Ox00000310", "0x00000310", True),
+    ("firmware_version", "Version 1.2.S.6", "Version 1.2.5.6", True),
+    ("firmware_version", "12.3 (Stack l.2.3.4)", "12.3 (Stack 1.2.3.4)", True),
+    ("manufacturer", "EDMI Ltd (1O:6C)", "EDMI Ltd (10:6C)", True),
+    ("model", "ES-10A (Image Type 0l:0I)", "ES-10A (Image Type 01:01)", True),
+    ("hardware_version", "0l_O2", "01_02", True),
+    ("hardware_version", "1.B", "1.8", False),  # one true digit only: left as read
+    # free text is never touched
+    ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
+    ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),
+    ("manufacturer", "SOLO Metering", "SOLO Metering", False),
+    # already well-formed: unchanged, and a genuinely different value stays different
+    ("firmware_version", "0C:03:0C:23", "0C:03:0C:23", False),
+    ("firmware_version", "0B:00:00:00", "0B:00:00:00", False),
+])
+def test_repair_table(field: str, read_as: str, repaired: str, noted: bool) -> None:
+    value, notes = repair_value(field, read_as)
+    if field == "hardware_version" and read_as == "1.B":
+        assert value == read_as and not notes
+        return
+    assert value == repaired
+    assert bool(notes) is noted
+    if noted:
+        assert read_as.split()[-1].strip("()") in notes[0] or read_as in notes[0]
+
+
+def test_certificate_id_prefix_repair_is_noted_and_leaves_numbers_alone() -> None:
+    assert repair_text("Certificate ID: Z1G17-2383")[0] == "Certificate ID: ZIG17-2383"
+    assert repair_text("No. ZIGI 8-0044")[0] == "No. ZIG18-0044"
+    text, notes = repair_text("Suite 216 2018, Davis")
+    assert text == "Suite 216 2018, Davis" and not notes
+
+
+# --- certificate-ID linking -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("row_id", "certificates", "linked"), [
+    ("ZIG17-2383", ["ZIG17-2383", "ZIG17-2384"], ["ZIG17-2383"]),
+    ("zig17 2383", ["ZIG17-2383"], ["ZIG17-2383"]),  # case and separators: exact key
+    ("ZIG17-2383", ["Z1G17-2383"], ["Z1G17-2383"]),  # OCR read I as 1
+    ("ZIG17-2380", ["ZIG17-238O"], ["ZIG17-238O"]),  # O for 0
+    ("ZIG17-2383", ["21G17-2383"], ["21G17-2383"]),
+    ("ZIG10", ["ZIG1O", "ZIG10"], ["ZIG10"]),  # exact wins
+    ("ZIGIO", ["ZIG1O", "ZIG10"], []),  # two different IDs share the key: never merged
+    ("ZIG17-2383", ["ZIG17-2388"], []),
+    ("", ["ZIG17-2383"], []),
+])
+def test_link_candidates(row_id: str, certificates: list[str], linked: list[str]) -> None:
+    assert link_candidates(row_id, certificates) == linked
+
+
+def test_confusable_key() -> None:
+    assert confusable_key("ZIG17-2380") == confusable_key("Z1G17 2380") == confusable_key(
+        "zig17-238o")
+    assert confusable_key("ZIG17-2383") != confusable_key("ZIG17-2384")
