@@ -35,11 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra manufacturer registry (code,name[,aliases])")
     rec.add_argument("--models", nargs="*", default=[], metavar="CSV",
                      help="extra model registry (manufacturer_code,image_type,name[,aliases])")
-    rec.add_argument("--evidence", metavar="CSV", help="supplementary evidence manifest (sec. 5)")
+    rec.add_argument("--evidence", metavar="CSV",
+                     help="supplementary evidence manifest (guidance sec. 5): submission_id, "
+                          "evidence_file, zigbee_module, certificate_id; paths relative to the CSV")
+    rec.add_argument("--ota", nargs="+", default=[], metavar="PATH",
+                     help="Zigbee OTA images (.ota/.zigbee/.bin) or folders of them: a third "
+                          "source checked against each CPL row (ota_status)")
     rec.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N")
     rec.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
     rec.add_argument("--fail-on", choices=("fail", "review"), default=None,
                      help="exit 1 when a row is FAIL/ERROR/NO_CERTIFICATE (or also REVIEW)")
+    rec.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                     help="wall time per document, OCR included; over it: ERROR TIMEOUT (0: none)")
+    rec.add_argument("--no-cache", action="store_true",
+                     help="read every document again; neither use nor update the cache")
+    rec.add_argument("--cache-dir", metavar="DIR",
+                     help="where the cache lives (default: the --out folder)")
+    rec.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
 
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
@@ -75,10 +87,14 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError("--workers must be 1 or more")
+    if args.timeout < 0:
+        raise ValueError("--timeout must be 0 (no limit) or more seconds")
     settings = Settings(
         certs=tuple(args.certs), cpl=args.cpl, out=args.out,
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
-        evidence=args.evidence, workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
+        evidence=args.evidence, ota=tuple(args.ota), workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
+        timeout_s=args.timeout or None, cache=not args.no_cache, cache_dir=args.cache_dir,
+        quiet=args.quiet,
     )
     outcome = run_reconcile(settings)
     counts: dict[str, int] = {}
@@ -86,11 +102,14 @@ def _reconcile(args: argparse.Namespace) -> int:
         counts[result.overall.value] = counts.get(result.overall.value, 0) + 1
     errors = sum(1 for c in outcome.certificates if not c.ok)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no rows"
-    print(
-        f"cplrecon: {len(outcome.results)} rows ({summary}); "
-        f"{len(outcome.certificates)} documents, {errors} unreadable; outputs in {args.out}",
-        file=sys.stderr,
-    )
+    stats = outcome.stats
+    if not args.quiet:
+        print(
+            f"cplrecon: {len(outcome.results)} rows ({summary}); "
+            f"{len(outcome.certificates)} documents ({stats.get('cached', 0)} from cache), "
+            f"{errors} unreadable; {stats.get('seconds', 0.0):.1f} s; outputs in {args.out}",
+            file=sys.stderr,
+        )
     return outcome.exit_code
 
 

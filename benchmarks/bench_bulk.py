@@ -1,0 +1,140 @@
+"""Bulk runs: cost per born-digital document vs bare pypdfium2, 2 workers vs 1, cached re-run
+vs cold, and peak RSS at 1,000 and 10,000 documents.
+
+The corpus is generated into a temp dir by samples.generate (1,000 born-digital + 50 scanned;
+--quick: 200 + 6). Baselines are measured in the same run, and ratios are reported. Each timed
+run is a real `run_reconcile` in a fresh child process (cold imports, cold pool, own RSS).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+_CHILD = """
+import json, resource, sys, time
+from pipeline.runner import Settings, run_reconcile
+kw = json.loads(sys.argv[1])
+started = time.perf_counter()
+outcome = run_reconcile(Settings(**{k: tuple(v) if k == "certs" else v for k, v in kw.items()}))
+wall = time.perf_counter() - started
+run = json.load(open(kw["out"] + "/run.json"))
+print(json.dumps({"wall_s": wall, "timings": run["timings"], "stats": outcome.stats,
+                  "rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def _run(out: Path, certs: list[Path], cpl: Path, **settings: Any) -> dict[str, Any]:
+    kw = {"certs": [str(c) for c in certs], "cpl": str(cpl), "out": str(out), "quiet": True,
+          **settings}
+    done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(kw)], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bare_pypdfium2_ms(files: list[Path]) -> float:
+    """Open + text of every page, nothing else: the floor for a text-layer reader."""
+    import pypdfium2 as pdfium
+
+    datas = [f.read_bytes() for f in files]
+    started = time.perf_counter()
+    for data in datas:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            continue
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            textpage.get_text_bounded()
+            textpage.close()
+            page.close()
+        pdf.close()
+    return (time.perf_counter() - started) / len(datas) * 1000
+
+
+def _generate(folder: Path, count: int, scanned: int) -> list[Any]:
+    from samples.generate import generate_corpus, generate_scanned
+
+    specs = generate_corpus(folder / "certs", count=count, cpl_dir=folder)
+    if scanned:
+        generate_scanned(folder / "scanned", specs, scanned)
+    return specs
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    born, scans = (200, 6) if quick else (1000, 50)
+    root = Path(tempfile.mkdtemp(prefix="cplrecon-bench-"))
+    try:
+        return _measure(root, born, scans, quick)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _measure(root: Path, born: int, scans: int, quick: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    _generate(root, born, scans)
+    generate_s = time.perf_counter() - started
+    certs, scanned, cpl = root / "certs", root / "scanned", root / "cpl_submission.csv"
+    pdfs = sorted(certs.glob("*.pdf"))
+    bare = min(bare_pypdfium2_ms(pdfs) for _ in range(3))
+    digital = _run(root / "o-digital", [certs], cpl, workers=1, timeout_s=None, cache=False)
+    per_doc = digital["timings"]["extract_parse_s"] / len(pdfs) * 1000
+    one = _run(root / "o-w1", [certs, scanned], cpl, workers=1, cache=False)
+    two = _run(root / "o-w2", [certs, scanned], cpl, workers=2)
+    cached = _run(root / "o-w2", [certs, scanned], cpl, workers=2)
+    result: dict[str, Any] = {
+        "documents": {"born_digital": len(pdfs), "scanned": scans, "generate_s": round(generate_s, 1)},
+        "born_digital": {
+            "bare_pypdfium2_ms_per_doc": round(bare, 2),
+            "cplrecon_ms_per_doc": round(per_doc, 2),
+            "ratio": round(per_doc / bare, 2),
+            "goal": "<= 3x",
+        },
+        "workers": {
+            "one_s": round(one["timings"]["extract_parse_s"], 2),
+            "two_s": round(two["timings"]["extract_parse_s"], 2),
+            "speedup": round(one["timings"]["extract_parse_s"] / two["timings"]["extract_parse_s"], 2),
+            "goal": ">= 1.8x",
+        },
+        "cache": {
+            "cold_wall_s": round(two["wall_s"], 2),
+            "cached_wall_s": round(cached["wall_s"], 2),
+            "speedup_wall": round(two["wall_s"] / cached["wall_s"], 1),
+            "cold_extract_s": round(two["timings"]["extract_parse_s"], 3),
+            "cached_extract_s": round(cached["timings"]["extract_parse_s"], 3),
+            "speedup_extract": round(two["timings"]["extract_parse_s"]
+                                     / max(cached["timings"]["extract_parse_s"], 1e-6), 1),
+            "cached_documents": cached["stats"]["cached"],
+            "cached_ingest_s": round(cached["timings"]["ingest_s"], 2),
+            "goal": ">= 50x",
+        },
+        "rss_mb": {"1000_docs": {"parent": round(two["rss_parent_mb"], 1),
+                                  "worker": round(two["rss_worker_mb"], 1)}},
+    }
+    if not quick:
+        result["rss_mb"]["10000_docs"] = _rss_at(root / "big", 10_000)
+        small, big = result["rss_mb"]["1000_docs"], result["rss_mb"]["10000_docs"]
+        result["rss_mb"]["growth_worker_pct"] = round((big["worker"] / small["worker"] - 1) * 100, 1)
+        result["rss_mb"]["growth_parent_pct"] = round((big["parent"] / small["parent"] - 1) * 100, 1)
+        result["rss_mb"]["goal"] = "flat (within 10%)"
+    return result
+
+
+def _rss_at(folder: Path, count: int) -> dict[str, float]:
+    _generate(folder, count, 0)
+    measured = _run(folder / "out", [folder / "certs"], folder / "cpl_submission.csv", workers=2,
+                    cache=False)
+    return {"parent": round(measured["rss_parent_mb"], 1), "worker": round(measured["rss_worker_mb"], 1),
+            "wall_s": round(measured["wall_s"], 1)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

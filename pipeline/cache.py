@@ -1,0 +1,202 @@
+"""A persistent cache of parsed certificates, so an unchanged archive is never re-extracted.
+
+Keyed on the document's sha256 plus a fingerprint of everything that can change what a
+document parses to: the cplrecon version, every file in rules/, the OCR mode, the extraction
+limits and the versions of pypdfium2, pdfplumber, pikepdf and tesseract. A rule edit or a tool
+upgrade therefore misses the cache instead of serving stale fields.
+
+SQLite in WAL mode with one writer (the parent process); writes are committed in small batches,
+so a run killed mid-way keeps nearly everything it had done and the next run resumes from it.
+Values are JSON written here, never pickle: the fields come from untrusted documents.
+A cache that cannot be opened or written is a warning, never a failed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from pipeline.models import (
+    Certificate,
+    DeviceListing,
+    DocumentError,
+    ErrorReason,
+    TextSource,
+)
+
+CACHE_FILE = ".cplrecon-cache.sqlite"
+SCHEMA_VERSION = 1
+COMMIT_EVERY = 100  # results per transaction: a SIGKILL loses at most this many
+KEEP_FINGERPRINTS = 4  # older pipeline versions are pruned so the file cannot grow without bound
+_LOOKUP_CHUNK = 500  # sha256s per SELECT (SQLite's variable limit is 999 on old builds)
+# Tool versions that change extraction results; the others (openpyxl...) only touch reports.
+_EXTRACTION_TOOLS = ("cplrecon", "pypdfium2", "pdfplumber", "pikepdf", "pytesseract", "tesseract")
+
+
+def rules_digest(rules_dir: Path) -> str:
+    """One hash over every file in rules/ (names and bytes), so any rule change invalidates."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in rules_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(rules_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def pipeline_fingerprint(
+    versions: Mapping[str, str], rules_dir: Path, ocr: str, limits: Mapping[str, Any]
+) -> str:
+    parts = {
+        "schema": SCHEMA_VERSION,
+        "tools": {k: versions.get(k, "") for k in _EXTRACTION_TOOLS},
+        "rules": rules_digest(rules_dir),
+        "ocr": ocr,
+        "limits": dict(limits),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- Certificate <-> JSON ---------------------------------------------------------------------
+
+
+def certificate_to_json(certificate: Certificate) -> str:
+    data = asdict(certificate)
+    data["text_source"] = certificate.text_source.value
+    error = certificate.error
+    data["error"] = None if error is None else {"reason": error.reason.value, "message": error.message}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def certificate_from_json(text: str, file: str) -> Certificate:
+    """The cached certificate under the name this run found it by (the bytes may have moved).
+
+    Generic over Certificate's fields, so a field another stage adds round-trips without an
+    edit here: lists come back as tuples, and fields the cache does not know keep defaults.
+    """
+    data = json.loads(text)
+    error = data.pop("error", None)
+    known = {f.name for f in fields(Certificate)}
+    values = {k: _tuples(v) for k, v in data.items() if k in known and k != "file"}
+    values["listings"] = tuple(DeviceListing(**x) for x in data.get("listings", ()))
+    values["text_source"] = TextSource(data.get("text_source", TextSource.NONE.value))
+    values["error"] = (
+        None if error is None else DocumentError(ErrorReason(error["reason"]), error["message"])
+    )
+    return Certificate(file=file, **values)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON arrays back to the tuples the frozen dataclasses hold."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def cacheable(certificate: Certificate) -> bool:
+    """Everything but TIMEOUT, which may pass on a quieter machine or with a longer --timeout."""
+    return certificate.error is None or certificate.error.reason is not ErrorReason.TIMEOUT
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class ResultCache:
+    """sha256 -> Certificate for one pipeline fingerprint. Used from the parent process only."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = Path(path)
+        self.fingerprint = fingerprint
+        self.hits = 0
+        self._pending = 0
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS results (sha256 TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+                " certificate TEXT NOT NULL, created REAL NOT NULL,"
+                " PRIMARY KEY (sha256, fingerprint)) WITHOUT ROWID"
+            )
+        except sqlite3.Error as exc:
+            self._disable(f"cannot open the cache {self.path}: {exc}")
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _disable(self, why: str) -> None:
+        print(f"cplrecon: warning: {why}; running without a cache", file=sys.stderr)
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+
+    def lookup(self, sha256s: Iterable[str]) -> dict[str, str]:
+        """Cached certificate JSON by sha256, for the ones this fingerprint has seen."""
+        wanted = sorted({s for s in sha256s if s})
+        found: dict[str, str] = {}
+        if self._db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start:start + _LOOKUP_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT sha256, certificate FROM results WHERE fingerprint = ? AND sha256 IN ({marks})",  # noqa: S608 - only '?' marks are interpolated
+                    (self.fingerprint, *chunk),
+                )
+                found.update(rows)
+        except sqlite3.Error as exc:
+            self._disable(f"cannot read the cache {self.path}: {exc}")
+            return {}
+        return found
+
+    def store(self, certificate: Certificate) -> None:
+        if self._db is None or not certificate.sha256 or not cacheable(certificate):
+            return
+        try:
+            if self._pending == 0:
+                self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?)",
+                (certificate.sha256, self.fingerprint, certificate_to_json(certificate), time.time()),
+            )
+            self._pending += 1
+            if self._pending >= COMMIT_EVERY:
+                self.flush()
+        except sqlite3.Error as exc:
+            self._disable(f"cannot write the cache {self.path}: {exc}")
+
+    def flush(self) -> None:
+        if self._db is None or self._pending == 0:
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._disable(f"cannot write the cache {self.path}: {exc}")
+        self._pending = 0
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "DELETE FROM results WHERE fingerprint NOT IN (SELECT fingerprint FROM results"
+                " GROUP BY fingerprint ORDER BY MAX(created) DESC LIMIT ?)",
+                (KEEP_FINGERPRINTS,),
+            )
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = None
