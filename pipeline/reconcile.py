@@ -3,17 +3,34 @@
 A row links to every readable document carrying its certificate ID (case, spaces and dashes
 ignored). A certificate that lists several device models backs a row if any one listing matches
 all its fields; the best listing is reported, by name.
+
+Certificate reuse (guidance §5). Rows are grouped by the certificate listing they were compared
+with; a group is *reused* when two or more rows share it and their Device_Model values differ.
+(Rows matched to different listings of a multi-model certificate are different device models, not
+reuse.) In a reused group a row whose firmware_version the certificate does not back (MISMATCH or
+PARTIAL) gets NEEDS_EVIDENCE for that field, with the rows it shares the certificate with; with
+supplementary evidence that names the certificate, the ZigBee module and the row's firmware, it
+gets EVIDENCE (backed). Only firmware is excused: §5 is about modular firmware updates that leave
+the ZigBee part unchanged. Manufacturer, model and hardware differences are other devices or new
+hardware and stay MISMATCH; INVALID_CPL is never excused. A row outside a group whose evidence
+checks out also gets EVIDENCE (the certificate's other CPL entries may be in an earlier
+submission); evidence that does not check out never softens a MISMATCH.
+
+Informative columns, never part of `overall_status`: the date policy and the Physical Device Type
+(pipeline.policy) and the OTA image check (pipeline.ota).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import regex
 
 from pipeline.codings import judge
 from pipeline.cpl import validate
+from pipeline.evidence import Evidence, EvidenceCheck, check_row_evidence
 from pipeline.models import (
     FIELDS,
     Certificate,
@@ -23,7 +40,18 @@ from pipeline.models import (
     FieldJudgement,
     Overall,
     RowResult,
+    TextSource,
     Verdict,
+)
+from pipeline.ocrfix import confusable_key
+from pipeline.ota import OtaImage, check_row
+from pipeline.policy import (
+    DeviceTypes,
+    PolicyRules,
+    check_device_type,
+    default_device_types,
+    default_policy,
+    policy_for,
 )
 from pipeline.registry import Registry
 
@@ -94,44 +122,83 @@ def _reasons(row: CplRow, judgements: Sequence[FieldJudgement]) -> list[str]:
     return reasons
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A row against the best listing of the readable documents carrying its certificate ID."""
+
+    certificate: Certificate
+    listing: DeviceListing
+    judgements: tuple[FieldJudgement, ...]
+    readable: tuple[Certificate, ...]
+
+    @property
+    def listing_key(self) -> tuple[str, int]:
+        """Which listing on which document: rows compared with the same one share it."""
+        listings = self.certificate.listings
+        return (self.certificate.file, listings.index(self.listing) if self.listing in listings else 0)
+
+
+def compare_row(
+    row: CplRow, readable: Sequence[Certificate], invalid: dict[Field, str], registry: Registry | None
+) -> Comparison:
+    """Every listing of every readable document judged; the one that backs most fields wins."""
+    best: tuple[tuple[int, int, int], Comparison] | None = None
+    for certificate in readable:
+        for listing in certificate.listings or (DeviceListing(),):
+            judgements = judge_listing(row, listing, invalid, registry)
+            score = _score(judgements)
+            if best is None or score > best[0]:
+                best = (score, Comparison(certificate, listing, judgements, tuple(readable)))
+    assert best is not None
+    return best[1]
+
+
+def _listing_label(comparison: Comparison) -> str:
+    if sum(len(c.listings) for c in comparison.readable) <= 1:
+        return ""
+    listing = comparison.listing
+    label = listing.label or "listing"
+    return f"{label}: {listing.model}" if listing.model else label
+
+
+def linked_result(
+    row: CplRow,
+    comparison: Comparison,
+    judgements: Sequence[FieldJudgement] | None = None,
+    notes: Sequence[str] = (),
+) -> RowResult:
+    """The RowResult of a row with a readable certificate; `judgements` replace the comparison's."""
+    judgements = tuple(comparison.judgements if judgements is None else judgements)
+    reasons = _reasons(row, judgements)
+    label = _listing_label(comparison)
+    if label:
+        reasons.insert(0, f"compared with {label} on {comparison.certificate.file}")
+    reasons.extend(notes)
+    if len(comparison.readable) > 1:
+        others = ", ".join(c.file for c in comparison.readable if c is not comparison.certificate)
+        reasons.append(f"certificate ID also carried by: {others}")
+    return RowResult(
+        cpl=row,
+        overall=overall_of(judgements),
+        reasons=tuple(reasons),
+        certificate_file=comparison.certificate.file,
+        judgements=judgements,
+        listing_label=label,
+    )
+
+
 def reconcile_row(
     row: CplRow,
     linked: Sequence[Certificate],
     unreadable: Sequence[Certificate],
     registry: Registry | None,
 ) -> RowResult:
+    """One row on its own (no §5 reuse: that needs the other rows; see `reconcile`)."""
     invalid = validate(row)
     readable = [c for c in linked if c.ok]
     if not readable:
         return _unlinked(row, linked, unreadable, invalid)
-    best: tuple[tuple[int, int, int], Certificate, DeviceListing, tuple[FieldJudgement, ...]] | None
-    best = None
-    for certificate in readable:
-        for listing in certificate.listings or (DeviceListing(),):
-            judgements = judge_listing(row, listing, invalid, registry)
-            score = _score(judgements)
-            if best is None or score > best[0]:
-                best = (score, certificate, listing, judgements)
-    assert best is not None
-    _, certificate, listing, judgements = best
-    reasons = _reasons(row, judgements)
-    total_listings = sum(len(c.listings) for c in readable)
-    label = ""
-    if total_listings > 1:
-        label = listing.label or "listing"
-        label = f"{label}: {listing.model}" if listing.model else label
-        reasons.insert(0, f"compared with {label} on {certificate.file}")
-    if len(readable) > 1:
-        others = ", ".join(c.file for c in readable if c is not certificate)
-        reasons.append(f"certificate ID also carried by: {others}")
-    return RowResult(
-        cpl=row,
-        overall=overall_of(judgements),
-        reasons=tuple(reasons),
-        certificate_file=certificate.file,
-        judgements=judgements,
-        listing_label=label,
-    )
+    return linked_result(row, compare_row(row, readable, invalid, registry))
 
 
 def _unlinked(
@@ -177,15 +244,223 @@ def index_certificates(certificates: Iterable[Certificate]) -> dict[str, list[Ce
     return index
 
 
+# --- guidance §5: one certificate, several CPL entries ------------------------------------------
+
+# Only the firmware version may differ from a reused certificate: §5 is about modular firmware
+# updates whose ZigBee part is unchanged. A different manufacturer or model is another device, and
+# a different hardware version is new hardware, not a firmware module; neither is excused.
+EXCUSABLE_FIELDS = frozenset({Field.FIRMWARE})
+EXCUSABLE_VERDICTS = frozenset({Verdict.MISMATCH, Verdict.PARTIAL})
+EVIDENCE_METHOD = "supplementary evidence"
+
+
+def device_model(row: CplRow) -> tuple[str, ...]:
+    """The five Device_Model cells, as compared for reuse (case and outer spaces ignored)."""
+    return tuple(
+        v.strip().upper()
+        for v in (row.manufacturer_identifier, row.model_identifier,
+                  row.hardware_version_version, row.hardware_version_revision, row.firmware_version)
+    )
+
+
+def reuse_groups(
+    rows: Sequence[CplRow], comparisons: Sequence[Comparison | None]
+) -> dict[int, tuple[int, ...]]:
+    """Row number -> the rows reusing its certificate listing, for rows in a reused group.
+
+    Rows are grouped by the certificate listing they were compared with (document and listing):
+    on a multi-model certificate, rows backed by different listings each have their own device
+    model and reuse nothing. A group is reused when it has two or more rows whose Device_Model
+    values differ.
+    """
+    groups: dict[tuple[str, str, int], list[CplRow]] = defaultdict(list)
+    for row, comparison in zip(rows, comparisons, strict=True):
+        if comparison is not None:
+            groups[(certificate_key(row.certificate_id), *comparison.listing_key)].append(row)
+    reused: dict[int, tuple[int, ...]] = {}
+    for members in groups.values():
+        if len(members) >= 2 and len({device_model(r) for r in members}) >= 2:
+            numbers = tuple(r.row for r in members)
+            reused.update((r.row, numbers) for r in members)
+    return reused
+
+
+def _evidence_summary(check: EvidenceCheck) -> str:
+    if check.ok:
+        return (f"supplementary evidence {check.evidence_file} names the certificate, the ZigBee "
+                f"module and this firmware version ({check.firmware_coding})")
+    return f"supplementary evidence {check.evidence_file or '(none)'}: {'; '.join(check.missing)}"
+
+
+def apply_section5(
+    row: CplRow,
+    judgements: Sequence[FieldJudgement],
+    group: tuple[int, ...],
+    check: EvidenceCheck | None,
+) -> tuple[FieldJudgement, ...]:
+    """Guidance §5 for one row: firmware the certificate does not back -> NEEDS_EVIDENCE/EVIDENCE.
+
+    In a reused group the firmware field becomes NEEDS_EVIDENCE, or EVIDENCE when the row's
+    evidence checks out. Outside a group (the certificate's other CPL entries may be in an earlier
+    submission) evidence that checks out is the manufacturer's §5 claim and gives EVIDENCE; evidence
+    that does not leaves the verdict as it was, with the reason. INVALID_CPL is never excused.
+    """
+    out = []
+    for j in judgements:
+        if j.field not in EXCUSABLE_FIELDS or j.status not in EXCUSABLE_VERDICTS:
+            out.append(j)
+            continue
+        others = [n for n in group if n != row.row]
+        if others:
+            where = (f"certificate {row.certificate_id} is reused by rows "
+                     f"{', '.join(map(str, others))}")
+        else:
+            where = f"certificate {row.certificate_id} is used for another CPL entry (evidence manifest)"
+        base = (f"{where}; this row's {j.field.value.replace('_', ' ')} {j.cpl} is not on it "
+                f"(certificate shows {j.certificate_text!r}; guidance §5)")
+        if check is not None and check.ok:
+            out.append(replace(j, status=Verdict.EVIDENCE, method=EVIDENCE_METHOD,
+                               reason=f"{base}: {_evidence_summary(check)}"))
+        elif group:
+            detail = (f"{check.evidence_file}: {'; '.join(check.missing)}" if check
+                      else "none supplied")
+            out.append(replace(j, status=Verdict.NEEDS_EVIDENCE, method="",
+                               reason=f"{base}: supplementary evidence needed ({detail})"))
+        else:
+            assert check is not None
+            out.append(replace(j, reason=f"{j.reason}; {_evidence_summary(check)}".lstrip("; ")))
+    return tuple(out)
+
+
+def _reuse_notes(
+    row: CplRow, group: tuple[int, ...], judgements: Sequence[FieldJudgement]
+) -> list[str]:
+    """Say a certificate is reused where no field reason says so, and what §5 does not excuse."""
+    if not group:
+        return []
+    notes = []
+    if not any(j.status in (Verdict.NEEDS_EVIDENCE, Verdict.EVIDENCE) for j in judgements):
+        others = ", ".join(str(n) for n in group if n != row.row)
+        notes.append(f"certificate {row.certificate_id} is reused by rows {others} with other "
+                     "Device_Model values (guidance §5)")
+    kept = [j.field.value for j in judgements
+            if j.field not in EXCUSABLE_FIELDS and j.status is Verdict.MISMATCH]
+    if kept:
+        notes.append(f"{', '.join(kept)} MISMATCH is not excused by guidance §5 "
+                     "(it covers firmware modules only)")
+    return notes
+
+
+# --- the stage ------------------------------------------------------------------------------------
+
+
+def _with_evidence(result: RowResult, check: EvidenceCheck | None) -> RowResult:
+    if check is None:
+        return result
+    return replace(
+        result,
+        evidence_file=check.evidence_file,
+        evidence_sha256=check.sha256,
+        evidence_lines=check.matched_lines,
+        evidence_check="OK" if check.ok else "; ".join(check.missing),
+    )
+
+
+def _informative(
+    result: RowResult,
+    comparison: Comparison | None,
+    policy: PolicyRules,
+    device_types: DeviceTypes,
+    ota_images: Sequence[OtaImage] | None,
+) -> RowResult:
+    """Policy, device type and OTA columns: reported beside the verdicts, never in `overall`."""
+    row = result.cpl
+    result = replace(result, policy=policy_for(row.submission_date, policy))
+    if comparison is not None:
+        device = check_device_type(row.device_type, comparison.certificate.device_type, device_types)
+        result = replace(result, device_type_status=device.status.value,
+                         device_type_reason=device.reason)
+    if ota_images is not None:
+        ota = check_row(row, ota_images)
+        result = replace(result, ota_status=ota.status, ota_file=ota.file, ota_reason=ota.reason)
+    return result
+
+
+def confusable_index(index: dict[str, list[Certificate]]) -> dict[str, set[str]]:
+    """Confusable key (I/L->1, O/Q->0, Z->2, S->5) -> the exact keys that share it."""
+    shared: dict[str, set[str]] = defaultdict(set)
+    for key in index:
+        shared[confusable_key(key)].add(key)
+    return shared
+
+
+def link_row(
+    row: CplRow, index: dict[str, list[Certificate]], confusable: dict[str, set[str]]
+) -> tuple[list[Certificate], str]:
+    """Certificates carrying the row's ID, and a note when the link crossed an OCR confusion.
+
+    Exact key first. Otherwise a scanned certificate whose ID differs only by characters OCR
+    confuses (Z1G for ZIG) links, but only when no other certificate ID shares that confusable
+    key: two genuinely different IDs are never merged, and a born-digital certificate's text
+    is exact, so it never links this way.
+    """
+    key = certificate_key(row.certificate_id)
+    if not key or key in index:
+        return index.get(key, []), ""
+    candidates = confusable.get(confusable_key(key), set())
+    if len(candidates) != 1:
+        return [], ""
+    (other,) = candidates
+    scanned = [c for c in index[other] if c.text_source in (TextSource.OCR, TextSource.MIXED)]
+    if not scanned:
+        return [], ""
+    shown = scanned[0].certificate_id
+    return scanned, (
+        f"certificate ID linked across OCR character confusions: the scan reads {shown!r} "
+        f"for the CPL's {row.certificate_id!r}"
+    )
+
+
 def reconcile(
     rows: Sequence[CplRow],
     certificates: Sequence[Certificate],
     registry: Registry | None = None,
+    *,
+    evidence: Evidence | None = None,
+    ota_images: Sequence[OtaImage] | None = None,
+    policy: PolicyRules | None = None,
+    device_types: DeviceTypes | None = None,
 ) -> list[RowResult]:
-    """One RowResult per CPL row, in input order."""
+    """One RowResult per CPL row, in input order.
+
+    Each row is compared on its own first; then rows reusing a certificate listing are grouped
+    (guidance §5) and the firmware they do not share with it needs supplementary evidence.
+    """
+    policy = policy or default_policy()
+    device_types = device_types or default_device_types()
     index = index_certificates(certificates)
+    confusable = confusable_index(index)
     unreadable = [c for c in certificates if not c.ok]
-    return [
-        reconcile_row(row, index.get(certificate_key(row.certificate_id), []), unreadable, registry)
-        for row in rows
-    ]
+    comparisons: list[Comparison | None] = []
+    links = [link_row(row, index, confusable) for row in rows]
+    for row, (linked, _) in zip(rows, links, strict=True):
+        readable = [c for c in linked if c.ok]
+        comparisons.append(compare_row(row, readable, validate(row), registry) if readable else None)
+    groups = reuse_groups(rows, comparisons)
+    results = []
+    for row, comparison, (linked, link_note) in zip(rows, comparisons, links, strict=True):
+        check = check_row_evidence(evidence, row)
+        if comparison is None:
+            result = _unlinked(row, linked, unreadable, validate(row))
+        else:
+            group = groups.get(row.row, ())
+            judgements = comparison.judgements
+            if group or check is not None:
+                judgements = apply_section5(row, judgements, group, check)
+            notes = _reuse_notes(row, group, judgements)
+            result = replace(linked_result(row, comparison, judgements, notes), reuse_group=group)
+        if link_note:
+            result = replace(result, reasons=(link_note, *result.reasons))
+        result = _with_evidence(result, check)
+        results.append(_informative(result, comparison, policy, device_types, ota_images))
+    return results

@@ -32,6 +32,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
+from pipeline.evidence import Evidence, unused_entries
 from pipeline.models import (
     FIELDS,
     Certificate,
@@ -42,6 +43,8 @@ from pipeline.models import (
     TextSource,
     Verdict,
 )
+from pipeline.ota import OtaImage
+from pipeline.reconcile import certificate_key
 
 # --- the output contract (SPEC "Outputs"): names and order are fixed -------------------------
 
@@ -72,6 +75,19 @@ RECONCILIATION_COLUMNS: tuple[str, ...] = (
 RECONCILIATION_EXTRA_COLUMNS: tuple[str, ...] = (
     "listing",
     *(f"{f.value}_{part}" for f in FIELDS for part in _FIELD_EXTRAS),
+    # Informative (never in overall_status) and guidance §5 columns.
+    "policy",
+    "device_type_status",
+    "ota_status",
+    "ota_file",
+    "evidence_file",
+    "evidence_sha256",
+    "evidence_lines",
+    "device_type_cpl",
+    "device_type_reason",
+    "ota_reason",
+    "evidence_check",
+    "reuse_rows",
 )
 
 CERTIFICATE_COLUMNS: tuple[str, ...] = (
@@ -89,12 +105,18 @@ CERTIFICATE_COLUMNS: tuple[str, ...] = (
     "status",
     "error",
 )
-CERTIFICATE_EXTRA_COLUMNS: tuple[str, ...] = ("ocr_reason", "layout", "listings")
+CERTIFICATE_EXTRA_COLUMNS: tuple[str, ...] = (
+    "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link",
+)
+
+# cpl_link: how CPL rows use a document (guidance §5 reuse; orphans are documents no row cites).
+LINK_ORPHAN, LINK_SINGLE, LINK_SHARED, LINK_REUSED = "ORPHAN", "SINGLE", "SHARED", "REUSED"
 
 PROBLEM_COLUMNS: tuple[str, ...] = ("severity", "kind", "where", "detail")
 SUMMARY_COLUMNS: tuple[str, ...] = ("key", "value")
 
 LIST_SEPARATOR = "; "  # reasons, alternatives
+LINE_SEPARATOR = " | "  # matched evidence lines
 LISTING_SEPARATOR = " | "  # the same field across the listings of a multi-model certificate
 
 _LISTING_FIELDS: tuple[tuple[str, Field], ...] = (
@@ -136,22 +158,108 @@ def build_report(
     certificates: Sequence[Certificate],
     run_info: Mapping[str, Any],
     extra_problems: Sequence[Mapping[str, str]] = (),
+    ota_images: Sequence[OtaImage] | None = None,
+    evidence: Evidence | None = None,
 ) -> Report:
-    """Freeze the run's results into one Report; every output is rendered from it alone."""
+    """Freeze the run's results into one Report; every output is rendered from it alone.
+
+    `ota_images` (from --ota) and `evidence` (--evidence) add their problems and a section each to
+    run.json. Evidence shows only file names and hashes: its text stays out of every output.
+    """
     problems = [
         *(_document_problem(c) for c in certificates if not c.ok),
         *(_row_problem(r) for r in results if r.overall != Overall.PASS),
+        *(_ota_problem(i) for i in ota_images or () if not i.ok),
+        *_evidence_problems(evidence, results),
         *(_extra_problem(p) for p in extra_problems),
     ]
+    links = certificate_links(results, certificates)
     counts = _counts(results, certificates, len(problems))
+    counts |= _link_counts(links, certificates)
+    counts |= _section5_counts(results, ota_images)
     run = {**dict(run_info), "counts": counts, "outputs": dict(OUTPUT_FILES)}
+    if ota_images is not None:
+        run["ota"] = [ota_entry(i) for i in ota_images]
+    if evidence is not None:
+        run["evidence"] = evidence_entry(evidence)
     return Report(
         reconciliation=[reconciliation_row(r) for r in results],
-        certificates=[certificate_row(c) for c in certificates],
+        certificates=[
+            certificate_row(c, links[i]) for i, c in enumerate(certificates)
+        ],
         problems=problems,
         summary=_summary(counts, run_info),
         run=run,
     )
+
+
+# --- how rows use documents (orphans, shared and reused certificates) --------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """The CPL rows citing one document, and whether any of them reuses it (guidance §5)."""
+
+    rows: tuple[int, ...] = ()
+    reused: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.reused:
+            return LINK_REUSED
+        if len(self.rows) > 1:
+            return LINK_SHARED
+        return LINK_SINGLE if self.rows else LINK_ORPHAN
+
+
+def certificate_links(
+    results: Sequence[RowResult], certificates: Sequence[Certificate]
+) -> list[Link]:
+    """Per document: rows whose certificate ID it carries, or that were linked to it by name."""
+    by_key: dict[str, list[RowResult]] = {}
+    by_file: dict[str, list[RowResult]] = {}
+    for r in results:
+        if key := certificate_key(r.cpl.certificate_id):
+            by_key.setdefault(key, []).append(r)
+        if r.certificate_file:
+            by_file.setdefault(r.certificate_file, []).append(r)
+    links = []
+    for cert in certificates:
+        key = certificate_key(cert.certificate_id) if cert.ok else ""
+        candidates = [*(by_key.get(key, []) if key else []), *by_file.get(cert.file, [])]
+        linked = {id(r): r for r in candidates}
+        rows = tuple(sorted(r.cpl.row for r in linked.values()))
+        reused = any(r.reuse_group and r.certificate_file == cert.file for r in linked.values())
+        links.append(Link(rows, reused))
+    return links
+
+
+def _link_counts(links: Sequence[Link], certificates: Sequence[Certificate]) -> dict[str, Any]:
+    kinds = Counter(link.kind for link, c in zip(links, certificates, strict=True) if c.ok)
+    return {"certificate_links": {k: kinds[k] for k in
+                                  (LINK_ORPHAN, LINK_SINGLE, LINK_SHARED, LINK_REUSED)}}
+
+
+def _section5_counts(
+    results: Sequence[RowResult], ota_images: Sequence[OtaImage] | None
+) -> dict[str, Any]:
+    counts: dict[str, Any] = {
+        "rows_in_reused_groups": sum(bool(r.reuse_group) for r in results),
+        "evidence": {
+            "OK": sum(r.evidence_check == "OK" for r in results),
+            "FAILED": sum(bool(r.evidence_check) and r.evidence_check != "OK" for r in results),
+        },
+        "device_type": dict(sorted(Counter(
+            r.device_type_status for r in results if r.device_type_status).items())),
+    }
+    if ota_images is not None:
+        errors = Counter(i.error_reason for i in ota_images if not i.ok)
+        counts["ota_images"] = {
+            "total": len(ota_images), "OK": sum(i.ok for i in ota_images),
+            "ERROR": sum(not i.ok for i in ota_images), **dict(sorted(errors.items())),
+        }
+        counts["ota_status"] = dict(sorted(Counter(r.ota_status for r in results).items()))
+    return counts
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -182,10 +290,24 @@ def reconciliation_row(result: RowResult) -> dict[str, str]:
         row[f"{f.value}_method"] = j.method if j else ""
         extras[f"{f.value}_reason"] = j.reason if j else ""
         extras[f"{f.value}_alternatives"] = LIST_SEPARATOR.join(j.alternatives) if j else ""
+    extras |= {
+        "policy": result.policy,
+        "device_type_status": result.device_type_status,
+        "ota_status": result.ota_status,
+        "ota_file": result.ota_file,
+        "evidence_file": result.evidence_file,
+        "evidence_sha256": result.evidence_sha256,
+        "evidence_lines": LINE_SEPARATOR.join(result.evidence_lines),
+        "device_type_cpl": cpl.device_type,
+        "device_type_reason": result.device_type_reason,
+        "ota_reason": result.ota_reason,
+        "evidence_check": result.evidence_check,
+        "reuse_rows": ", ".join(map(str, result.reuse_group)),
+    }
     return {**row, **extras}
 
 
-def certificate_row(cert: Certificate) -> dict[str, str]:
+def certificate_row(cert: Certificate, link: Link | None = None) -> dict[str, str]:
     """One input document; a multi-model certificate joins each field across its listings."""
     row = {
         "certificate_file": cert.file,
@@ -203,6 +325,9 @@ def certificate_row(cert: Certificate) -> dict[str, str]:
     row["ocr_reason"] = cert.ocr_reason
     row["layout"] = cert.layout
     row["listings"] = str(len(cert.listings))
+    if link is not None:
+        row["cpl_rows"] = ", ".join(map(str, link.rows))
+        row["cpl_link"] = link.kind if cert.ok or link.rows else ""
     return row
 
 
@@ -233,6 +358,62 @@ def _fallback_detail(result: RowResult) -> str:
         for j in result.judgements
         if j.status not in _GOOD_VERDICTS
     )
+
+
+def _ota_problem(image: OtaImage) -> dict[str, str]:
+    """A bad or truncated OTA image, named by file, with its typed reason."""
+    return {"severity": "ERROR", "kind": "ota", "where": image.file, "detail": image.error}
+
+
+def _evidence_problems(
+    evidence: Evidence | None, results: Sequence[RowResult]
+) -> list[dict[str, str]]:
+    """Manifest rows naming no submission, and files that could not be read (names only)."""
+    if evidence is None:
+        return []
+    problems = [
+        {"severity": "WARNING", "kind": "evidence", "where": f"{evidence.manifest} row {e.line}",
+         "detail": f"submission_id {e.submission_id!r} is not in the CPL file"}
+        for e in unused_entries(evidence, [r.cpl for r in results])
+    ]
+    reported: set[str] = set()
+    for entry in evidence.entries:
+        text = evidence.texts.get(entry.path)
+        if text is not None and text.error and entry.evidence_file not in reported:
+            reported.add(entry.evidence_file)
+            problems.append({"severity": "WARNING", "kind": "evidence",
+                             "where": entry.evidence_file or f"{evidence.manifest} row {entry.line}",
+                             "detail": text.error})
+    return problems
+
+
+def ota_entry(image: OtaImage) -> dict[str, Any]:
+    """An OTA image for run.json: file, hash, status and the header facts it states."""
+    return {
+        "file": image.file, "sha256": image.sha256, "size": image.size,
+        "status": "OK" if image.ok else "ERROR", "error": image.error,
+        "manufacturer_code": image.manufacturer_code, "image_type": image.image_type,
+        "file_version": image.file_version, "min_hardware": image.min_hardware,
+        "max_hardware": image.max_hardware, "header_string": image.header_string,
+    }
+
+
+def evidence_entry(evidence: Evidence) -> dict[str, Any]:
+    """The manifest for run.json: per file its name, hash and whether it could be read; no text."""
+    files = []
+    seen: set[str] = set()
+    for entry in evidence.entries:
+        if entry.evidence_file in seen:
+            continue
+        seen.add(entry.evidence_file)
+        text = evidence.texts.get(entry.path)
+        files.append({
+            "file": entry.evidence_file,
+            "sha256": text.sha256 if text else "",
+            "status": "OK" if text and not text.error else "ERROR",
+            "error": text.error if text else "",
+        })
+    return {"manifest": evidence.manifest, "entries": len(evidence.entries), "files": files}
 
 
 def _extra_problem(problem: Mapping[str, str]) -> dict[str, str]:
@@ -289,6 +470,13 @@ def _summary(counts: Mapping[str, Any], run_info: Mapping[str, Any]) -> list[tup
     lines += [(f"certificates {k}", str(v)) for k, v in counts["certificate_status"].items()]
     lines += [(f"text_source {k}", str(v)) for k, v in counts["text_source"].items()]
     lines += [(f"certificate error {k}", str(v)) for k, v in counts["certificate_errors"].items()]
+    lines += [(f"certificates {k}", str(v)) for k, v in counts.get("certificate_links", {}).items()]
+    if "rows_in_reused_groups" in counts:
+        lines.append(("rows in reused-certificate groups", str(counts["rows_in_reused_groups"])))
+        lines += [(f"evidence {k}", str(v)) for k, v in counts["evidence"].items()]
+        lines += [(f"device_type {k}", str(v)) for k, v in counts["device_type"].items()]
+    lines += [(f"ota images {k}", str(v)) for k, v in counts.get("ota_images", {}).items()]
+    lines += [(f"ota_status {k}", str(v)) for k, v in counts.get("ota_status", {}).items()]
     lines.append(("problems", str(counts["problems"])))
     lines += list(_flatten("", run_info))
     return lines

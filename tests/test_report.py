@@ -35,11 +35,14 @@ RECON_HEADER = [
     *(f"{f}_{p}" for f in FIELD_NAMES for p in ("cpl", "certificate", "status", "method")),
     "listing",
     *(f"{f}_{p}" for f in FIELD_NAMES for p in ("reason", "alternatives")),
+    "policy", "device_type_status", "ota_status", "ota_file", "evidence_file", "evidence_sha256",
+    "evidence_lines", "device_type_cpl", "device_type_reason", "ota_reason", "evidence_check",
+    "reuse_rows",
 ]
 CERT_HEADER = [
     "certificate_file", "sha256", "pages", "text_source", "certificate_id", "certificate_date",
     "device_type", "manufacturer", "model", "hardware_version", "firmware_version", "status",
-    "error", "ocr_reason", "layout", "listings",
+    "error", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link",
 ]
 POISON = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\t=1", "  =1+1", "\r=2"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
