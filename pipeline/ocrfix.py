@@ -37,7 +37,7 @@ FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG, or
 # with a space after ZIG, in 6 of 30 scans.
 ID_PREFIX = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>[Z2][I1l|]?[G6])\s{0,3}(?P<year>[0-9Il|]\s?[0-9])(?=[\w-])"
+    r"(?<![A-Za-z0-9])(?P<prefix>[Z2][I1l|]{0,2}[G6])\s{0,3}(?P<year>[0-9Il|]\s?[0-9])(?=[\w-])"
 )
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 ID_CONFUSIONS = str.maketrans({"I": "1", "L": "1", "O": "0", "Q": "0", "Z": "2", "S": "5"})
