@@ -16,6 +16,7 @@ from pipeline.extract import (
     ocr_pdf_page,
     page_facts,
     repair_pdf,
+    ruled_tables,
     tables,
     text_layer,
     text_source_of,
@@ -173,13 +174,23 @@ def _retry_with_ocr(
 def _with_tables(
     document: Document, data: bytes, extracted: ExtractedDocument, certificate: Certificate
 ) -> Certificate:
-    """Layout analysis only for documents whose text alone lacks fields and has a text layer."""
+    """Layout analysis only for documents whose text alone lacks fields and has a text layer.
+
+    Ruled tables from pypdfium2's path objects first (~2 ms a page); pdfplumber's layout
+    analysis (~25-100 ms a page) only when that still leaves fields missing.
+    """
     text_pages = [p.number for p in extracted.pages if p.text.strip() and p.source.value == "text"]
     if not text_pages:
         return certificate
-    found = tables(data, text_pages)
-    pages = tuple(
-        dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
-    )
-    retry = parse_certificate(dataclasses.replace(extracted, pages=pages), field_rules())
-    return retry if len(missing_fields(retry)) < len(missing_fields(certificate)) else certificate
+    best = certificate
+    for reader in (ruled_tables, tables):
+        found = reader(data, text_pages)
+        pages = tuple(
+            dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
+        )
+        retry = parse_certificate(dataclasses.replace(extracted, pages=pages), field_rules())
+        if len(missing_fields(retry)) < len(missing_fields(best)):
+            best = retry
+        if not missing_fields(best):
+            break
+    return best

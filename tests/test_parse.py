@@ -147,3 +147,21 @@ def test_prose_values_stop_at_clause_breaks() -> None:
     assert found["hardware_version"] == "01_02"
     assert found["firmware_version"] == "03:46:37:12"
     assert found["certificate_date"] == "March 13, 2017"
+
+
+RULED = [e for e in BUNDLED if e["layout"] in ("table", "twocol", "multi")]
+
+
+@pytest.mark.parametrize("entry", RULED, ids=[e["file"] for e in RULED])
+def test_pdfium_tables_hold_the_cells_pdfplumber_finds(entry: dict) -> None:
+    """The fast ruled-table reader sees every non-empty cell pdfplumber's analysis sees."""
+    from pipeline.extract import ruled_tables, tables
+
+    data = (CORPUS / entry["file"]).read_bytes()
+
+    def cells(found: dict) -> list[list[list[str]]]:
+        return [[[c for c in row if c] for row in table] for table in found[1]]
+
+    fast = cells(ruled_tables(data, [1]))
+    assert fast, "no ruled table found"
+    assert fast == cells(tables(data, [1]))
