@@ -120,6 +120,8 @@ def _measure(root: Path, born: int, scans: int, quick: bool) -> dict[str, Any]:
                                   "worker": round(two["rss_worker_mb"], 1)}},
     }
     if not quick:
+        # Like with like: both points born-digital, same settings, no cache, a CPL row per document.
+        result["rss_mb"]["1000_docs"] = _rss_at(root / "small", 1_000)
         result["rss_mb"]["10000_docs"] = _rss_at(root / "big", 10_000)
         small, big = result["rss_mb"]["1000_docs"], result["rss_mb"]["10000_docs"]
         result["rss_mb"]["growth_worker_pct"] = round((big["worker"] / small["worker"] - 1) * 100, 1)
