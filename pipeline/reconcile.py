@@ -174,6 +174,9 @@ def linked_result(
     if label:
         reasons.insert(0, f"compared with {label} on {comparison.certificate.file}")
     reasons.extend(notes)
+    ocr_note = _ocr_caution(comparison, judgements)
+    if ocr_note:
+        reasons.append(ocr_note)
     if len(comparison.readable) > 1:
         others = ", ".join(c.file for c in comparison.readable if c is not comparison.certificate)
         reasons.append(f"certificate ID also carried by: {others}")
@@ -185,6 +188,37 @@ def linked_result(
         judgements=judgements,
         listing_label=label,
     )
+
+
+_OCR_SENSITIVE = frozenset({Verdict.MISMATCH, Verdict.PARTIAL, Verdict.UNVERIFIABLE, Verdict.MISSING})
+
+
+def _ocr_caution(comparison: Comparison, judgements: Sequence[FieldJudgement]) -> str:
+    """A verdict against OCR text may be a misread (42.3 for 12.3): say so, with the confidence."""
+    certificate = comparison.certificate
+    if certificate.text_source not in (TextSource.OCR, TextSource.MIXED):
+        return ""
+    confidence = dict(certificate.field_confidence)
+    prefix = comparison.listing.label.split(" of ")[0]  # "listing 2 of 3" -> "listing 2"
+    shown = []
+    for j in judgements:
+        if j.status not in _OCR_SENSITIVE:
+            continue
+        name = _CONFIDENCE_KEYS[j.field]
+        value = confidence.get(f"{prefix} {name}" if prefix else name, confidence.get(name))
+        shown.append(f"{j.field.value}" + (f" (OCR confidence {value:.0f})" if value is not None else ""))
+    if not shown:
+        return ""
+    return (f"{certificate.file} was read by OCR: check the scan for {', '.join(shown)} "
+            "before acting on the verdict")
+
+
+_CONFIDENCE_KEYS = {
+    Field.MANUFACTURER: "manufacturer",
+    Field.MODEL: "model",
+    Field.HARDWARE: "hardware_version",
+    Field.FIRMWARE: "firmware_version",
+}
 
 
 def reconcile_row(

@@ -74,3 +74,18 @@ def test_scans_get_the_verdicts_of_their_born_digital_originals(tmp_path: Path) 
     ]
     sources = {row["text_source"] for row in read_csv(out / "certificates.csv")}
     assert sources == {"ocr"}
+
+
+def test_verdicts_on_ocr_text_say_so_with_the_confidence() -> None:
+    """A MISMATCH against a scan may be a misread (42.3 for 12.3): the auditor is told to look."""
+    misread = DeviceListing("EDMI Ltd (10:6C)", "ES-10B (01:02)", "01_02", "42.3 (Stack 1.2.3.4)")
+    scan = Certificate(file="scan.png", sha256="0" * 64, pages=1, text_source=TextSource.OCR,
+                       certificate_id="ZIG1", listings=(misread,),
+                       field_confidence=(("firmware_version", 93.4),))
+    row = CplRow(1, "S1", "ZIG1", "10:6C", "01:02", "01", "02", "12:03:12:34")
+    (result,) = reconcile([row], [scan])
+    assert result.overall is Overall.FAIL
+    assert any("read by OCR" in r and "firmware_version (OCR confidence 93)" in r
+               for r in result.reasons)
+    (born_digital,) = reconcile([row], [certificate("ZIG1", TextSource.TEXT)])
+    assert not any("read by OCR" in r for r in born_digital.reasons)
