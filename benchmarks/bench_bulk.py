@@ -26,7 +26,10 @@ outcome = run_reconcile(Settings(**{k: tuple(v) if k == "certs" else v for k, v 
 wall = time.perf_counter() - started
 run = json.load(open(kw["out"] + "/run.json"))
 print(json.dumps({"wall_s": wall, "timings": run["timings"], "stats": outcome.stats,
-                  "rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so it would
+                  # include the bench process's own size at fork time.
+                  "rss_parent_mb": [int(line.split()[1]) for line in open("/proc/self/status")
+                                    if line.startswith("VmHWM:")][0] / 1024,
                   "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
