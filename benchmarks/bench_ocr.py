@@ -21,7 +21,7 @@ from pipeline.document import process_document
 from pipeline.extract import ExtractLimits, at_ocr_dpi, image_pages, render_page
 from pipeline.ingest import IngestLimits, file_document
 from pipeline.models import Certificate
-from samples.generate import LAYOUTS, build_corpus, certificate_bytes, make_scanned
+from samples.generate import LAYOUTS, SCAN_SUFFIX, build_corpus, certificate_bytes, make_scanned
 
 SCAN_COUNT = 12
 # (format, dpi, noise, blur): every layout meets several formats over 12 scans
@@ -34,7 +34,6 @@ PLAN = (
     ("pdf", 150, 4.0, 0.0),
     ("jpeg", 250, 6.0, 0.6),
 )
-SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
 LISTING_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
 
@@ -124,7 +123,7 @@ def _run(count: int, calls: dict[str, int]) -> dict[str, Any]:
         for n, (spec, layout) in enumerate(_specs(count)):
             fmt, dpi, noise, blur = PLAN[n % len(PLAN)]
             rotation = (0.3 + 1.2 * ((n * 7) % 10) / 9) * (1 if n % 2 else -1)
-            scan = folder / f"scan_{n + 1:02d}_{layout}{SUFFIX[fmt]}"
+            scan = folder / f"scan_{n + 1:02d}_{layout}{SCAN_SUFFIX[fmt]}"
             make_scanned(spec, layout, scan, fmt, dpi, round(rotation, 2), noise, blur, seed=n)
             digital = folder / f"digital_{n + 1:02d}_{layout}.pdf"
             digital.write_bytes(certificate_bytes(spec, layout))

@@ -107,26 +107,28 @@ def _flat(parts: Sequence[Sequence[str]]) -> list[str]:
     return [c for part in parts for c in part]
 
 
-def place_left(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
-    """One octet per component from octet 1; later octets not shown."""
+def _place_aligned(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int, *, right: bool
+) -> Layout | None:
+    """One octet per component, from octet 1 (left) or ending at the last octet (right);
+    the octets on the other side are not shown."""
     components = _flat(parts)
     if not components or 2 * len(components) > total:
         return None
     filled = _fill(components, convert, 2)
     if filled is None:
         return None
-    return Layout(filled.nibbles + (None,) * (total - len(filled.nibbles)), filled.steps)
+    unshown = (None,) * (total - len(filled.nibbles))
+    nibbles = unshown + filled.nibbles if right else filled.nibbles + unshown
+    return Layout(nibbles, filled.steps)
+
+
+def place_left(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    return _place_aligned(parts, convert, total, right=False)
 
 
 def place_right(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
-    """One octet per component ending at the last octet; earlier octets not shown."""
-    components = _flat(parts)
-    if not components or 2 * len(components) > total:
-        return None
-    filled = _fill(components, convert, 2)
-    if filled is None:
-        return None
-    return Layout((None,) * (total - len(filled.nibbles)) + filled.nibbles, filled.steps)
+    return _place_aligned(parts, convert, total, right=True)
 
 
 def place_whole(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:

@@ -1444,7 +1444,7 @@ _SCAN_PLAN = (  # (format, dpi, noise, blur): three image-only PDFs, then PNG, J
     ("jpeg", 200, 5.0, 0.7),
     ("tiff", 300, 3.0, 0.4),
 )
-_SCAN_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+SCAN_SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
 def generate_scanned(
@@ -1471,7 +1471,7 @@ def generate_scanned(
         pool = by_layout[order[n % len(order)]] if order else readable
         spec = pool[rng.randrange(len(pool))]
         rotation = round(rng.uniform(0.3, 1.5) * rng.choice((-1, 1)), 2)
-        name = f"scan_{n + 1:03d}_{spec.layout}{_SCAN_SUFFIX[fmt]}"
+        name = f"scan_{n + 1:03d}_{spec.layout}{SCAN_SUFFIX[fmt]}"
         scan = make_scanned(spec, spec.layout, out / name, fmt, dpi, rotation, noise, blur,
                             seed=seed + n, back_page=(fmt == "tiff"))
         entry = truth_entry(replace(spec, file=name))
