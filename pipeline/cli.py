@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pipeline.cpl import CplFileError
 from pipeline.models import Field
@@ -16,7 +17,7 @@ EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep the message short
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep the message short
         self.print_usage(sys.stderr)
         print(f"cplrecon: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

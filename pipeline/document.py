@@ -110,8 +110,8 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
             raise DocumentError(
                 ErrorReason.OCR_UNAVAILABLE, "an image file needs OCR, and --ocr never was given"
             )
-        pages = ocr_image_file(data, limits)
-        return ExtractedDocument(document, tuple(pages), text_source_of(pages), "image file")
+        frames = ocr_image_file(data, limits)
+        return ExtractedDocument(document, tuple(frames), text_source_of(frames), "image file")
     pages: list[PageText] = []
     reasons: list[str] = []
     for page, decision in text_layer(data, limits):

@@ -607,7 +607,7 @@ def image_pages(data: bytes, limits: ExtractLimits) -> list[Image.Image]:
 
     try:
         image = Image.open(io.BytesIO(data))
-        frames = []
+        frames: list[Image.Image] = []
         for frame in ImageSequence.Iterator(image):
             if len(frames) >= limits.max_pages:
                 raise DocumentError(
