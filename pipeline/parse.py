@@ -25,6 +25,7 @@ DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version"
 CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
 ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
 MAX_VALUE_CHARS = 200
+_LEADING_NOISE = regex.compile(r"^[^\w(\[]+(?=\w)")
 _YEAR = regex.compile(r"\s*\d{4}\b")  # "March 13, 2017": that comma is not a clause break
 
 
@@ -136,7 +137,9 @@ Found = list[tuple[str, str]]  # (field, value) in reading order
 
 
 def read_label_lines(text: str, rules: FieldRules) -> Found:
-    lines = [line.strip() for line in text.splitlines()]
+    # Leading bullets, dashes or OCR specks ("• Manufacturer:", "‘Date of Certification") are
+    # not part of a label; brackets are kept, since a value line may start with one.
+    lines = [_LEADING_NOISE.sub("", line.strip()) for line in text.splitlines()]
     found: Found = []
     for index, line in enumerate(lines):
         if not line:

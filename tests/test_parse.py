@@ -165,3 +165,20 @@ def test_pdfium_tables_hold_the_cells_pdfplumber_finds(entry: dict) -> None:
     fast = cells(ruled_tables(data, [1]))
     assert fast, "no ruled table found"
     assert fast == cells(tables(data, [1]))
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("\u2018Date of Certification  25.10.2021", [("certificate_date", "25.10.2021")]),
+        ("\u2022 Manufacturer: EDMI Ltd (10:6C)", [("manufacturer", "EDMI Ltd (10:6C)")]),
+        ("- Firmware Version: 1.2.5.6", [("firmware_version", "1.2.5.6")]),
+    ],
+)
+def test_bullets_and_specks_before_a_label(line: str, expected: list[tuple[str, str]]) -> None:
+    assert read_label_lines(line, RULES) == expected
+
+
+def test_a_value_line_keeps_its_opening_bracket() -> None:
+    text = "Model Identification\n(01:02) ES-10B"
+    assert read_label_lines(text, RULES) == [("model", "(01:02) ES-10B")]
