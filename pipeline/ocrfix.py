@@ -27,11 +27,14 @@ COLON_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}(?:\s?:\s?{_HEXISH}{{2}}){{1,3
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}_{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}+)+(?![\w|])")
+# "1:2" in a hardware version: octets are two hex digits, so a colon beside a one-digit number
+# is a dot misread (measured: tesseract read "1.2" as "1:2" on a JPEG scan)
+COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 # Which shapes each field's grammar holds (registry names, product names are free text)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (COLON_HEX,),
     "model": (COLON_HEX, PREFIXED_HEX),
-    "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS),
+    "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
     "firmware_version": (COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG, or
@@ -46,6 +49,8 @@ ID_CONFUSIONS = str.maketrans({"I": "1", "L": "1", "O": "0", "Q": "0", "Z": "2",
 def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
+    if pattern is COLON_DECIMAL:
+        return token.replace(":", ".")
     squeezed = re.sub(r"\s", "", token)
     if pattern is PREFIXED_HEX:
         return "0x" + squeezed[2:].translate(HEX_CONFUSIONS)

@@ -161,6 +161,10 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("model", "ES-10A (Image Type 0l:0I)", "ES-10A (Image Type 01:01)", True),
     ("hardware_version", "0l_O2", "01_02", True),
     ("hardware_version", "1.B", "1.8", False),  # one true digit only: left as read
+    ("hardware_version", "1:2", "1.2", True),  # a one-digit number: not hex octets
+    ("hardware_version", "HW 1:10", "HW 1.10", True),
+    ("hardware_version", "01:02", "01:02", False),  # two-digit pairs may be hex: left as read
+    ("firmware_version", "1:2", "1:2", False),  # only the hardware grammar reads it
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),
