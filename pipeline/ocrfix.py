@@ -2,8 +2,12 @@
 digits, link certificate IDs across I/1 and O/0 confusions, and give each field its OCR
 confidence.
 
-Free text (company names, model names, device types) is never touched. Every repair is
-returned as a note so the audit shows what was read and what it was taken for.
+Free text (company names, model names, device types) is left as read, but for two narrow
+cases where the reading cannot be a real one: a token made only of I/l/| in a model name is a
+Roman numeral ("Trio Il" -> "Trio II"), and a device code in brackets that is no known code and
+one character from the code its own phrase names is that code ("Gas Smart Metering Equipment
+(GSMB)" -> "(GSME)"). Every repair is returned as a note so the audit shows what was read and
+what it was taken for.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from pipeline.models import Certificate, PageText
+from pipeline.policy import DeviceTypes, default_device_types, device_codes_in
 
 # Where the grammar demands a hex digit: letters tesseract reads for digits (A-F stay: they are
 # hex). Where it demands a decimal digit, B is 8 as well.
@@ -24,7 +29,7 @@ _HEXISH = r"[0-9A-FOoQIl|SZ]"
 _DIGITISH = r"[0-9OoQIl|SZB]"
 # colon hex (10:6C, 0C:03:0C:22, with stray spaces around colons), VV_RR, 0x hex
 COLON_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}(?:\s?:\s?{_HEXISH}{{2}}){{1,3}}(?![\w|])")
-UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}_{_HEXISH}{{2}}(?![\w|])")
+UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}+)+(?![\w|])")
 # "1:2" in a hardware version: octets are two hex digits, so a colon beside a one-digit number
@@ -100,19 +105,57 @@ def repair_page(page: PageText) -> tuple[PageText, list[str]]:
     return dataclasses.replace(page, text=text, tables=tables), notes
 
 
+# "Il", "lI", "I|": no word, a Roman numeral read with l or | for I
+ROMAN_MISREAD = re.compile(r"(?<![\w|-])[Il|]{2,4}(?![\w|-])")
+BRACKETED_CODE = re.compile(r"\((?P<code>[A-Z0-9]{2,12})\)")
+
+
+def repair_roman(field: str, value: str) -> tuple[str, list[str]]:
+    def fix(match: re.Match[str]) -> str:
+        token = match.group(0)
+        capitals = token.count("I")
+        misread = capitals < len(token) and (capitals >= 2 or (capitals == 1 and len(token) == 2))
+        return "I" * len(token) if misread else token  # "Ill" may be a word; "lII" is not
+
+    repaired = ROMAN_MISREAD.sub(fix, value)
+    return repaired, [f"{field} {value!r} read as {repaired!r}"] if repaired != value else []
+
+
+def repair_device_type(value: str, types: DeviceTypes) -> tuple[str, list[str]]:
+    """An unknown bracketed code one character from the code its own phrase names is that code."""
+    match = BRACKETED_CODE.search(value)
+    if not match or match.group("code") in types.phrases:
+        return value, []
+    code = match.group("code")
+    named = device_codes_in(value[: match.start()], types)
+    if len(named) != 1:
+        return value, []
+    (expected,) = named
+    if len(expected) != len(code) or sum(a != b for a, b in zip(code, expected, strict=True)) != 1:
+        return value, []
+    repaired = f"{value[: match.start()]}({expected}){value[match.end():]}"
+    return repaired, [f"device_type code {code!r} read as {expected!r}, the code its phrase names"]
+
+
 def repair_certificate(certificate: Certificate) -> tuple[Certificate, list[str]]:
-    """Hex/digit repairs in every listing's device fields, with notes."""
+    """Hex/digit repairs in every listing's device fields, Roman numerals in model names and
+    the device code, each with a note."""
     notes: list[str] = []
     listings = []
     for listing in certificate.listings:
         changes = {}
         for name in ("manufacturer", "model", "hardware_version", "firmware_version"):
             value, found = repair_value(name, getattr(listing, name))
+            if name == "model":
+                value, roman = repair_roman(name, value)
+                found = [*found, *roman]
             if found:
                 changes[name] = value
                 notes.extend(found)
         listings.append(dataclasses.replace(listing, **changes) if changes else listing)
-    return dataclasses.replace(certificate, listings=tuple(listings)), notes
+    device_type, found = repair_device_type(certificate.device_type, default_device_types())
+    notes.extend(found)
+    return dataclasses.replace(certificate, listings=tuple(listings), device_type=device_type), notes
 
 
 def field_confidences(certificate: Certificate, pages: Sequence[PageText]) -> tuple[

@@ -14,7 +14,15 @@ from pipeline.document import process_document
 from pipeline.extract import ExtractLimits, ocr_decision, page_facts
 from pipeline.ingest import IngestLimits, file_document
 from pipeline.models import Certificate, ErrorReason, TextSource
-from pipeline.ocrfix import confusable_key, link_candidates, repair_text, repair_value
+from pipeline.ocrfix import (
+    confusable_key,
+    link_candidates,
+    repair_device_type,
+    repair_roman,
+    repair_text,
+    repair_value,
+)
+from pipeline.policy import default_device_types
 from samples.generate import build_corpus, certificate_bytes, make_scanned
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
@@ -160,6 +168,7 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("manufacturer", "EDMI Ltd (1O:6C)", "EDMI Ltd (10:6C)", True),
     ("model", "ES-10A (Image Type 0l:0I)", "ES-10A (Image Type 01:01)", True),
     ("hardware_version", "0l_O2", "01_02", True),
+    ("hardware_version", "01 _03", "01_03", True),  # a stray space beside the underscore
     ("hardware_version", "1.B", "1.8", False),  # one true digit only: left as read
     ("hardware_version", "1:2", "1.2", True),  # a one-digit number: not hex octets
     ("hardware_version", "HW 1:10", "HW 1.10", True),
@@ -213,3 +222,33 @@ def test_confusable_key() -> None:
     assert confusable_key("ZIG17-2380") == confusable_key("Z1G17 2380") == confusable_key(
         "zig17-238o")
     assert confusable_key("ZIG17-2383") != confusable_key("ZIG17-2384")
+
+
+@pytest.mark.parametrize(("read_as", "repaired"), [
+    ("Trio Il PPMID (Image Type 00:21)", "Trio II PPMID (Image Type 00:21)"),
+    ("Solo lII (00:22)", "Solo III (00:22)"),
+    ("Trio II PPMID", "Trio II PPMID"),  # already right
+    ("Il Forno", "II Forno"),  # a word of I and l only is taken for a numeral: the cost is named
+    ("Ill-Meter 2", "Ill-Meter 2"),  # part of a longer word: untouched
+    ("Model lll", "Model lll"),  # no capital I at all: not evidence of a numeral
+])
+def test_roman_numerals_in_model_names(read_as: str, repaired: str) -> None:
+    value, notes = repair_roman("model", read_as)
+    assert value == repaired
+    assert bool(notes) is (read_as != repaired)
+
+
+@pytest.mark.parametrize(("read_as", "repaired"), [
+    ("Gas Smart Metering Equipment (GSMB)", "Gas Smart Metering Equipment (GSME)"),
+    ("Gas Smart Metering Equipment (GSME)", "Gas Smart Metering Equipment (GSME)"),
+    # a known code that disagrees with the phrase is a real discrepancy, never "repaired"
+    ("Gas Smart Metering Equipment (ESME)", "Gas Smart Metering Equipment (ESME)"),
+    # two characters off: not a misread we can vouch for
+    ("Gas Smart Metering Equipment (GXMB)", "Gas Smart Metering Equipment (GXMB)"),
+    # no phrase to agree with
+    ("Some Device (GSMB)", "Some Device (GSMB)"),
+])
+def test_device_code_agrees_with_its_phrase(read_as: str, repaired: str) -> None:
+    value, notes = repair_device_type(read_as, default_device_types())
+    assert value == repaired
+    assert bool(notes) is (read_as != repaired)
