@@ -104,15 +104,20 @@ def page_facts(data: bytes, number: int) -> tuple[str, int, int, float]:
     with pdf_document(data) as pdf:
         page = pdf[number - 1]
         try:
-            textpage = page.get_textpage()
-            try:
-                text = textpage.get_text_bounded()
-            finally:
-                textpage.close()
-            return (text, _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE),
-                    _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT), page_image_cover(page))
+            return (*_text_and_objects(page), page_image_cover(page))
         finally:
             page.close()
+
+
+def _text_and_objects(page: pdfium.PdfPage) -> tuple[str, int, int]:
+    """A page's text layer and its image and text object counts: what ocr_decision reads."""
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_bounded()
+    finally:
+        textpage.close()
+    return (text, _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE),
+            _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT))
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -182,16 +187,8 @@ def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDe
                         f"page {index + 1} is {width:.0f} x {height:.0f} pt, over the "
                         f"{limits.max_page_side_pt:.0f} pt limit per side",
                     )
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_bounded()
-                finally:
-                    textpage.close()
-                decision = ocr_decision(
-                    text,
-                    _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE),
-                    _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT),
-                )
+                text, images, texts = _text_and_objects(page)
+                decision = ocr_decision(text, images, texts)
             finally:
                 page.close()
             text = text.replace("\r\n", "\n").replace("\r", "\n")

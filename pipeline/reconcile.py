@@ -26,8 +26,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import regex
-
 from pipeline.codings import judge
 from pipeline.cpl import validate
 from pipeline.evidence import Evidence, EvidenceCheck, check_row_evidence
@@ -43,7 +41,7 @@ from pipeline.models import (
     TextSource,
     Verdict,
 )
-from pipeline.ocrfix import confusable_key
+from pipeline.ocrfix import confusable_key, exact_key
 from pipeline.ota import OtaImage, check_row
 from pipeline.policy import (
     DeviceTypes,
@@ -60,12 +58,9 @@ FAILING = frozenset({Verdict.MISMATCH, Verdict.INVALID_CPL})
 TO_REVIEW = frozenset(
     {Verdict.MISSING, Verdict.PARTIAL, Verdict.UNVERIFIABLE, Verdict.NEEDS_EVIDENCE}
 )
-_NOT_ALNUM = regex.compile(r"[^0-9A-Z]+")
-
-
-def certificate_key(certificate_id: str) -> str:
-    """The linking key: upper case, with spaces, dashes and other punctuation dropped."""
-    return _NOT_ALNUM.sub("", certificate_id.upper())
+# The linking key (upper case; spaces, dashes, other punctuation dropped), one definition with
+# the OCR linking that extends it.
+certificate_key = exact_key
 
 
 def overall_of(judgements: Iterable[FieldJudgement]) -> Overall:

@@ -6,7 +6,6 @@ The one place that knows every stage; per-document work is in document.py.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import platform
 import time
@@ -21,7 +20,7 @@ from pipeline.cpl import read_cpl
 from pipeline.document import field_rules, process_document
 from pipeline.evidence import load_evidence
 from pipeline.extract import ExtractLimits
-from pipeline.ingest import IngestLimits, discover
+from pipeline.ingest import IngestLimits, discover, sha256_file
 from pipeline.models import Certificate, Document, DocumentError, ErrorReason, Overall, RowResult
 from pipeline.ota import discover_ota
 from pipeline.parse import RULES_DIR
@@ -214,14 +213,6 @@ def _open_cache(settings: Settings, versions: dict[str, str]) -> ResultCache | N
     return cache if cache.enabled else None
 
 
-def _file_hash(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _tool_versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -283,14 +274,14 @@ def run_reconcile(settings: Settings) -> RunOutcome:
         "rules": {"fields": field_rules().version, "policy": default_policy().version,
                   "device_types": default_device_types().version},
         "inputs": {
-            "cpl": {"path": settings.cpl, "sha256": _file_hash(settings.cpl), "rows": len(cpl.rows)},
+            "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl.rows)},
             "certs": list(settings.certs),
             "documents": len(documents),
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-            "manufacturers": [{"path": p, "sha256": _file_hash(p)} for p in settings.manufacturers],
-            "models": [{"path": p, "sha256": _file_hash(p)} for p in settings.models],
+            "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
+            "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
             "evidence": (
-                {"path": settings.evidence, "sha256": _file_hash(settings.evidence)}
+                {"path": settings.evidence, "sha256": sha256_file(settings.evidence)}
                 if settings.evidence else None
             ),
             "ota": list(settings.ota),
