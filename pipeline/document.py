@@ -188,7 +188,7 @@ def _with_tables(
         pages = tuple(
             dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
         )
-        retry = parse_certificate(dataclasses.replace(extracted, pages=pages), field_rules())
+        retry = _parse(dataclasses.replace(extracted, pages=pages))
         if len(missing_fields(retry)) < len(missing_fields(best)):
             best = retry
         if not missing_fields(best):
