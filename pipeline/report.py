@@ -328,6 +328,8 @@ def certificate_row(cert: Certificate, link: Link | None = None) -> dict[str, st
     if link is not None:
         row["cpl_rows"] = ", ".join(map(str, link.rows))
         row["cpl_link"] = link.kind if cert.ok or link.rows else ""
+    if cert.notes:  # duplicates, repairs: the column appears when any document has one
+        row["notes"] = "; ".join(cert.notes)
     return row
 
 

@@ -29,7 +29,7 @@ from pipeline.pool import TaskTimeout, run_in_workers
 from pipeline.progress import Progress
 from pipeline.reconcile import certificate_key, reconcile
 from pipeline.registry import load_registry
-from pipeline.report import Report, build_report, write_outputs
+from pipeline.report import build_report, write_outputs
 
 DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
 TASKS_PER_WORKER = 500  # documents before a worker is replaced: leaks cannot build up
@@ -195,14 +195,6 @@ def _differences(a: Certificate, b: Certificate) -> list[str]:
     return out
 
 
-def _with_notes(report: Report, certificates: Sequence[Certificate]) -> Report:
-    """certificates.csv / the Certificates sheet get a `notes` column (duplicates, repairs)."""
-    if any(c.notes for c in certificates):
-        for row, certificate in zip(report.certificates, certificates, strict=True):
-            row["notes"] = "; ".join(certificate.notes)
-    return report
-
-
 def _open_cache(settings: Settings, versions: dict[str, str]) -> ResultCache | None:
     if not settings.cache:
         return None
@@ -301,7 +293,7 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     # Set before writing: run.json shares this dict, and a timing set after it is written is lost.
     timings["build_report_s"] = time.perf_counter() - mark
     timings["total_before_writing_s"] = time.perf_counter() - started
-    outputs = write_outputs(_with_notes(report, certificates), Path(settings.out))
+    outputs = write_outputs(report, Path(settings.out))
     timings["total_s"] = time.perf_counter() - started
     stats["seconds"] = timings["total_s"]
     return RunOutcome(
