@@ -137,6 +137,15 @@ class ExtractedDocument:
         return "\n".join(p.text for p in self.pages)
 
 
+# A CPL field's name on a certificate listing (and in certificates.csv, field confidences).
+LISTING_ATTRIBUTE: dict[Field, str] = {
+    Field.MANUFACTURER: "manufacturer",
+    Field.MODEL: "model",
+    Field.HARDWARE: "hardware_version",
+    Field.FIRMWARE: "firmware_version",
+}
+
+
 @dataclass(frozen=True)
 class DeviceListing:
     """One device model as a certificate lists it: the field texts exactly as found."""
@@ -148,12 +157,7 @@ class DeviceListing:
     label: str = ""  # which listing this is on a multi-model certificate, e.g. "model 2 of 3"
 
     def text_for(self, f: Field) -> str:
-        return {
-            Field.MANUFACTURER: self.manufacturer,
-            Field.MODEL: self.model,
-            Field.HARDWARE: self.hardware_version,
-            Field.FIRMWARE: self.firmware_version,
-        }[f]
+        return str(getattr(self, LISTING_ATTRIBUTE[f]))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from pipeline.cpl import validate
 from pipeline.evidence import Evidence, EvidenceCheck, check_row_evidence
 from pipeline.models import (
     FIELDS,
+    LISTING_ATTRIBUTE,
     Certificate,
     CplRow,
     DeviceListing,
@@ -199,21 +200,13 @@ def _ocr_caution(comparison: Comparison, judgements: Sequence[FieldJudgement]) -
     for j in judgements:
         if j.status not in _OCR_SENSITIVE:
             continue
-        name = _CONFIDENCE_KEYS[j.field]
+        name = LISTING_ATTRIBUTE[j.field]
         value = confidence.get(f"{prefix} {name}" if prefix else name, confidence.get(name))
         shown.append(f"{j.field.value}" + (f" (OCR confidence {value:.0f})" if value is not None else ""))
     if not shown:
         return ""
     return (f"{certificate.file} was read by OCR: check the scan for {', '.join(shown)} "
             "before acting on the verdict")
-
-
-_CONFIDENCE_KEYS = {
-    Field.MANUFACTURER: "manufacturer",
-    Field.MODEL: "model",
-    Field.HARDWARE: "hardware_version",
-    Field.FIRMWARE: "firmware_version",
-}
 
 
 def reconcile_row(

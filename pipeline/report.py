@@ -35,6 +35,7 @@ import xlsxwriter
 from pipeline.evidence import Evidence, unused_entries
 from pipeline.models import (
     FIELDS,
+    LISTING_ATTRIBUTE,
     Certificate,
     Field,
     FieldJudgement,
@@ -119,11 +120,8 @@ LIST_SEPARATOR = "; "  # reasons, alternatives
 LINE_SEPARATOR = " | "  # matched evidence lines
 LISTING_SEPARATOR = " | "  # the same field across the listings of a multi-model certificate
 
-_LISTING_FIELDS: tuple[tuple[str, Field], ...] = (
-    ("manufacturer", Field.MANUFACTURER),
-    ("model", Field.MODEL),
-    ("hardware_version", Field.HARDWARE),
-    ("firmware_version", Field.FIRMWARE),
+_LISTING_FIELDS: tuple[tuple[str, Field], ...] = tuple(
+    (LISTING_ATTRIBUTE[f], f) for f in FIELDS
 )
 
 _GOOD_VERDICTS = frozenset({Verdict.MATCH, Verdict.MAPPED, Verdict.EVIDENCE})
