@@ -7,13 +7,21 @@ time limit and starts a fresh one; the other tasks go on. Workers are also repla
 
 Tasks are submitted through a window of a few per worker, not all at once, and results come
 back in input order as they finish: the caller streams them into the next stage.
+
+A killed worker runs no `finally`: its temporary files (our page TIFF, pytesseract's `tess_*`,
+and the `.tsv` its orphaned tesseract still writes) would stay in /tmp. So every run has one
+temporary folder, each worker makes its files in a subfolder of it (`tempfile.tempdir` and
+TMPDIR), a new worker removes the subfolders of dead ones, and the run removes the folder
+however it ends.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -25,6 +33,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WINDOW_PER_WORKER = 8  # tasks queued per worker: enough to keep it busy, few enough to stream
+RUN_DIR_PREFIX = "cplrecon-run-"  # one per run, in the system temporary folder
+WORKER_DIR_PREFIX = "worker-"  # one per worker process, in the run's folder: worker-<pid>
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,53 @@ def _limit_threads() -> None:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
+def _init_worker(run_dir: str) -> None:
+    """Worker start: one tesseract thread, and all temporary files in this worker's folder."""
+    _limit_threads()
+    try:
+        folder = _worker_temp_dir(run_dir)
+    except OSError:  # an initializer that raises ends the worker, and the next would fail too
+        return  # so: the system's temporary folder, as before
+    os.environ["TMPDIR"] = folder  # tesseract and any other subprocess
+    tempfile.tempdir = folder  # tempfile in this process: pytesseract's tess_*, our OCR folder
+
+
+def _worker_temp_dir(run_dir: str) -> str:
+    """A fresh `worker-<pid>` folder, after removing those of workers that are gone.
+
+    A worker killed over a time limit leaves its files behind; the worker started in its place
+    removes them, so a long run with many timeouts does not fill the disk before it ends."""
+    me = os.getpid()
+    os.makedirs(run_dir, exist_ok=True)  # removed under us (a /tmp cleaner): made again
+    for entry in os.scandir(run_dir):
+        pid = entry.name.removeprefix(WORKER_DIR_PREFIX)
+        if entry.name.startswith(WORKER_DIR_PREFIX) and pid.isdigit():
+            if int(pid) == me or not process_alive(int(pid)):  # own pid: a dead worker's, reused
+                shutil.rmtree(entry.path, ignore_errors=True)
+    folder = os.path.join(run_dir, f"{WORKER_DIR_PREFIX}{me}")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process has this pid; anyone else's (or one we may not ask about) counts."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _remove_run_dir(run_dir: str) -> None:
+    """Retried: an orphaned tesseract of a killed worker may create a file while it is removed."""
+    for _ in range(3):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if not os.path.exists(run_dir):
+            return
+
+
 def run_in_workers(
     task: Callable[[T], R],
     jobs: Iterable[T],
@@ -60,28 +117,35 @@ def run_in_workers(
     timeout_s: float | None,
     max_tasks: int = 200,
     on_wait: Callable[[], None] | None = None,
-) -> Iterator[Outcome[T, R]]:
+) -> Generator[Outcome[T, R], None, None]:
     """`task(job)` for every job in child processes; outcomes in job order, failures typed.
 
     A task's clock starts when a worker picks it up, so queued work never times out.
     An exception raised by `task` itself is re-raised here: tasks are expected to catch their own.
     `on_wait` runs before blocking on an unfinished task: the caller persists what it has, so
     a run killed while a slow document is read loses nothing already done.
+    Workers' temporary files live in one folder for the run, removed when the run ends: normally,
+    by an exception or an interrupt, or by closing this generator early.
     """
-    pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks, initializer=_limit_threads)
-    window = max(2, workers * WINDOW_PER_WORKER)
-    pending: deque[tuple[T, Future[R]]] = deque()
+    run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)
     try:
-        for job in jobs:
-            pending.append((job, pool.schedule(task, args=(job,), timeout=timeout_s)))
-            if len(pending) >= window:
+        pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
+                           initializer=_init_worker, initargs=(run_dir,))
+        window = max(2, workers * WINDOW_PER_WORKER)
+        pending: deque[tuple[T, Future[R]]] = deque()
+        try:
+            for job in jobs:
+                pending.append((job, pool.schedule(task, args=(job,), timeout=timeout_s)))
+                if len(pending) >= window:
+                    yield _outcome(*pending.popleft(), timeout_s, on_wait)
+            while pending:
                 yield _outcome(*pending.popleft(), timeout_s, on_wait)
-        while pending:
-            yield _outcome(*pending.popleft(), timeout_s, on_wait)
-        pool.close()
+            pool.close()
+        finally:
+            pool.stop()  # on an interrupt or an early exit: no orphaned workers
+            pool.join()
     finally:
-        pool.stop()  # on an interrupt or an early exit: no orphaned workers
-        pool.join()
+        _remove_run_dir(run_dir)  # after pool.join(): no worker is left to write there
 
 
 def _outcome(
