@@ -18,7 +18,7 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,9 @@ def certificate_to_json(certificate: Certificate) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def certificate_from_json(text: str, file: str) -> Certificate:
-    """The cached certificate under the name this run found it by (the bytes may have moved).
+def certificate_from_json(text: str | bytes, file: str | None = None) -> Certificate:
+    """The cached certificate under the name this run found it by (the bytes may have moved);
+    under its own stored name when `file` is None.
 
     Generic over Certificate's fields, so a field another stage adds round-trips without an
     edit here: lists come back as tuples, and fields the cache does not know keep defaults.
@@ -88,7 +89,7 @@ def certificate_from_json(text: str, file: str) -> Certificate:
     values["error"] = (
         None if error is None else DocumentError(ErrorReason(error["reason"]), error["message"])
     )
-    return Certificate(file=file, **values)
+    return Certificate(file=data.get("file", "") if file is None else file, **values)
 
 
 def _tuples(value: Any) -> Any:
@@ -160,6 +161,52 @@ class ResultCache:
             self._disable(f"cannot read the cache {self.path}: {exc}")
             return {}
         return found
+
+    def present(self, sha256s: Iterable[str]) -> set[str]:
+        """Which of these sha256s this fingerprint has a result for (their JSON stays on disk).
+
+        Asked in chunks as the sha256s come, so a long input is never all in memory at once.
+        """
+        found: set[str] = set()
+        if self._db is None:
+            return found
+        chunk: list[str] = []
+        try:
+            for sha256 in sha256s:
+                if sha256:
+                    chunk.append(sha256)
+                if len(chunk) >= _LOOKUP_CHUNK:
+                    found.update(self._present(chunk))
+                    chunk = []
+            found.update(self._present(chunk))
+        except sqlite3.Error as exc:
+            self._disable(f"cannot read the cache {self.path}: {exc}")
+            return set()
+        return found
+
+    def _present(self, chunk: list[str]) -> Iterator[str]:
+        if not chunk or self._db is None:
+            return iter(())
+        marks = ",".join("?" * len(chunk))
+        rows = self._db.execute(
+            f"SELECT sha256 FROM results WHERE fingerprint = ? AND sha256 IN ({marks})",  # noqa: S608 - only '?' marks are interpolated
+            (self.fingerprint, *chunk),
+        ).fetchall()
+        return (sha for (sha,) in rows)
+
+    def get(self, sha256: str) -> str | None:
+        """One cached certificate's JSON, or None (not cached, or the cache failed)."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT certificate FROM results WHERE sha256 = ? AND fingerprint = ?",
+                (sha256, self.fingerprint),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            self._disable(f"cannot read the cache {self.path}: {exc}")
+            return None
+        return None if row is None else str(row[0])
 
     def store(self, certificate: Certificate) -> None:
         if self._db is None or not certificate.sha256 or not cacheable(certificate):

@@ -98,17 +98,15 @@ def _reconcile(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     outcome = run_reconcile(settings)
-    counts: dict[str, int] = {}
-    for result in outcome.results:
-        counts[result.overall.value] = counts.get(result.overall.value, 0) + 1
-    errors = sum(1 for c in outcome.certificates if not c.ok)
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no rows"
+    counts = outcome.counts
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts["overall"].items()) if v) or "no rows"
     stats = outcome.stats
     if not args.quiet:
         print(
-            f"cplrecon: {len(outcome.results)} rows ({summary}); "
-            f"{len(outcome.certificates)} documents ({stats.get('cached', 0)} from cache), "
-            f"{errors} unreadable; {stats.get('seconds', 0.0):.1f} s; outputs in {args.out}",
+            f"cplrecon: {counts['rows']} rows ({summary}); "
+            f"{counts['certificates']} documents ({stats.get('cached', 0)} from cache), "
+            f"{counts['certificate_status']['ERROR']} unreadable; "
+            f"{stats.get('seconds', 0.0):.1f} s; outputs in {args.out}",
             file=sys.stderr,
         )
     return outcome.exit_code

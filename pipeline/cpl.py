@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import regex
 
 from pipeline.models import CplRow, Field
+from pipeline.spool import Spool
 
 REQUIRED = (
     "manufacturer_identifier",
@@ -70,12 +73,16 @@ def _column_map(headers: Sequence[str]) -> dict[str, int]:
 @dataclass(frozen=True)
 class CplFile:
     path: str
-    rows: list[CplRow]
+    rows: Sequence[CplRow]
     columns: list[str]
 
 
 def read_cpl(path: str | Path) -> CplFile:
-    """Rows of a CPL submission. Raises CplFileError with a message fit for the user."""
+    """Rows of a CPL submission. Raises CplFileError with a message fit for the user.
+
+    Rows are read one at a time, never into a table of every cell first, and go to disk
+    (a `Spool`): memory does not grow with the submission.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -84,15 +91,17 @@ def read_cpl(path: str | Path) -> CplFile:
     if not data.strip():
         raise CplFileError(f"CPL file {path} is empty")
     if data.startswith(b"PK\x03\x04"):
-        table = _xlsx_table(path, data)
+        table = _xlsx_rows(path, data)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         raise CplFileError(f"CPL file {path} is named .xlsx but is not an Excel workbook")
     else:
-        table = _csv_table(path, data)
-    table = [row for row in table if any(cell.strip() for cell, _ in row)]
-    if not table:
+        table = _csv_rows(path, data)
+    del data
+    table = (row for row in table if any(cell.strip() for cell, _ in row))
+    header = next(table, None)
+    if header is None:
         raise CplFileError(f"CPL file {path} has no header row")
-    headers = [cell for cell, _ in table[0]]
+    headers = [cell for cell, _ in header]
     mapping = _column_map(headers)
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
@@ -101,10 +110,25 @@ def read_cpl(path: str | Path) -> CplFile:
             f"CPL file {path} is missing required columns: {', '.join(missing)}; "
             f"columns found: {found}"
         )
-    if len(table) - 1 > MAX_ROWS:
-        raise CplFileError(f"CPL file {path} has over {MAX_ROWS} rows")
-    rows = [_cpl_row(number, cells, mapping) for number, cells in enumerate(table[1:], start=1)]
+    rows: Spool[CplRow] = Spool(_row_to_json, _row_from_json, "cplrecon-cpl-")
+    for number, cells in enumerate(table, start=1):
+        if number > MAX_ROWS:
+            raise CplFileError(f"CPL file {path} has over {MAX_ROWS} rows")
+        rows.append(_cpl_row(number, cells, mapping))
     return CplFile(str(path), rows, headers)
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(CplRow))
+
+
+def _row_to_json(row: CplRow) -> list[Any]:
+    return [getattr(row, name) for name in _ROW_FIELDS]
+
+
+def _row_from_json(line: str | bytes) -> CplRow:
+    values = dict(zip(_ROW_FIELDS, json.loads(line), strict=True))
+    values["notes"] = tuple(values["notes"])
+    return CplRow(**values)
 
 
 def _cpl_row(number: int, cells: list[tuple[str, str]], mapping: dict[str, int]) -> CplRow:
@@ -134,7 +158,7 @@ def _cpl_row(number: int, cells: list[tuple[str, str]], mapping: dict[str, int])
     )
 
 
-def _csv_table(path: Path, data: bytes) -> list[list[tuple[str, str]]]:
+def _csv_rows(path: Path, data: bytes) -> Iterator[list[tuple[str, str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -144,13 +168,16 @@ def _csv_table(path: Path, data: bytes) -> list[list[tuple[str, str]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    del text
     try:
-        return [[(c, "") for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        for row in reader:
+            yield [(c, "") for c in row]
     except csv.Error as exc:
         raise CplFileError(f"CPL file {path} is not valid CSV: {exc}") from exc
 
 
-def _xlsx_table(path: Path, data: bytes) -> list[list[tuple[str, str]]]:
+def _xlsx_rows(path: Path, data: bytes) -> Iterator[list[tuple[str, str]]]:
     import openpyxl
 
     try:
@@ -159,7 +186,8 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[tuple[str, str]]]:
         raise CplFileError(f"CPL file {path} is not a readable Excel workbook: {exc}") from exc
     try:
         sheet = workbook.worksheets[0]
-        return [[_xlsx_cell_text(c) for c in row] for row in sheet.iter_rows()]
+        for row in sheet.iter_rows():
+            yield [_xlsx_cell_text(c) for c in row]
     finally:
         workbook.close()
 

@@ -324,7 +324,7 @@ def check_row_evidence(evidence: Evidence | None, row: CplRow) -> EvidenceCheck 
     return next((c for c in checks if c.ok), checks[0])
 
 
-def unused_entries(evidence: Evidence | None, rows: Sequence[CplRow]) -> list[EvidenceEntry]:
+def unused_entries(evidence: Evidence | None, rows: Iterable[CplRow]) -> list[EvidenceEntry]:
     """Manifest rows that name no submission in the CPL file: reported, so nothing is lost."""
     if evidence is None:
         return []

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from pipeline.models import Document, DocumentError, ErrorReason
+from pipeline.spool import Spool
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 ARCHIVE_SUFFIXES = frozenset({".zip"})
@@ -167,9 +169,15 @@ def _folder_files(root: str) -> Iterator[str]:
             yield os.path.join(folder, filename)
 
 
+def _suffix(path: str) -> str:
+    """'.pdf' for 'a/b.PDF'. Not pathlib: it interns every path part it parses, and the interned
+    table of ten thousand file names stays allocated for the rest of the run."""
+    return os.path.splitext(path)[1].lower()
+
+
 def _wanted_in_folder(path: str) -> bool:
     """Inside folders, take document and archive types, plus anything whose bytes say PDF/image."""
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     if suffix in DOCUMENT_SUFFIXES or suffix in ARCHIVE_SUFFIXES:
         return True
     try:
@@ -179,12 +187,34 @@ def _wanted_in_folder(path: str) -> bool:
         return False
 
 
+def document_to_json(document: Document) -> list[Any]:
+    error = document.error
+    return [
+        document.name, None if document.location == document.name else document.location,
+        document.sha256, document.size, document.member, document.kind,
+        None if error is None else [error.reason.value, error.message],
+    ]
+
+
+def document_from_json(line: str | bytes) -> Document:
+    name, location, sha256, size, member, kind, error = json.loads(line)
+    return Document(
+        name=name, location=name if location is None else location, sha256=sha256, size=size,
+        member=member, kind=kind,
+        error=None if error is None else DocumentError(ErrorReason(error[0]), error[1]),
+    )
+
+
 def discover(
     paths: Sequence[str], limits: IngestLimits | None = None
-) -> tuple[list[Document], list[Skipped]]:
-    """Every document under the given paths, in a stable order, each once per location."""
+) -> tuple[Spool[Document], list[Skipped]]:
+    """Every document under the given paths, in a stable order, each once per location.
+
+    The documents are kept on disk (a `Spool`): an archive of any size costs memory for one
+    offset per document.
+    """
     limits = limits or IngestLimits()
-    documents: list[Document] = []
+    documents: Spool[Document] = Spool(document_to_json, document_from_json, "cplrecon-docs-")
     skipped: list[Skipped] = []
     seen: set[str] = set()
 
@@ -196,7 +226,7 @@ def discover(
         if not explicit and not _wanted_in_folder(path):
             skipped.append(Skipped(path, "not a document type (pdf, png, jpeg, tiff, zip)"))
             return
-        if Path(path).suffix.lower() in ARCHIVE_SUFFIXES or _looks_like_zip(path):
+        if _suffix(path) in ARCHIVE_SUFFIXES or _looks_like_zip(path):
             documents.extend(zip_documents(path, path, limits))
         else:
             documents.append(file_document(path, path, limits))

@@ -89,7 +89,7 @@ class TextSource(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One input document as found by ingest.
 
@@ -214,7 +214,7 @@ class FieldJudgement:
     alternatives: tuple[str, ...] = ()  # other candidates "VALUE (coding)" that were considered
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CplRow:
     """One CPL submission row, every cell as text exactly as read."""
 
@@ -271,3 +271,5 @@ class RowResult:
     evidence_sha256: str = ""
     evidence_lines: tuple[str, ...] = ()
     evidence_check: str = ""  # "OK", or what was missing
+    # The certificate was found across OCR character confusions (Z1G for ZIG), not by its ID.
+    linked_by_confusion: bool = False

@@ -23,8 +23,9 @@ Informative columns, never part of `overall_status`: the date policy and the Phy
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from pipeline.codings import judge
 from pipeline.cpl import validate
@@ -258,12 +259,41 @@ def _unlinked(
     )
 
 
-def index_certificates(certificates: Iterable[Certificate]) -> dict[str, list[Certificate]]:
-    index: dict[str, list[Certificate]] = defaultdict(list)
-    for certificate in certificates:
-        if key := certificate_key(certificate.certificate_id):
-            index[key].append(certificate)
-    return index
+class CertificateLookup(Protocol):
+    """The readable and unreadable documents of a run, found by certificate-ID key.
+
+    `CertificateIndex` holds them in memory; a run's spool (pipeline.spool) keeps them on disk.
+    """
+
+    def with_key(self, key: str) -> list[Certificate]: ...
+    def keys(self) -> Iterable[str]: ...
+    def shared_keys(self) -> Iterable[str]: ...  # keys carried by two or more documents
+    def unreadable(self) -> Sequence[Certificate]: ...
+
+
+class CertificateIndex:
+    """Certificates in memory, by the linking key of their certificate ID."""
+
+    def __init__(self, certificates: Iterable[Certificate]) -> None:
+        self._by_key: dict[str, list[Certificate]] = defaultdict(list)
+        self._unreadable: list[Certificate] = []
+        for certificate in certificates:
+            if key := certificate_key(certificate.certificate_id):
+                self._by_key[key].append(certificate)
+            if not certificate.ok:
+                self._unreadable.append(certificate)
+
+    def with_key(self, key: str) -> list[Certificate]:
+        return list(self._by_key.get(key, ()))
+
+    def keys(self) -> Iterable[str]:
+        return self._by_key.keys()
+
+    def shared_keys(self) -> Iterable[str]:
+        return [k for k, found in self._by_key.items() if len(found) > 1]
+
+    def unreadable(self) -> Sequence[Certificate]:
+        return self._unreadable
 
 
 # --- guidance §5: one certificate, several CPL entries ------------------------------------------
@@ -305,6 +335,19 @@ def reuse_groups(
             numbers = tuple(r.row for r in members)
             reused.update((r.row, numbers) for r in members)
     return reused
+
+
+def reuse_candidates(rows: Iterable[CplRow]) -> set[int]:
+    """Rows that could be in a reused group: their certificate ID is cited by other rows with
+    other Device_Model values. Every other row's group is empty whatever the certificates say,
+    so only these need comparing before the rows are finished."""
+    first_model: dict[str, tuple[str, ...] | None] = {}  # None: the key has several models
+    for row in rows:
+        if key := certificate_key(row.certificate_id):
+            model = device_model(row)
+            if first_model.setdefault(key, model) not in (None, model):
+                first_model[key] = None
+    return {row.row for row in rows if first_model.get(certificate_key(row.certificate_id), 0) is None}
 
 
 def _evidence_summary(check: EvidenceCheck) -> str:
@@ -408,16 +451,31 @@ def _informative(
     return result
 
 
-def confusable_index(index: dict[str, list[Certificate]]) -> dict[str, set[str]]:
-    """Confusable key (I/L->1, O/Q->0, Z->2, S->5) -> the exact keys that share it."""
-    shared: dict[str, set[str]] = defaultdict(set)
-    for key in index:
-        shared[confusable_key(key)].add(key)
-    return shared
+class ConfusableKeys:
+    """Confusable key (I/L->1, O/Q->0, Z->2, S->5) -> the one exact key that has it, if only one.
+
+    Built on first use: most runs link every row by its exact key and never need it.
+    """
+
+    _SHARED = ""  # two or more exact keys: never merged
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._keys = keys
+        self._index: dict[str, str] | None = None
+
+    def only(self, key: str) -> str | None:
+        if self._index is None:
+            self._index = {}
+            for exact in self._keys:
+                confusable = confusable_key(exact)
+                self._index[confusable] = (
+                    exact if self._index.get(confusable, exact) == exact else self._SHARED
+                )
+        return self._index.get(confusable_key(key)) or None
 
 
 def link_row(
-    row: CplRow, index: dict[str, list[Certificate]], confusable: dict[str, set[str]]
+    row: CplRow, lookup: CertificateLookup, confusable: ConfusableKeys
 ) -> tuple[list[Certificate], str]:
     """Certificates carrying the row's ID, and a note when the link crossed an OCR confusion.
 
@@ -427,13 +485,15 @@ def link_row(
     is exact, so it never links this way.
     """
     key = certificate_key(row.certificate_id)
-    if not key or key in index:
-        return index.get(key, []), ""
-    candidates = confusable.get(confusable_key(key), set())
-    if len(candidates) != 1:
+    if not key:
         return [], ""
-    (other,) = candidates
-    scanned = [c for c in index[other] if c.text_source in (TextSource.OCR, TextSource.MIXED)]
+    exact = lookup.with_key(key)
+    if exact:
+        return exact, ""
+    other = confusable.only(key)
+    if other is None:
+        return [], ""
+    scanned = [c for c in lookup.with_key(other) if c.text_source in (TextSource.OCR, TextSource.MIXED)]
     if not scanned:
         return [], ""
     shown = scanned[0].certificate_id
@@ -441,6 +501,13 @@ def link_row(
         f"certificate ID linked across OCR character confusions: the scan reads {shown!r} "
         f"for the CPL's {row.certificate_id!r}"
     )
+
+
+def _compare_linked(
+    row: CplRow, linked: Sequence[Certificate], registry: Registry | None
+) -> Comparison | None:
+    readable = [c for c in linked if c.ok]
+    return compare_row(row, readable, validate(row), registry) if readable else None
 
 
 def reconcile(
@@ -453,24 +520,43 @@ def reconcile(
     policy: PolicyRules | None = None,
     device_types: DeviceTypes | None = None,
 ) -> list[RowResult]:
-    """One RowResult per CPL row, in input order.
+    """One RowResult per CPL row, in input order, for certificates held in memory."""
+    return list(reconcile_rows(
+        rows, CertificateIndex(certificates), registry, evidence=evidence, ota_images=ota_images,
+        policy=policy, device_types=device_types,
+    ))
 
-    Each row is compared on its own first; then rows reusing a certificate listing are grouped
-    (guidance §5) and the firmware they do not share with it needs supplementary evidence.
+
+def reconcile_rows(
+    rows: Sequence[CplRow],
+    lookup: CertificateLookup,
+    registry: Registry | None = None,
+    *,
+    evidence: Evidence | None = None,
+    ota_images: Sequence[OtaImage] | None = None,
+    policy: PolicyRules | None = None,
+    device_types: DeviceTypes | None = None,
+) -> Iterator[RowResult]:
+    """One RowResult per CPL row, in input order, each yielded as soon as it is final.
+
+    Each row is compared on its own; rows reusing a certificate listing are grouped (guidance
+    §5) and the firmware they do not share with it needs supplementary evidence. Groups need
+    the comparisons of every row citing the certificate, so the rows that could form one
+    (`reuse_candidates`: rare) are compared first and again when their turn comes -- twice the
+    work for those rows, in exchange for holding no comparison between rows.
     """
     policy = policy or default_policy()
     device_types = device_types or default_device_types()
-    index = index_certificates(certificates)
-    confusable = confusable_index(index)
-    unreadable = [c for c in certificates if not c.ok]
-    comparisons: list[Comparison | None] = []
-    links = [link_row(row, index, confusable) for row in rows]
-    for row, (linked, _) in zip(rows, links, strict=True):
-        readable = [c for c in linked if c.ok]
-        comparisons.append(compare_row(row, readable, validate(row), registry) if readable else None)
-    groups = reuse_groups(rows, comparisons)
-    results = []
-    for row, comparison, (linked, link_note) in zip(rows, comparisons, links, strict=True):
+    confusable = ConfusableKeys(lookup.keys())
+    unreadable = lookup.unreadable()
+    could_reuse = reuse_candidates(rows)
+    candidates = [row for row in rows if row.row in could_reuse]
+    groups = reuse_groups(candidates, [
+        _compare_linked(row, link_row(row, lookup, confusable)[0], registry) for row in candidates
+    ])
+    for row in rows:
+        linked, link_note = link_row(row, lookup, confusable)
+        comparison = _compare_linked(row, linked, registry)
         check = check_row_evidence(evidence, row)
         if comparison is None:
             result = _unlinked(row, linked, unreadable, validate(row))
@@ -482,7 +568,6 @@ def reconcile(
             notes = _reuse_notes(row, group, judgements)
             result = replace(linked_result(row, comparison, judgements, notes), reuse_group=group)
         if link_note:
-            result = replace(result, reasons=(link_note, *result.reasons))
+            result = replace(result, reasons=(link_note, *result.reasons), linked_by_confusion=True)
         result = _with_evidence(result, check)
-        results.append(_informative(result, comparison, policy, device_types, ota_images))
-    return results
+        yield _informative(result, comparison, policy, device_types, ota_images)

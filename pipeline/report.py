@@ -28,8 +28,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+import regex
 import xlsxwriter
 
 from pipeline.evidence import Evidence, unused_entries
@@ -37,6 +38,7 @@ from pipeline.models import (
     FIELDS,
     LISTING_ATTRIBUTE,
     Certificate,
+    CplRow,
     Field,
     FieldJudgement,
     Overall,
@@ -45,7 +47,9 @@ from pipeline.models import (
     Verdict,
 )
 from pipeline.ota import OtaImage
+from pipeline.pool import process_alive
 from pipeline.reconcile import certificate_key
+from pipeline.spool import indexes_noted, note_index
 
 # --- the output contract (SPEC "Outputs"): names and order are fixed -------------------------
 
@@ -107,8 +111,10 @@ CERTIFICATE_COLUMNS: tuple[str, ...] = (
     "error",
 )
 CERTIFICATE_EXTRA_COLUMNS: tuple[str, ...] = (
-    "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link",
+    "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
 )
+RECONCILIATION_ALL_COLUMNS = RECONCILIATION_COLUMNS + RECONCILIATION_EXTRA_COLUMNS
+CERTIFICATE_ALL_COLUMNS = CERTIFICATE_COLUMNS + CERTIFICATE_EXTRA_COLUMNS
 
 # cpl_link: how CPL rows use a document (guidance §5 reuse; orphans are documents no row cites).
 LINK_ORPHAN, LINK_SINGLE, LINK_SHARED, LINK_REUSED = "ORPHAN", "SINGLE", "SHARED", "REUSED"
@@ -151,6 +157,96 @@ class Report:
         }
 
 
+class ReportSink(Protocol):
+    """Where report rows go as they are made: lists (a Report) or the output files."""
+
+    def reconciliation(self, row: dict[str, str]) -> None: ...
+    def certificate(self, row: dict[str, str]) -> None: ...
+    def problem(self, row: dict[str, str]) -> None: ...
+
+
+class ReportAssembler:
+    """Turns results into report rows as they arrive, keeping only counts and row numbers.
+
+    The order of calls is the order of a run: `document` for each document as it is read (its
+    problem, if unreadable), `result` for each CPL row in input order, then `certificate` for
+    each document (its CPL rows are known by then), then `finish`. Nothing per row or per
+    document is kept but the numbers linking them, so memory does not grow with the rows' text.
+    """
+
+    def __init__(self, sink: ReportSink) -> None:
+        self.sink = sink
+        self.tally = Tally()
+        self.links = RowLinks()
+
+    def document(self, certificate: Certificate) -> None:
+        if not certificate.ok:
+            self._problem(_document_problem(certificate))
+
+    def result(self, result: RowResult) -> None:
+        self.sink.reconciliation(reconciliation_row(result))
+        self.tally.result(result)
+        self.links.add(result)
+        if result.overall != Overall.PASS:
+            self._problem(_row_problem(result))
+
+    def certificate(self, certificate: Certificate) -> None:
+        link = self.links.link_for(certificate)
+        self.tally.certificate(certificate, link)
+        self.sink.certificate(certificate_row(certificate, link))
+
+    def finish(
+        self,
+        run_info: Mapping[str, Any],
+        cpl_rows: Iterable[CplRow],
+        extra_problems: Iterable[Mapping[str, str]] = (),
+        ota_images: Sequence[OtaImage] | None = None,
+        evidence: Evidence | None = None,
+    ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+        """The last problems, then the Summary lines and run.json's data (counts included).
+
+        `ota_images` (from --ota) and `evidence` (--evidence) add their problems and a section
+        each to run.json. Evidence shows only file names and hashes: its text stays out of
+        every output.
+        """
+        for image in ota_images or ():
+            if not image.ok:
+                self._problem(_ota_problem(image))
+        for problem in _evidence_problems(evidence, cpl_rows):
+            self._problem(problem)
+        for extra in extra_problems:
+            self._problem(_extra_problem(extra))
+        counts = self.tally.counts(ota_images)
+        run = {**dict(run_info), "counts": counts, "outputs": dict(OUTPUT_FILES)}
+        if ota_images is not None:
+            run["ota"] = [ota_entry(i) for i in ota_images]
+        if evidence is not None:
+            run["evidence"] = evidence_entry(evidence)
+        return _summary(counts, run_info), run
+
+    def _problem(self, problem: dict[str, str]) -> None:
+        self.tally.problems += 1
+        self.sink.problem(problem)
+
+
+class _ReportLists:
+    """A sink that keeps every row: for `build_report`, whose callers hold the results anyway."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, str]]] = {
+            "reconciliation": [], "certificates": [], "problems": []
+        }
+
+    def reconciliation(self, row: dict[str, str]) -> None:
+        self.rows["reconciliation"].append(row)
+
+    def certificate(self, row: dict[str, str]) -> None:
+        self.rows["certificates"].append(row)
+
+    def problem(self, row: dict[str, str]) -> None:
+        self.rows["problems"].append(row)
+
+
 def build_report(
     results: Sequence[RowResult],
     certificates: Sequence[Certificate],
@@ -159,34 +255,23 @@ def build_report(
     ota_images: Sequence[OtaImage] | None = None,
     evidence: Evidence | None = None,
 ) -> Report:
-    """Freeze the run's results into one Report; every output is rendered from it alone.
-
-    `ota_images` (from --ota) and `evidence` (--evidence) add their problems and a section each to
-    run.json. Evidence shows only file names and hashes: its text stays out of every output.
-    """
-    problems = [
-        *(_document_problem(c) for c in certificates if not c.ok),
-        *(_row_problem(r) for r in results if r.overall != Overall.PASS),
-        *(_ota_problem(i) for i in ota_images or () if not i.ok),
-        *_evidence_problems(evidence, results),
-        *(_extra_problem(p) for p in extra_problems),
-    ]
-    links = certificate_links(results, certificates)
-    counts = _counts(results, certificates, len(problems))
-    counts |= _link_counts(links, certificates)
-    counts |= _section5_counts(results, ota_images)
-    run = {**dict(run_info), "counts": counts, "outputs": dict(OUTPUT_FILES)}
-    if ota_images is not None:
-        run["ota"] = [ota_entry(i) for i in ota_images]
-    if evidence is not None:
-        run["evidence"] = evidence_entry(evidence)
+    """Results already in memory as one Report, made by the same assembler a run streams through."""
+    lists = _ReportLists()
+    assembler = ReportAssembler(lists)
+    for certificate in certificates:
+        assembler.document(certificate)
+    for result in results:
+        assembler.result(result)
+    for certificate in certificates:
+        assembler.certificate(certificate)
+    summary, run = assembler.finish(
+        run_info, [r.cpl for r in results], extra_problems, ota_images, evidence
+    )
     return Report(
-        reconciliation=[reconciliation_row(r) for r in results],
-        certificates=[
-            certificate_row(c, links[i]) for i, c in enumerate(certificates)
-        ],
-        problems=problems,
-        summary=_summary(counts, run_info),
+        reconciliation=lists.rows["reconciliation"],
+        certificates=lists.rows["certificates"],
+        problems=lists.rows["problems"],
+        summary=summary,
         run=run,
     )
 
@@ -210,54 +295,45 @@ class Link:
         return LINK_SINGLE if self.rows else LINK_ORPHAN
 
 
+class RowLinks:
+    """Which CPL rows cite which documents, kept as row numbers while results stream past.
+
+    A row cites the documents carrying its certificate ID, and the document it was compared
+    with. That is one of the former, except when the link crossed an OCR confusion or the
+    document could not be read (it has no ID then): only those rows are noted by file name,
+    so a row costs its number under its key and nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, int | list[int]] = {}
+        self._by_file: dict[str, int | list[int]] = {}
+        self._reused_files: set[str] = set()
+
+    def add(self, result: RowResult) -> None:
+        if key := certificate_key(result.cpl.certificate_id):
+            note_index(self._by_key, key, result.cpl.row)
+        if result.certificate_file and (
+            result.linked_by_confusion or result.overall is Overall.ERROR or not key
+        ):
+            note_index(self._by_file, result.certificate_file, result.cpl.row)
+        if result.certificate_file and result.reuse_group:
+            self._reused_files.add(result.certificate_file)
+
+    def link_for(self, certificate: Certificate) -> Link:
+        key = certificate_key(certificate.certificate_id) if certificate.ok else ""
+        rows = set(indexes_noted(self._by_key, key)) if key else set()
+        rows.update(indexes_noted(self._by_file, certificate.file))
+        return Link(tuple(sorted(rows)), certificate.file in self._reused_files)
+
+
 def certificate_links(
     results: Sequence[RowResult], certificates: Sequence[Certificate]
 ) -> list[Link]:
     """Per document: rows whose certificate ID it carries, or that were linked to it by name."""
-    by_key: dict[str, list[RowResult]] = {}
-    by_file: dict[str, list[RowResult]] = {}
-    for r in results:
-        if key := certificate_key(r.cpl.certificate_id):
-            by_key.setdefault(key, []).append(r)
-        if r.certificate_file:
-            by_file.setdefault(r.certificate_file, []).append(r)
-    links = []
-    for cert in certificates:
-        key = certificate_key(cert.certificate_id) if cert.ok else ""
-        candidates = [*(by_key.get(key, []) if key else []), *by_file.get(cert.file, [])]
-        linked = {id(r): r for r in candidates}
-        rows = tuple(sorted(r.cpl.row for r in linked.values()))
-        reused = any(r.reuse_group and r.certificate_file == cert.file for r in linked.values())
-        links.append(Link(rows, reused))
-    return links
-
-
-def _link_counts(links: Sequence[Link], certificates: Sequence[Certificate]) -> dict[str, Any]:
-    kinds = Counter(link.kind for link, c in zip(links, certificates, strict=True) if c.ok)
-    return {"certificate_links": {k: kinds[k] for k in
-                                  (LINK_ORPHAN, LINK_SINGLE, LINK_SHARED, LINK_REUSED)}}
-
-
-def _section5_counts(
-    results: Sequence[RowResult], ota_images: Sequence[OtaImage] | None
-) -> dict[str, Any]:
-    counts: dict[str, Any] = {
-        "rows_in_reused_groups": sum(bool(r.reuse_group) for r in results),
-        "evidence": {
-            "OK": sum(r.evidence_check == "OK" for r in results),
-            "FAILED": sum(bool(r.evidence_check) and r.evidence_check != "OK" for r in results),
-        },
-        "device_type": dict(sorted(Counter(
-            r.device_type_status for r in results if r.device_type_status).items())),
-    }
-    if ota_images is not None:
-        errors = Counter(i.error_reason for i in ota_images if not i.ok)
-        counts["ota_images"] = {
-            "total": len(ota_images), "OK": sum(i.ok for i in ota_images),
-            "ERROR": sum(not i.ok for i in ota_images), **dict(sorted(errors.items())),
-        }
-        counts["ota_status"] = dict(sorted(Counter(r.ota_status for r in results).items()))
-    return counts
+    links = RowLinks()
+    for result in results:
+        links.add(result)
+    return [links.link_for(c) for c in certificates]
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -326,8 +402,7 @@ def certificate_row(cert: Certificate, link: Link | None = None) -> dict[str, st
     if link is not None:
         row["cpl_rows"] = ", ".join(map(str, link.rows))
         row["cpl_link"] = link.kind if cert.ok or link.rows else ""
-    if cert.notes:  # duplicates, repairs: the column appears when any document has one
-        row["notes"] = "; ".join(cert.notes)
+    row["notes"] = "; ".join(cert.notes)  # duplicates, repairs
     return row
 
 
@@ -366,7 +441,7 @@ def _ota_problem(image: OtaImage) -> dict[str, str]:
 
 
 def _evidence_problems(
-    evidence: Evidence | None, results: Sequence[RowResult]
+    evidence: Evidence | None, cpl_rows: Iterable[CplRow]
 ) -> list[dict[str, str]]:
     """Manifest rows naming no submission, and files that could not be read (names only)."""
     if evidence is None:
@@ -374,7 +449,7 @@ def _evidence_problems(
     problems = [
         {"severity": "WARNING", "kind": "evidence", "where": f"{evidence.manifest} row {e.line}",
          "detail": f"submission_id {e.submission_id!r} is not in the CPL file"}
-        for e in unused_entries(evidence, [r.cpl for r in results])
+        for e in unused_entries(evidence, cpl_rows)
     ]
     reported: set[str] = set()
     for entry in evidence.entries:
@@ -428,35 +503,76 @@ def _extra_problem(problem: Mapping[str, str]) -> dict[str, str]:
 # --- counts and summary -----------------------------------------------------------------------
 
 
-def _counts(
-    results: Sequence[RowResult], certificates: Sequence[Certificate], problems: int
-) -> dict[str, Any]:
-    """The counts run.json and the Summary sheet share; every status listed, zeros included."""
-    overall = Counter(r.overall for r in results)
-    by_field: dict[str, Counter[Verdict]] = {f.value: Counter() for f in FIELDS}
-    for r in results:
+class Tally:
+    """The counts run.json and the Summary sheet share, kept as rows arrive; zeros included."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.overall: Counter[Overall] = Counter()
+        self.by_field: dict[str, Counter[Verdict]] = {f.value: Counter() for f in FIELDS}
+        self.certificates = 0
+        self.readable = 0
+        self.text_source: Counter[TextSource] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.links: Counter[str] = Counter()
+        self.problems = 0
+        self.reused_rows = 0
+        self.evidence: Counter[str] = Counter()
+        self.device_type: Counter[str] = Counter()
+        self.ota_status: Counter[str] = Counter()
+
+    def result(self, result: RowResult) -> None:
+        self.rows += 1
+        self.overall[result.overall] += 1
         for f in FIELDS:
-            j = judgement_for(r, f)
+            j = judgement_for(result, f)
             if j is not None:
-                by_field[f.value][j.status] += 1
-    fields_total: Counter[Verdict] = sum(by_field.values(), Counter())
-    errors = Counter(c.error.reason.value for c in certificates if c.error is not None)
-    return {
-        "rows": len(results),
-        "overall": {o.value: overall[o] for o in Overall},
-        "fields": {v.value: fields_total[v] for v in Verdict},
-        "fields_by_name": {f: {v.value: c[v] for v in Verdict} for f, c in by_field.items()},
-        "certificates": len(certificates),
-        "certificate_status": {
-            "OK": sum(c.ok for c in certificates),
-            "ERROR": sum(not c.ok for c in certificates),
-        },
-        "text_source": {
-            t.value: sum(c.text_source == t for c in certificates) for t in TextSource
-        },
-        "certificate_errors": dict(sorted(errors.items())),
-        "problems": problems,
-    }
+                self.by_field[f.value][j.status] += 1
+        self.reused_rows += bool(result.reuse_group)
+        if result.evidence_check:
+            self.evidence["OK" if result.evidence_check == "OK" else "FAILED"] += 1
+        if result.device_type_status:
+            self.device_type[result.device_type_status] += 1
+        self.ota_status[result.ota_status] += 1
+
+    def certificate(self, certificate: Certificate, link: Link) -> None:
+        self.certificates += 1
+        self.text_source[certificate.text_source] += 1
+        if certificate.ok:
+            self.readable += 1
+            self.links[link.kind] += 1
+        if certificate.error is not None:
+            self.errors[certificate.error.reason.value] += 1
+
+    def counts(self, ota_images: Sequence[OtaImage] | None = None) -> dict[str, Any]:
+        fields_total: Counter[Verdict] = sum(self.by_field.values(), Counter())
+        counts: dict[str, Any] = {
+            "rows": self.rows,
+            "overall": {o.value: self.overall[o] for o in Overall},
+            "fields": {v.value: fields_total[v] for v in Verdict},
+            "fields_by_name": {
+                f: {v.value: c[v] for v in Verdict} for f, c in self.by_field.items()
+            },
+            "certificates": self.certificates,
+            "certificate_status": {"OK": self.readable, "ERROR": self.certificates - self.readable},
+            "text_source": {t.value: self.text_source[t] for t in TextSource},
+            "certificate_errors": dict(sorted(self.errors.items())),
+            "problems": self.problems,
+            "certificate_links": {
+                k: self.links[k] for k in (LINK_ORPHAN, LINK_SINGLE, LINK_SHARED, LINK_REUSED)
+            },
+            "rows_in_reused_groups": self.reused_rows,
+            "evidence": {"OK": self.evidence["OK"], "FAILED": self.evidence["FAILED"]},
+            "device_type": dict(sorted(self.device_type.items())),
+        }
+        if ota_images is not None:
+            errors = Counter(i.error_reason for i in ota_images if not i.ok)
+            counts["ota_images"] = {
+                "total": len(ota_images), "OK": sum(i.ok for i in ota_images),
+                "ERROR": sum(not i.ok for i in ota_images), **dict(sorted(errors.items())),
+            }
+            counts["ota_status"] = dict(sorted(self.ota_status.items()))
+        return counts
 
 
 def _summary(counts: Mapping[str, Any], run_info: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -512,62 +628,131 @@ def neutralise(value: str) -> str:
     return value
 
 
-def _spreadsheet_rows(
-    rows: Iterable[Mapping[str, str]], columns: Sequence[str]
-) -> Iterator[list[str]]:
-    """Rows as neutralised cell lists in column order: the one path into every spreadsheet."""
-    for row in rows:
-        yield [neutralise(row.get(c, "")) for c in columns]
-
-
 # --- writers ----------------------------------------------------------------------------------
 
 
-def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write all four outputs atomically; on any failure the previous outputs stay as they were."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    writers = {
-        "reconciliation": lambda f: _write_csv(f, report.reconciliation, _recon_columns(report)),
-        "certificates": lambda f: _write_csv(f, report.certificates, _cert_columns(report)),
-        "audit": lambda f: _write_xlsx(f, report),
-        "run": lambda f: _write_json(f, report.run),
-    }
-    temps: dict[str, Path] = {}
-    try:
-        for key, write in writers.items():
-            temps[key] = _reserve_temp(out_dir, OUTPUT_FILES[key])
-            write(temps[key])
-            _fsync_file(temps[key])
-        final = {key: out_dir / OUTPUT_FILES[key] for key in writers}
-        for key, tmp in temps.items():
-            os.replace(tmp, final[key])
-        _fsync_dir(out_dir)
+class OutputWriter:
+    """The four outputs, written row by row as a run produces them, placed atomically at the end.
+
+    Rows go straight to temp files beside the targets (the CSVs through `csv`, the workbook
+    through xlsxwriter's constant-memory mode), so memory does not grow with the report.
+    `finish` writes the Summary sheet and run.json, fsyncs, and only then moves all four into
+    place with `os.replace`; any failure or interrupt before that (`abort`, or leaving the `with`
+    block by an exception) removes the temp files and leaves the previous outputs untouched.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._temps: dict[str, Path] = {}
+        self._files: list[IO[str]] = []
+        self._workbook: xlsxwriter.Workbook | None = None
+        self._done = False
+        _remove_stale_temps(self.out_dir)
+        try:
+            for key, name in OUTPUT_FILES.items():
+                self._temps[key] = _reserve_temp(self.out_dir, name)
+            self._recon_csv = self._csv(self._temps["reconciliation"], RECONCILIATION_ALL_COLUMNS)
+            self._cert_csv = self._csv(self._temps["certificates"], CERTIFICATE_ALL_COLUMNS)
+            self._workbook = xlsxwriter.Workbook(str(self._temps["audit"]), _WORKBOOK_OPTIONS)
+            formats = _workbook_formats(self._workbook)
+            # Sheet order is the order they are added; Summary is filled in last.
+            self._summary = _SheetStream(self._workbook, formats, "Summary", SUMMARY_COLUMNS)
+            self._recon_sheet = _SheetStream(
+                self._workbook, formats, "Reconciliation", RECONCILIATION_ALL_COLUMNS
+            )
+            self._cert_sheet = _SheetStream(
+                self._workbook, formats, "Certificates", CERTIFICATE_ALL_COLUMNS
+            )
+            self._problem_sheet = _SheetStream(self._workbook, formats, "Problems", PROBLEM_COLUMNS)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _csv(self, path: Path, columns: Sequence[str]) -> _CsvStream:
+        handle = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        self._files.append(handle)
+        return _CsvStream(handle, columns)
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.abort()
+
+    def reconciliation(self, row: dict[str, str]) -> None:
+        self._recon_csv.add(row)
+        self._recon_sheet.add(row)
+
+    def certificate(self, row: dict[str, str]) -> None:
+        self._cert_csv.add(row)
+        self._cert_sheet.add(row)
+
+    def problem(self, row: dict[str, str]) -> None:
+        self._problem_sheet.add(row)
+
+    def finish(self, summary: Sequence[tuple[str, str]], run: Mapping[str, Any]) -> dict[str, Path]:
+        """Summary sheet and run.json, then every file synced and moved into place."""
+        try:
+            for key, value in summary:
+                self._summary.add({"key": key, "value": value})
+            for sheet in (self._summary, self._recon_sheet, self._cert_sheet, self._problem_sheet):
+                sheet.close()
+            assert self._workbook is not None
+            workbook, self._workbook = self._workbook, None
+            workbook.close()
+            for handle in self._files:
+                handle.close()
+            _write_json(self._temps["run"], run)
+            for tmp in self._temps.values():
+                _fsync_file(tmp)
+            final = {key: self.out_dir / OUTPUT_FILES[key] for key in self._temps}
+            for key, tmp in self._temps.items():
+                os.replace(tmp, final[key])
+            _fsync_dir(self.out_dir)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
         return final
-    except BaseException:
-        for tmp in temps.values():
+
+    def abort(self) -> None:
+        """Drop everything written so far; the previous outputs stay as they were."""
+        self._done = True
+        for handle in self._files:
+            handle.close()
+        if self._workbook is not None:
+            try:
+                self._workbook.close()
+            except Exception:  # noqa: S110 - its temp file is removed next either way
+                pass
+            self._workbook = None
+        for tmp in self._temps.values():
             tmp.unlink(missing_ok=True)
-        raise
 
 
-def _recon_columns(report: Report) -> list[str]:
-    """The fixed columns; any other key a row carries goes after them rather than vanish."""
-    return _columns(report.reconciliation, RECONCILIATION_COLUMNS + RECONCILIATION_EXTRA_COLUMNS)
+def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
+    """Write a Report's four outputs atomically, through the same writer a run streams into."""
+    with OutputWriter(out_dir) as writer:
+        for row in report.reconciliation:
+            writer.reconciliation(row)
+        for row in report.certificates:
+            writer.certificate(row)
+        for row in report.problems:
+            writer.problem(row)
+        return writer.finish(report.summary, report.run)
 
 
-def _cert_columns(report: Report) -> list[str]:
-    return _columns(report.certificates, CERTIFICATE_COLUMNS + CERTIFICATE_EXTRA_COLUMNS)
+def _cells(row: Mapping[str, str], columns: Sequence[str]) -> list[str]:
+    """A row as neutralised cells in column order: the one path into every spreadsheet.
 
-
-def _columns(rows: Sequence[Mapping[str, str]], fixed: Sequence[str]) -> list[str]:
-    columns = list(fixed)
-    seen = set(columns)
-    for row in rows:
-        for key in row:
-            if key not in seen:
-                seen.add(key)
-                columns.append(key)
-    return columns
+    A key outside the columns is a programming error: refused, rather than silently lost.
+    """
+    unknown = row.keys() - set(columns)
+    if unknown:
+        raise ValueError(f"report row has columns the output does not: {sorted(unknown)}")
+    return [neutralise(row.get(c, "")) for c in columns]
 
 
 def _reserve_temp(out_dir: Path, name: str) -> Path:
@@ -579,6 +764,28 @@ def _reserve_temp(out_dir: Path, name: str) -> Path:
         except FileExistsError:
             continue
         return path
+
+
+_TEMP_NAME = regex.compile(
+    r"\.(?P<name>" + "|".join(regex.escape(n) for n in OUTPUT_FILES.values())
+    + r")\.(?P<pid>[0-9]+)\.[0-9a-f]{12}\.tmp"
+)
+
+
+def _remove_stale_temps(out_dir: Path) -> None:
+    """Temp outputs left by a run that was killed (SIGKILL runs no clean-up): removed once the
+    process that made them is gone. A live process's files, and anything else, are left alone."""
+    try:
+        entries = list(os.scandir(out_dir))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match and not process_alive(int(match["pid"])):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _fsync_file(path: Path) -> None:
@@ -600,23 +807,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_csv(path: Path, rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> None:
-    """UTF-8, header row, minimal quoting, `\\n` line ends; cells neutralised."""
-    with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
-        _csv_rows(f, rows, columns)
+class _CsvStream:
+    """UTF-8, header row, minimal quoting, `\\n` line ends; cells neutralised.
 
-
-def _csv_rows(f: IO[str], rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> None:
-    """Minimal quoting, except a row holding a bare CR is fully quoted.
-
-    With a `\n` line terminator the csv module (3.11) does not quote a field containing `\r`,
-    and readers then split the row there; quoting that row keeps the document text intact.
+    A row holding a bare CR is fully quoted: with a `\\n` line terminator the csv module (3.11)
+    does not quote a field containing `\\r`, and readers would split the row there.
     """
-    minimal = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    quoted = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    minimal.writerow([neutralise(c) for c in columns])
-    for cells in _spreadsheet_rows(rows, columns):
-        (quoted if any("\r" in c for c in cells) else minimal).writerow(cells)
+
+    def __init__(self, handle: IO[str], columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self._minimal = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        self._quoted = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        self._minimal.writerow([neutralise(c) for c in self.columns])
+
+    def add(self, row: Mapping[str, str]) -> None:
+        cells = _cells(row, self.columns)
+        (self._quoted if any("\r" in c for c in cells) else self._minimal).writerow(cells)
 
 
 def _write_json(path: Path, run: Mapping[str, Any]) -> None:
@@ -659,61 +865,49 @@ def _is_status_column(column: str) -> bool:
     return column in ("status", "severity") or column.endswith("_status")
 
 
-def _write_xlsx(path: Path, report: Report) -> None:
-    """Summary, Reconciliation, Certificates, Problems: every cell a string, never a formula."""
-    workbook = xlsxwriter.Workbook(str(path), _WORKBOOK_OPTIONS)
-    try:
-        formats = {
-            name: workbook.add_format({"bg_color": bg, "font_color": fg})
-            for name, (bg, fg) in _COLOURS.items()
-        }
-        formats["header"] = workbook.add_format({"bold": True, "bottom": 1})
-        summary = [{"key": k, "value": v} for k, v in report.summary]
-        sheets: list[tuple[str, Sequence[Mapping[str, str]], Sequence[str]]] = [
-            ("Summary", summary, SUMMARY_COLUMNS),
-            ("Reconciliation", report.reconciliation, _recon_columns(report)),
-            ("Certificates", report.certificates, _cert_columns(report)),
-            ("Problems", report.problems, PROBLEM_COLUMNS),
-        ]
-        for name, rows, columns in sheets:
-            _write_sheet(workbook, formats, name, rows, columns)
-    finally:
-        workbook.close()
+def _workbook_formats(workbook: xlsxwriter.Workbook) -> dict[str, Any]:
+    formats = {
+        name: workbook.add_format({"bg_color": bg, "font_color": fg})
+        for name, (bg, fg) in _COLOURS.items()
+    }
+    formats["header"] = workbook.add_format({"bold": True, "bottom": 1})
+    return formats
 
 
-def _write_sheet(
-    workbook: xlsxwriter.Workbook,
-    formats: Mapping[str, Any],
-    name: str,
-    rows: Sequence[Mapping[str, str]],
-    columns: Sequence[str],
-) -> None:
-    """One data sheet: sized columns, bold frozen header, autofilter, coloured status cells."""
-    ws = workbook.add_worksheet(name)
-    for i, width in enumerate(_column_widths(rows, columns)):
-        ws.set_column(i, i, width)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(rows), len(columns) - 1)
-    for c, column in enumerate(columns):
-        ws.write_string(0, c, neutralise(column), formats["header"])
-    coloured = [_is_status_column(c) for c in columns]
-    for r, row in enumerate(rows, start=1):
-        for c, column in enumerate(columns):
-            raw = row.get(column, "")
-            colour = _status_colour(raw) if coloured[c] else None
+class _SheetStream:
+    """One data sheet written row by row: bold frozen header, coloured status cells, every cell
+    a string; on `close`, an autofilter over all rows and column widths sized from the header
+    and the first rows (clamped, so one long cell cannot dominate)."""
+
+    def __init__(
+        self, workbook: xlsxwriter.Workbook, formats: Mapping[str, Any], name: str,
+        columns: Sequence[str],
+    ) -> None:
+        self.ws = workbook.add_worksheet(name)
+        self.formats = formats
+        self.columns = tuple(columns)
+        self.rows = 0
+        self._longest = [len(c) for c in self.columns]
+        self._coloured = [_is_status_column(c) for c in self.columns]
+        self.ws.freeze_panes(1, 0)
+        for c, column in enumerate(self.columns):
+            self.ws.write_string(0, c, neutralise(column), formats["header"])
+
+    def add(self, row: Mapping[str, str]) -> None:
+        self.rows += 1
+        cells = _cells(row, self.columns)
+        if self.rows <= _WIDTH_SAMPLE:
+            for c, cell in enumerate(cells):
+                self._longest[c] = max(self._longest[c], len(cell.split("\n", 1)[0]))
+        write, r = self.ws.write_string, self.rows
+        for c, cell in enumerate(cells):
+            colour = _status_colour(cell) if self._coloured[c] else None
             if colour:
-                ws.write_string(r, c, neutralise(raw), formats[colour])
-            elif raw:
-                ws.write_string(r, c, neutralise(raw))
+                write(r, c, cell, self.formats[colour])
+            elif cell:
+                write(r, c, cell)
 
-
-def _column_widths(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> list[float]:
-    """Widths from the header and a sample of rows, clamped so one long cell cannot dominate."""
-    widths = []
-    sample = rows[:_WIDTH_SAMPLE]
-    for column in columns:
-        longest = max(
-            [len(column), *(len(row.get(column, "").split("\n", 1)[0]) for row in sample)]
-        )
-        widths.append(float(min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)))
-    return widths
+    def close(self) -> None:
+        for c, longest in enumerate(self._longest):
+            self.ws.set_column(c, c, float(min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)))
+        self.ws.autofilter(0, 0, self.rows, len(self.columns) - 1)

@@ -9,7 +9,7 @@ import dataclasses
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,19 @@ from pipeline import __version__
 from pipeline.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
 from pipeline.cpl import read_cpl
 from pipeline.document import field_rules, process_document
-from pipeline.evidence import load_evidence
-from pipeline.extract import ExtractLimits
-from pipeline.ingest import IngestLimits, discover, sha256_file
-from pipeline.models import Certificate, Document, DocumentError, ErrorReason, Overall, RowResult
-from pipeline.ota import discover_ota
+from pipeline.evidence import Evidence, load_evidence
+from pipeline.extract import ExtractLimits, import_pytesseract
+from pipeline.ingest import IngestLimits, Skipped, discover, sha256_file
+from pipeline.models import Certificate, CplRow, Document, DocumentError, ErrorReason, Overall
+from pipeline.ota import OtaImage, discover_ota
 from pipeline.parse import RULES_DIR
 from pipeline.policy import default_device_types, default_policy
 from pipeline.pool import TaskTimeout, run_in_workers
 from pipeline.progress import Progress
-from pipeline.reconcile import certificate_key, reconcile
-from pipeline.registry import load_registry
-from pipeline.report import build_report, write_outputs
+from pipeline.reconcile import CertificateLookup, reconcile_rows
+from pipeline.registry import Registry, load_registry
+from pipeline.report import OutputWriter, ReportAssembler
+from pipeline.spool import CertificateSpool
 
 DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
 TASKS_PER_WORKER = 500  # documents before a worker is replaced: leaks cannot build up
@@ -62,8 +63,9 @@ class Settings:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    results: list[RowResult]
-    certificates: list[Certificate]
+    """What a run leaves behind besides its output files (which hold every row)."""
+
+    counts: dict[str, Any]  # as in run.json: rows by overall status, certificates, problems...
     outputs: dict[str, Path]
     exit_code: int
     stats: dict[str, Any] = field(default_factory=dict)  # documents, cached, errors, seconds
@@ -83,32 +85,52 @@ def process_documents(
 
     Each distinct document (by sha256) is read once: cached ones come from the cache, the rest
     from the workers; a second file with the same bytes gets the first one's fields and a note.
+    What is kept per document is its digest and position; a certificate is held after it is
+    yielded only when its bytes appear again later.
     """
-    cached = cache.lookup(d.sha256 for d in documents if d.error is None) if cache else {}
-    first_name: dict[str, str] = {}
-    jobs: list[Document] = []
-    for document in documents:
-        if document.error is None and document.sha256 not in first_name:
-            first_name[document.sha256] = document.name
-            if document.sha256 not in cached:
-                jobs.append(document)
-    fresh = _fresh_certificates(jobs, settings, cache.flush if cache else None)
+    cached = (
+        {_digest(s) for s in cache.present(d.sha256 for d in documents if d.error is None)}
+        if cache else set()
+    )
+    first: dict[bytes, int] = {}  # digest -> position of the first document with those bytes
+    repeated: set[bytes] = set()
+    for position, document in enumerate(documents):
+        if document.error is None:
+            digest = _digest(document.sha256)
+            if first.setdefault(digest, position) != position:
+                repeated.add(digest)
+    jobs = [position for digest, position in first.items() if digest not in cached]
+    fresh = _fresh_certificates(
+        (documents[p] for p in jobs), len(jobs), settings, cache.flush if cache else None
+    )
+    del jobs
     done: dict[str, Certificate] = {}
-    for document in documents:
-        certificate, from_cache = _certificate_for(document, cached, done, fresh, cache)
-        original = first_name.get(document.sha256, document.name)
-        duplicate = document.error is None and original != document.name
+    for position, document in enumerate(documents):
+        digest = _digest(document.sha256) if document.error is None else b""
+        certificate, from_cache = _certificate_for(
+            document, settings, digest in cached, done, fresh, cache
+        )
+        if digest not in repeated:
+            done.pop(document.sha256, None)
+        original = first.get(digest, position)
+        duplicate = original != position
         if duplicate:
-            note = f"duplicate of {original} (same sha256): read once"
+            note = f"duplicate of {documents[original].name} (same sha256): read once"
             certificate = dataclasses.replace(certificate, notes=(*certificate.notes, note))
         if progress is not None:
             progress.advance(certificate, cached=from_cache, duplicate=duplicate)
         yield certificate
 
 
+def _digest(sha256: str) -> bytes:
+    """The 32 bytes of a hex sha256: half the memory of the text, for a key kept per document."""
+    return bytes.fromhex(sha256)
+
+
 def _certificate_for(
     document: Document,
-    cached: dict[str, str],
+    settings: Settings,
+    cached: bool,
     done: dict[str, Certificate],
     fresh: Iterator[Certificate],
     cache: ResultCache | None,
@@ -116,8 +138,12 @@ def _certificate_for(
     """This document's certificate and whether it came from the cache."""
     if document.error is not None:
         return process_document(document, "never", ExtractLimits()), False
-    if document.sha256 in cached:
-        return certificate_from_json(cached[document.sha256], document.name), True
+    if cached and cache is not None:
+        text = cache.get(document.sha256)
+        if text is not None:
+            return certificate_from_json(text, document.name), True
+        # The cache failed since the look-up (it warned): read this one here, in-process.
+        return process_document(document, settings.ocr, settings.extract_limits), False
     while document.sha256 not in done:  # workers answer in job order: pull up to this one
         certificate = next(fresh)
         done[certificate.sha256] = certificate
@@ -127,16 +153,20 @@ def _certificate_for(
 
 
 def _fresh_certificates(
-    jobs: Sequence[Document], settings: Settings, on_wait: Callable[[], None] | None = None
+    jobs: Iterable[Document],
+    count: int,
+    settings: Settings,
+    on_wait: Callable[[], None] | None = None,
 ) -> Iterator[Certificate]:
-    """Read and parse documents: in child processes whenever a time limit must be enforceable."""
-    if not jobs:
+    """Read and parse `count` documents: in child processes whenever a time limit must be
+    enforceable. Jobs are taken from `jobs` as workers get to them, not all at once."""
+    if not count:
         return
     work = ((d, settings.ocr, settings.extract_limits) for d in jobs)
     if not settings.timeout_s and settings.workers == 1:
         yield from map(_process_star, work)
         return
-    workers = max(1, min(settings.workers, len(jobs)))
+    workers = max(1, min(settings.workers, count))
     for outcome in run_in_workers(
         _process_star, work, workers, settings.timeout_s or None, settings.tasks_per_worker, on_wait
     ):
@@ -154,16 +184,15 @@ def _fresh_certificates(
         yield Certificate(file=document.name, sha256=document.sha256, error=error)
 
 
-def certificate_conflicts(certificates: Iterable[Certificate]) -> list[dict[str, str]]:
+def certificate_conflicts(lookup: CertificateLookup) -> list[dict[str, str]]:
     """Different documents with one certificate ID but different fields: a Problems row each."""
-    by_key: dict[str, dict[tuple[Any, ...], Certificate]] = {}
-    for certificate in certificates:
-        key = certificate_key(certificate.certificate_id)
-        if certificate.ok and key:
-            content = (certificate.certificate_date, certificate.device_type, certificate.listings)
-            by_key.setdefault(key, {}).setdefault(content, certificate)
     problems = []
-    for variants in by_key.values():
+    for key in lookup.shared_keys():
+        variants: dict[tuple[Any, ...], Certificate] = {}
+        for certificate in lookup.with_key(key):
+            if certificate.ok:
+                content = (certificate.certificate_date, certificate.device_type, certificate.listings)
+                variants.setdefault(content, certificate)
         if len(variants) < 2:
             continue
         first, *others = variants.values()
@@ -217,15 +246,15 @@ def _tool_versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             versions[package] = "not installed"
     try:
-        import pytesseract
-
-        versions["tesseract"] = str(pytesseract.get_tesseract_version())
+        versions["tesseract"] = str(import_pytesseract().get_tesseract_version())
     except Exception:  # tesseract missing: recorded, not fatal
         versions["tesseract"] = "not installed"
     return versions
 
 
 def run_reconcile(settings: Settings) -> RunOutcome:
+    """The whole run, streamed: documents are spooled to disk as they are read, and rows go to
+    the output files as they are judged, so memory stays flat however large the archive."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     cpl = read_cpl(settings.cpl)  # first: a bad CPL file stops the run before any slow work
@@ -240,35 +269,96 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     timings["ingest_s"] = time.perf_counter() - mark
     versions = _tool_versions()
     cache = _open_cache(settings, versions)
-    mark = time.perf_counter()
-    progress = Progress.for_terminal(len(documents), settings.quiet)
-    try:
-        certificates = list(process_documents(documents, settings, cache, progress))
-    finally:
-        progress.close()
-        if cache is not None:
-            cache.close()
-    timings["extract_parse_s"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    results = reconcile(cpl.rows, certificates, registry, evidence=evidence, ota_images=ota_images)
-    timings["reconcile_s"] = time.perf_counter() - mark
-    stats: dict[str, Any] = {
-        "documents": len(documents),
-        "cached": progress.cached,
-        "duplicates": progress.duplicates,
-        "read": len(documents) - progress.cached - progress.duplicates,
-        "errors": progress.errors,
-        "ocr_pages": progress.ocr,
-    }
-    run_info = {
+    count = len(documents)
+    progress = Progress.for_terminal(count, settings.quiet)
+    with CertificateSpool() as spool:
+        mark = time.perf_counter()
+        try:
+            for certificate in process_documents(documents, settings, cache, progress):
+                spool.add(certificate)
+        finally:
+            progress.close()
+            if cache is not None:
+                cache.close()
+        del documents  # the spool has everything they gave
+        timings["extract_parse_s"] = time.perf_counter() - mark
+        stats: dict[str, Any] = {
+            "documents": count,
+            "cached": progress.cached,
+            "duplicates": progress.duplicates,
+            "read": count - progress.cached - progress.duplicates,
+            "errors": progress.errors,
+            "ocr_pages": progress.ocr,
+        }
+        run_info = _run_info(settings, cpl.rows, count, skipped, versions, cache, stats, timings)
+        return _reconcile_and_report(
+            settings, spool, cpl.rows, registry, evidence, ota_images, run_info, started
+        )
+
+
+def _reconcile_and_report(
+    settings: Settings,
+    spool: CertificateSpool,
+    cpl_rows: Sequence[CplRow],
+    registry: Registry,
+    evidence: Evidence | None,
+    ota_images: Sequence[OtaImage] | None,
+    run_info: dict[str, Any],
+    started: float,
+) -> RunOutcome:
+    """Rows judged and written one by one, then the documents with the rows citing them.
+
+    The output files are opened only now: a run killed while documents are read leaves no
+    temp files beside the previous outputs. `run_info` goes into run.json as it is when the
+    outputs are finished: its "timings" and "documents" (stats) are filled in here.
+    """
+    timings: dict[str, float] = run_info["timings"]
+    stats: dict[str, Any] = run_info["documents"]
+    with OutputWriter(Path(settings.out)) as writer:
+        assembler = ReportAssembler(writer)
+        for certificate in spool.unreadable():
+            assembler.document(certificate)
+        mark = time.perf_counter()
+        for result in reconcile_rows(
+            cpl_rows, spool, registry, evidence=evidence, ota_images=ota_images
+        ):
+            assembler.result(result)
+        timings["reconcile_s"] = time.perf_counter() - mark  # rows written as they are judged
+        mark = time.perf_counter()
+        for certificate in spool:
+            assembler.certificate(certificate)
+        conflicts = certificate_conflicts(spool)
+        timings["certificates_s"] = time.perf_counter() - mark
+        # Set before writing: run.json shares this dict, and a timing set after it is written is lost.
+        timings["total_before_writing_s"] = time.perf_counter() - started
+        summary, run = assembler.finish(run_info, cpl_rows, conflicts, ota_images, evidence)
+        outputs = writer.finish(summary, run)
+    timings["total_s"] = time.perf_counter() - started
+    stats["seconds"] = timings["total_s"]
+    counts = run["counts"]
+    return RunOutcome(counts, outputs, exit_code_for(counts, settings.fail_on), stats)
+
+
+def _run_info(
+    settings: Settings,
+    cpl_rows: Sequence[CplRow],
+    documents: int,
+    skipped: Sequence[Skipped],
+    versions: dict[str, str],
+    cache: ResultCache | None,
+    stats: dict[str, Any],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """run.json's account of the run: inputs with hashes, versions, settings, documents, timings."""
+    return {
         "tool": "cplrecon",
         "versions": versions,
         "rules": {"fields": field_rules().version, "policy": default_policy().version,
                   "device_types": default_device_types().version},
         "inputs": {
-            "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl.rows)},
+            "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},
             "certs": list(settings.certs),
-            "documents": len(documents),
+            "documents": documents,
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
             "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
             "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
@@ -285,27 +375,13 @@ def run_reconcile(settings: Settings) -> RunOutcome:
         "documents": stats,
         "timings": timings,
     }
-    mark = time.perf_counter()
-    report = build_report(
-        results, certificates, run_info, extra_problems=certificate_conflicts(certificates),
-        ota_images=ota_images, evidence=evidence,
-    )
-    # Set before writing: run.json shares this dict, and a timing set after it is written is lost.
-    timings["build_report_s"] = time.perf_counter() - mark
-    timings["total_before_writing_s"] = time.perf_counter() - started
-    outputs = write_outputs(report, Path(settings.out))
-    timings["total_s"] = time.perf_counter() - started
-    stats["seconds"] = timings["total_s"]
-    return RunOutcome(
-        results, certificates, outputs, exit_code_for(results, settings.fail_on), stats
-    )
 
 
-def exit_code_for(results: Sequence[RowResult], fail_on: str | None) -> int:
+def exit_code_for(counts: Mapping[str, Any], fail_on: str | None) -> int:
     """0 when the run completed; 1 when --fail-on is met (fail: FAIL/ERROR/NO_CERTIFICATE rows)."""
     if fail_on is None:
         return 0
     failing = {Overall.FAIL, Overall.ERROR, Overall.NO_CERTIFICATE}
     if fail_on == "review":
         failing |= {Overall.REVIEW}
-    return 1 if any(r.overall in failing for r in results) else 0
+    return 1 if any(counts["overall"].get(o.value, 0) for o in failing) else 0

@@ -42,7 +42,7 @@ RECON_HEADER = [
 CERT_HEADER = [
     "certificate_file", "sha256", "pages", "text_source", "certificate_id", "certificate_date",
     "device_type", "manufacturer", "model", "hardware_version", "firmware_version", "status",
-    "error", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link",
+    "error", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
 ]
 POISON = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\t=1", "  =1+1", "\r=2"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -402,9 +402,10 @@ def _snapshot(out_dir: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()])
+@pytest.mark.parametrize("where", ["_write_json", "_workbook_formats", "_status_colour"])
 def test_failed_write_leaves_previous_outputs(
     report: report_mod.Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    failure: BaseException,
+    failure: BaseException, where: str,
 ) -> None:
     out_dir = tmp_path / "out"
     write_outputs(build_report([passing(1)], certificates()[:1], RUN_INFO), out_dir)
@@ -414,8 +415,9 @@ def test_failed_write_leaves_previous_outputs(
     def boom(*args: object, **kwargs: object) -> None:
         raise failure
 
-    # The two CSVs are already written to temp files when the workbook fails.
-    monkeypatch.setattr(report_mod, "_write_xlsx", boom)
+    # Failing while opening the outputs, part-way through the rows, and at the very end (the
+    # CSVs and the workbook are complete in their temp files when run.json fails).
+    monkeypatch.setattr(report_mod, where, boom)
     with pytest.raises(type(failure)):
         write_outputs(report, out_dir)
     assert _snapshot(out_dir) == before  # same files, same bytes, no temp files left
