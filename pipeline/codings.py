@@ -91,20 +91,42 @@ def _hexstr(nibbles: Sequence[int]) -> str:
     return "".join(f"{n:X}" for n in nibbles)
 
 
+class Converted(NamedTuple):
+    nibbles: tuple[int, ...]
+    step: str  # "12->0C"
+
+
+@lru_cache(maxsize=4096)
+def _converted(convert: Convert, component: str, width: int) -> Converted | None:
+    """`convert(component, width)` with its step text, memoised.
+
+    Conversions are pure and their inputs small and repetitive: the same components ('0', '1',
+    '12') recur across certificates, and several codings convert one component the same way
+    (left- and right-aligned share every conversion). Cleared by `clear_cache`.
+    """
+    digits = convert(component, width)
+    if digits is None:
+        return None
+    return Converted(tuple(digits), f"{component}->{_hexstr(digits)}")
+
+
 def _fill(components: Sequence[str], convert: Convert, width: int) -> Layout | None:
-    nibbles: list[int] = []
+    nibbles: tuple[int, ...] = ()
     steps = []
     for component in components:
-        converted = convert(component, width)
+        converted = _converted(convert, component, width)
         if converted is None:
             return None
-        nibbles += converted
-        steps.append(f"{component}->{_hexstr(converted)}")
-    return Layout(tuple(nibbles), tuple(steps))
+        nibbles += converted.nibbles
+        steps.append(converted.step)
+    return Layout(nibbles, tuple(steps))
 
 
-def _flat(parts: Sequence[Sequence[str]]) -> list[str]:
-    return [c for part in parts for c in part]
+def _flat(parts: Sequence[Sequence[str]]) -> Sequence[str]:
+    """Every part's components, in order; one part is returned as it is (no copy)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(c for part in parts for c in part)
 
 
 def _place_aligned(
@@ -144,16 +166,16 @@ def place_digit_stream(
 ) -> Layout | None:
     """Each written digit is one hex digit, packed from the start; the rest not shown."""
     components = _flat(parts)
-    nibbles: list[int] = []
+    nibbles: tuple[int, ...] = ()
     for component in components:
-        converted = convert(component, len(component))
+        converted = _converted(convert, component, len(component))
         if converted is None:
             return None
-        nibbles += converted
+        nibbles += converted.nibbles
     if not nibbles or len(nibbles) > total:
         return None
-    steps = (f"digits {' '.join(f'{n:X}' for n in nibbles)} packed from octet 1",)
-    return Layout(tuple(nibbles) + (None,) * (total - len(nibbles)), steps)
+    steps = (f"digits {' '.join(_hexstr(nibbles))} packed from octet 1",)
+    return Layout(nibbles + (None,) * (total - len(nibbles)), steps)
 
 
 def _sixteen_bits(components: Sequence[str], convert: Convert) -> Layout | None:
@@ -169,9 +191,9 @@ def _sixteen_bits(components: Sequence[str], convert: Convert) -> Layout | None:
     return Layout((0,) * (4 - len(filled.nibbles)) + filled.nibbles, filled.steps)
 
 
-def _app_and_stack(parts: Sequence[Sequence[str]]) -> tuple[list[str], list[str]] | None:
+def _app_and_stack(parts: Sequence[Sequence[str]]) -> tuple[Sequence[str], Sequence[str]] | None:
     if len(parts) >= 2 and parts[1]:
-        return list(parts[0]), list(parts[1])
+        return parts[0], parts[1]
     components = _flat(parts)
     if len(components) > 4:
         return None
@@ -469,9 +491,12 @@ class Token(NamedTuple):
     parts: tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One candidate with what the engine needs beyond Candidate: which hex digits are shown."""
+class Reading(NamedTuple):
+    """One candidate with what the engine needs beyond Candidate: which hex digits are shown.
+
+    Immutable like a frozen dataclass, and about three times cheaper to make: a text gives several
+    readings on every call.
+    """
 
     nibbles: Nibbles
     coding: str
@@ -483,13 +508,14 @@ class Reading:
 
     @property
     def value_nibbles(self) -> tuple[int, ...]:
-        return tuple(n or 0 for n in self.nibbles)
+        return tuple([n or 0 for n in self.nibbles])
 
 
 class Readings(NamedTuple):
     kept: tuple[Reading, ...]
     excluded: tuple[Reading, ...]  # ruled out by the manufacturer's declared codings
     narrowed_by: ManufacturerCodings | None
+    by_value: Mapping[tuple[int, ...], Reading]  # the kept readings by value_nibbles (one each)
 
 
 def _scan_text(text: str) -> str:
@@ -504,45 +530,135 @@ def _finditer(pattern: Any, text: str) -> list[Any]:
         return []  # a pathological text yields no reading rather than a hung run
 
 
-def _tokens(text: str, tokenisers: Iterable[Tokeniser]) -> dict[str, list[Token]]:
-    """Run the tokenisers in rules order; a claiming tokeniser blanks what it read for the rest."""
-    found: dict[str, list[Token]] = {}
-    for tokeniser in tokenisers:
-        matches = _finditer(tokeniser.pattern, text)
-        tokens = []
-        for match in matches:
-            parts = tuple(
-                tuple(tokeniser.component.findall(match.group(p) or "")) for p in tokeniser.parts
-            )
-            if any(parts):
-                tokens.append(Token(match.group(0).strip(), parts))
-        found[tokeniser.name] = tokens
-        if tokeniser.claims and matches:
-            chars = list(text)
-            for match in matches:
-                chars[match.start():match.end()] = " " * (match.end() - match.start())
-            text = "".join(chars)
-    return found
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` with every span replaced by as many spaces (so later offsets still hold).
+
+    Built from slices rather than char by char; the spans are sorted and their union blanked, so
+    the result does not depend on the order or overlap of the matches.
+    """
+    pieces: list[str] = []
+    end = 0
+    for start, stop in sorted(spans):
+        if stop <= end:
+            continue
+        start = max(start, end)
+        pieces += (text[end:start], " " * (stop - start))
+        end = stop
+    pieces.append(text[end:])
+    return "".join(pieces)
+
+
+def _tokens(tokeniser: Tokeniser, matches: Iterable[Any]) -> list[Token]:
+    tokens = []
+    for match in matches:
+        parts = tuple([
+            tuple(tokeniser.component.findall(match.group(p) or "")) for p in tokeniser.parts
+        ])
+        if any(parts):
+            tokens.append(Token(match.group(0).strip(), parts))
+    return tokens
+
+
+class Scan:
+    """One text read by tokenisers in rules order, and the tokens each found.
+
+    A claiming tokeniser blanks what it read for the tokenisers after it. The blanking waits until
+    one of them reads the text: the last tokeniser to run is often a claiming one (a hex value
+    the text shows), and then nothing needs blanking.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.claimed: list[Any] = []  # the last claiming tokeniser's matches, not yet blanked
+        self.found: dict[str, list[Token]] = {}
+
+    def run(self, tokenisers: Iterable[Tokeniser]) -> None:
+        for tokeniser in tokenisers:
+            if self.claimed:
+                self.text = _blank(self.text, [match.span() for match in self.claimed])
+                self.claimed = []
+            matches = _finditer(tokeniser.pattern, self.text)
+            self.found[tokeniser.name] = _tokens(tokeniser, matches) if matches else []
+            if tokeniser.claims:
+                self.claimed = matches
+
+
+class Step(NamedTuple):
+    """One coding applied to one of its tokenisers' tokens."""
+
+    tokeniser: str
+    coding: Coding
+    place: Place
+    convert: Convert
+
+
+class Plan(NamedTuple):
+    """How one field is read under one set of rules; worked out once, not on every call.
+
+    Authoritative codings (a hex value the text states) silence every other reading, so they are
+    tried first, with only the tokenisers they need (and those before them in rules order, whose
+    claims shape the text they see); the rest run only when those give no reading.
+    """
+
+    total: int  # hex digits in the field's value
+    first_tokenisers: tuple[Tokeniser, ...]  # in rules order, up to the last an authoritative coding uses
+    other_tokenisers: tuple[Tokeniser, ...]  # the remaining ones the field's codings use
+    authoritative: tuple[Step, ...]  # in rules order: by coding, then by the coding's tokenisers
+    others: tuple[Step, ...]  # the same, for the codings that are not authoritative
+
+
+def _make_plan(rules: CodingRules, field: Field) -> Plan:
+    codings = rules.for_field(field)
+    wanted = {t for c in codings for t in c.tokenisers}
+    tokenisers = tuple(t for n, t in rules.tokenisers.items() if n in wanted)
+    needed = {t for c in codings if c.authoritative for t in c.tokenisers}
+    split = max((i + 1 for i, t in enumerate(tokenisers) if t.name in needed), default=0)
+    steps = [Step(t, c, PLACEMENTS[c.placement], CONVERSIONS[c.conversion])
+             for c in codings for t in c.tokenisers]
+    return Plan(
+        2 * OCTETS[field],
+        tokenisers[:split],
+        tokenisers[split:],
+        tuple(s for s in steps if s.coding.authoritative),
+        tuple(s for s in steps if not s.coding.authoritative),
+    )
+
+
+_PLANS: dict[tuple[int, Field], tuple[CodingRules, Plan]] = {}
+
+
+def _plan(rules: CodingRules, field: Field) -> Plan:
+    """`_make_plan`, memoised on the rules' identity (CodingRules holds mappings, so it cannot be
+    hashed); each entry keeps its rules alive, so the id cannot be reused by other rules."""
+    entry = _PLANS.get((id(rules), field))
+    if entry is None or entry[0] is not rules:
+        entry = _PLANS[(id(rules), field)] = (rules, _make_plan(rules, field))
+    return entry[1]
+
+
+def _place_tokens(steps: Iterable[Step], tokens: Mapping[str, list[Token]], total: int) -> list[Reading]:
+    readings = []
+    for tokeniser, coding, place, convert in steps:
+        for token in tokens[tokeniser]:
+            layout = place(token.parts, convert, total)
+            if layout is not None:
+                readings.append(
+                    Reading(layout.nibbles, coding.name, coding.placement, token.shown,
+                            layout.steps, coding.authoritative)
+                )
+    return readings
 
 
 def _coding_readings(text: str, field: Field, rules: CodingRules) -> list[Reading]:
-    codings = rules.for_field(field)
-    wanted = {t for c in codings for t in c.tokenisers}
-    tokens = _tokens(text, (t for n, t in rules.tokenisers.items() if n in wanted))
-    total = 2 * OCTETS[field]
-    readings = []
-    for coding in codings:
-        place, convert = PLACEMENTS[coding.placement], CONVERSIONS[coding.conversion]
-        for tokeniser in coding.tokenisers:
-            for token in tokens.get(tokeniser, ()):
-                layout = place(token.parts, convert, total)
-                if layout is not None:
-                    readings.append(
-                        Reading(layout.nibbles, coding.name, coding.placement, token.shown,
-                                layout.steps, coding.authoritative)
-                    )
-    authoritative = [r for r in readings if r.authoritative]
-    return authoritative or readings
+    """The authoritative codings' readings if there are any, else every other coding's."""
+    plan = _plan(rules, field)
+    scan = Scan(text)
+    scan.run(plan.first_tokenisers)
+    authoritative = _place_tokens(plan.authoritative, scan.found, plan.total)
+    if authoritative:
+        return authoritative
+    scan.run(plan.other_tokenisers)
+    return _place_tokens(plan.others, scan.found, plan.total)
 
 
 _BRACKETED = regex.compile(r"\([^()]{0,200}\)|\[[^\[\]]{0,200}\]")
@@ -577,50 +693,74 @@ def _registry_readings(
     return readings
 
 
-def _dedupe(readings: Iterable[Reading]) -> list[Reading]:
-    """One reading per value: the first coding in rules order names it, the others are noted."""
+def _dedupe(readings: Iterable[Reading]) -> dict[tuple[int, ...], Reading]:
+    """One reading per value, by value in rules order: the first coding in rules order names it,
+    the others are noted."""
     by_value: dict[tuple[int, ...], Reading] = {}
     for r in readings:
-        first = by_value.get(r.value_nibbles)
+        value = r.value_nibbles
+        first = by_value.get(value)
         if first is None:
-            by_value[r.value_nibbles] = r
+            by_value[value] = r
         elif r.coding != first.coding and r.coding not in first.also:
-            by_value[r.value_nibbles] = Reading(
-                first.nibbles, first.coding, first.placement, first.shown, first.steps,
-                first.authoritative, first.also + (r.coding,),
-            )
-    return list(by_value.values())
+            by_value[value] = first._replace(also=first.also + (r.coding,))
+    return by_value
+
+
+@lru_cache(maxsize=4096)
+def _text_readings(text: str, field: Field) -> Mapping[tuple[int, ...], Reading]:
+    """The codings' readings of a scanned text, one per value (`_dedupe`).
+
+    They depend on the text and field alone, so they are cached apart from the registry and the
+    manufacturer code: a hardware text such as 'Version 1 Revision 2' recurs under many
+    manufacturers. Read-only, as every caller shares it.
+    """
+    return MappingProxyType(_dedupe(_coding_readings(text, field, load_codings())))
 
 
 @lru_cache(maxsize=4096)
 def _readings_cached(
     text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
 ) -> Readings:
-    rules = load_codings()
-    readings = _coding_readings(text, field, rules)
-    if not readings:
-        readings = _registry_readings(text, field, registry, manufacturer_code)
-    readings = _dedupe(readings)
+    by_value = _text_readings(text, field)
+    if not by_value:
+        by_value = _dedupe(_registry_readings(text, field, registry, manufacturer_code))
     declared = _declarations().get(manufacturer_code or "")
     allowed = declared.codings.get(field) if declared else None
     if allowed is None:
-        return Readings(tuple(readings), (), None)
-    keep = [r for r in readings if r.authoritative or r.coding.startswith("registry:")
-            or r.coding in allowed]
-    drop = [r for r in readings if r not in keep]
-    return Readings(tuple(keep), tuple(drop), declared)
+        return Readings(tuple(by_value.values()), (), None, by_value)
+    kept = {v: r for v, r in by_value.items() if r.authoritative or r.coding.startswith("registry:")
+            or r.coding in allowed}
+    drop = tuple(r for v, r in by_value.items() if v not in kept)
+    return Readings(tuple(kept.values()), drop, declared, kept)
+
+
+@lru_cache(maxsize=1024)
+def _manufacturer_code(text: str) -> str | None:
+    """`canonical_code`, memoised: a run judges every field of a row under the same code."""
+    return canonical_code(text)
+
+
+def _as_field(field: Field | str) -> Field:
+    """Field(field), without the enum look-up when it is already one."""
+    return field if type(field) is Field else Field(field)
 
 
 def _readings(
     text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
 ) -> Readings:
-    code = canonical_code(manufacturer_code) if isinstance(manufacturer_code, str) else None
-    return _readings_cached(_scan_text(text), Field(field), registry, code)
+    code = _manufacturer_code(manufacturer_code) if isinstance(manufacturer_code, str) else None
+    return _readings_cached(_scan_text(text), _as_field(field), registry, code)
 
 
 def clear_cache() -> None:
-    """Forget cached readings (benchmarks measure the engine cold)."""
+    """Forget cached readings and the memoised helpers (benchmarks measure the engine cold)."""
     _readings_cached.cache_clear()
+    _text_readings.cache_clear()
+    _converted.cache_clear()
+    _manufacturer_code.cache_clear()
+    _cpl_value.cache_clear()
+    _PLANS.clear()
 
 
 # --- values and their display ---------------------------------------------------------------------
@@ -644,15 +784,45 @@ def format_value(nibbles: Sequence[int | None], field: Field) -> str:
     return display([n or 0 for n in nibbles], field)
 
 
+# The engine's own nibbles are always ints 0-15 or None, in whole octets, so the engine formats
+# them with one table look-up per octet; `display` and `format_value` above keep the general
+# form for any caller's sequence, and give the same text for the engine's nibbles.
+OctetTable = Mapping[tuple[int | None, int | None], str]
+
+
+def _octet_table(unshown: str) -> OctetTable:
+    digits = {None: unshown} | {n: f"{n:X}" for n in range(16)}
+    return MappingProxyType({(hi, lo): digits[hi] + digits[lo] for hi in digits for lo in digits})
+
+
+_SHOWN_OCTETS = _octet_table("?")  # as `display`: a digit the text does not show is '?'
+_VALUE_OCTETS = _octet_table("0")  # as `format_value`: a digit the text does not show is 0
+
+
+def _engine_octets(nibbles: Nibbles, table: OctetTable = _SHOWN_OCTETS) -> list[str]:
+    """`_octet_texts` of the engine's nibbles (with table _VALUE_OCTETS: of its values)."""
+    return [table[nibbles[i], nibbles[i + 1]] for i in range(0, len(nibbles), 2)]
+
+
+def _shown_text(nibbles: Nibbles, field: Field) -> str:
+    """`display` of the engine's nibbles."""
+    return _separator(field).join(_engine_octets(nibbles))
+
+
+def _value_text(nibbles: Nibbles, field: Field) -> str:
+    """`format_value` of the engine's nibbles."""
+    return _separator(field).join(_engine_octets(nibbles, _VALUE_OCTETS))
+
+
 def _candidate(reading: Reading, field: Field) -> Candidate:
-    octets = _octet_texts(reading.nibbles)
-    note = f"{reading.shown!r} -> {display(reading.nibbles, field)}"
+    octets = _engine_octets(reading.nibbles)
+    note = f"{reading.shown!r} -> {_shown_text(reading.nibbles, field)}"
     if reading.steps:
         note += f" ({', '.join(reading.steps)})"
     if reading.also:
         note += f"; same value by {', '.join(reading.also)}"
     return Candidate(
-        value=format_value(reading.nibbles, field),
+        value=_value_text(reading.nibbles, field),
         coding=reading.coding,
         placement=reading.placement,
         explained=tuple("?" not in o for o in octets),
@@ -671,24 +841,42 @@ def canonical_hex(text: str, octets: int) -> str | None:
     body = text.strip()
     if body[:2] in ("0x", "0X"):
         body = body[2:]
-    hex_digits = set("0123456789abcdefABCDEF")
-    if len(body) == 2 * octets and set(body) <= hex_digits:
+    if len(body) == 2 * octets and _HEX_DIGITS.issuperset(body):
         pairs = [body[i:i + 2] for i in range(0, len(body), 2)]
     else:
-        separators = {body[i] for i in range(2, len(body), 3)}
-        if len(separators) != 1 or not separators <= set(":-_ "):
+        separators = set(body[2::3])  # the characters at 2, 5, 8, ...
+        if len(separators) != 1 or not separators <= _SEPARATORS:
             return None
         pairs = body.split(separators.pop())
-        if len(pairs) != octets or any(len(p) != 2 or not set(p) <= hex_digits for p in pairs):
+        # `octets` pieces in 3 * octets - 1 characters, with the separator at 2, 5, 8, ...: then
+        # every piece has two characters
+        if (len(pairs) != octets or len(body) != 3 * octets - 1
+                or not _HEX_DIGITS.issuperset("".join(pairs))):
             return None
     return ":".join(pairs).upper()
 
 
-def _cpl_nibbles(cpl: str, field: Field) -> tuple[int, ...] | None:
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_SEPARATORS = frozenset(":-_ ")
+
+
+class CplValue(NamedTuple):
+    nibbles: tuple[int, ...]
+    text: str  # canonical form: format_value(nibbles, field)
+
+
+@lru_cache(maxsize=1024)
+def _cpl_value(cpl: str, field: Field) -> CplValue | None:
+    """The CPL value's hex digits and canonical text; memoised, as a run meets the same
+    manufacturer, model and hardware values on many rows. Cleared by `clear_cache`."""
     canonical = canonical_hex(cpl, OCTETS[field]) if isinstance(cpl, str) else None
     if canonical is None:
         return None
-    return tuple(int(c, 16) for c in canonical.replace(":", ""))
+    nibbles = tuple(map(_NIBBLE_OF_DIGIT.__getitem__, canonical.replace(":", "")))
+    return CplValue(nibbles, canonical.replace(":", _separator(field)))  # = _value_text(nibbles)
+
+
+_NIBBLE_OF_DIGIT = {f"{n:X}": n for n in range(16)}  # canonical_hex gives upper-case digits
 
 
 # --- the verdict ---------------------------------------------------------------------------------
@@ -728,17 +916,17 @@ def _describe_octets(field: Field, indices: Sequence[int], values: Sequence[str]
 
 
 def _unshown(reading: Reading) -> list[int]:
-    return [i for i, o in enumerate(_octet_texts(reading.nibbles)) if "?" in o]
+    return [i for i, o in enumerate(_engine_octets(reading.nibbles)) if "?" in o]
 
 
 def _agrees(reading: Reading, target: tuple[int, ...]) -> bool:
     """Every hex digit the text shows equals the CPL's (PARTIAL needs this; MAPPED needs more)."""
-    return all(n is None or n == t for n, t in zip(reading.nibbles, target, strict=True))
+    return tuple([t if n is None else n for n, t in zip(reading.nibbles, target, strict=True)]) == target
 
 
 def _half_shown(reading: Reading, field: Field) -> str:
     notes = []
-    for i, octet in enumerate(_octet_texts(reading.nibbles)):
+    for i, octet in enumerate(_engine_octets(reading.nibbles)):
         if octet[0] != "?" and octet[1] == "?":
             notes.append(f"the text gives only the first digit, {octet[0]}, of {_octet_name(field, i)}")
     return f" ({'; '.join(notes)})" if notes else ""
@@ -749,7 +937,7 @@ def _how(reading: Reading, field: Field) -> str:
         _, source, name = reading.coding.split(":", 2)
         return f"{reading.shown!r} is {name!r} in {source}"
     steps = f" ({', '.join(reading.steps)})" if reading.steps else ""
-    return f"{reading.shown!r} reads by {reading.coding} as {display(reading.nibbles, field)}{steps}"
+    return f"{reading.shown!r} reads by {reading.coding} as {_shown_text(reading.nibbles, field)}{steps}"
 
 
 def _mapped_reason(reading: Reading, field: Field, cpl_text: str) -> str:
@@ -775,12 +963,12 @@ def _partial_reason(reading: Reading, field: Field, cpl_text: str) -> str:
 
 
 def _listing(readings: Iterable[Reading], field: Field) -> str:
-    return "; ".join(f"{display(r.nibbles, field)} by {r.coding}" for r in readings)
+    return "; ".join(f"{_shown_text(r.nibbles, field)} by {r.coding}" for r in readings)
 
 
 def _alternatives(readings: Iterable[Reading], chosen: Reading | None, field: Field) -> tuple[str, ...]:
     return tuple(
-        f"{format_value(r.nibbles, field)} ({r.coding})" for r in readings if r is not chosen
+        f"{_value_text(r.nibbles, field)} ({r.coding})" for r in readings if r is not chosen
     )
 
 
@@ -817,27 +1005,26 @@ def _unverifiable_reason(
 def _judge(
     text: str, field: Field, cpl: str, registry: Registry | None, manufacturer_code: str | None
 ) -> FieldJudgement:
-    field = Field(field)
+    field = _as_field(field)
     text = text if isinstance(text, str) else ""
     cpl = cpl if isinstance(cpl, str) else ""
     if not text.strip():
         return FieldJudgement(field, cpl, text, Verdict.MISSING,
                               reason="the certificate does not show this field")
-    target = _cpl_nibbles(cpl, field)
-    if target is None:
+    value = _cpl_value(cpl, field)
+    if value is None:
         form = "VV_RR" if field is Field.HARDWARE else ":".join(["XX"] * OCTETS[field])
         return FieldJudgement(field, cpl, text, Verdict.MISMATCH,
                               reason=f"CPL value {cpl!r} is not in {form} hex form; cannot compare")
-    cpl_text = format_value(target, field)
+    target, cpl_text = value
     found = _readings(text, field, registry, manufacturer_code)
     readings = found.kept
     note = _narrowing_note(found, target, field)
     if not readings:
         reason = _unverifiable_reason(text, field, registry, manufacturer_code) + note
         return FieldJudgement(field, cpl, text, Verdict.UNVERIFIABLE, reason=reason)
-    exact = [r for r in readings if r.value_nibbles == target]
-    if exact:
-        chosen = exact[0]
+    chosen = found.by_value.get(target)  # readings are deduplicated: at most one has the value
+    if chosen is not None:
         status = Verdict.MATCH if chosen.authoritative else Verdict.MAPPED
         return FieldJudgement(field, cpl, text, status, chosen.coding,
                               _mapped_reason(chosen, field, cpl_text),
