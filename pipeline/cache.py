@@ -1,8 +1,8 @@
 """A persistent cache of parsed certificates, so an unchanged archive is never re-extracted.
 
 Keyed on the document's sha256 plus a fingerprint of everything that can change what a
-document parses to: the cplrecon version, every file in rules/, the OCR mode, the extraction
-limits and the versions of pypdfium2, pdfplumber, pikepdf and tesseract. A rule edit or a tool
+document parses to: the cplrecon version and source, every file in rules/, the OCR mode, the
+extraction limits and the versions of pypdfium2, pdfplumber, pikepdf and tesseract. A rule edit or a tool
 upgrade therefore misses the cache instead of serving stale fields.
 
 SQLite in WAL mode with one writer (the parent process); writes are committed in small batches,
@@ -49,12 +49,23 @@ def rules_digest(rules_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def code_digest() -> str:
+    """One hash over the pipeline's own source: an edited checkout is a different pipeline,
+    even before its version number changes."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def pipeline_fingerprint(
     versions: Mapping[str, str], rules_dir: Path, ocr: str, limits: Mapping[str, Any]
 ) -> str:
     parts = {
         "schema": SCHEMA_VERSION,
         "tools": {k: versions.get(k, "") for k in _EXTRACTION_TOOLS},
+        "code": code_digest(),
         "rules": rules_digest(rules_dir),
         "ocr": ocr,
         "limits": dict(limits),

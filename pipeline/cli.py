@@ -101,7 +101,15 @@ def _reconcile(args: argparse.Namespace) -> int:
     counts = outcome.counts
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts["overall"].items()) if v) or "no rows"
     stats = outcome.stats
-    if not args.quiet:
+    if not args.quiet and stats.get("up_to_date"):
+        print(
+            f"cplrecon: outputs in {args.out} are up to date: the same inputs, rules and tools as "
+            f"the run that wrote them, and the files untouched; nothing rewritten "
+            f"(--no-cache runs everything again). {counts['rows']} rows ({summary}); "
+            f"{stats.get('seconds', 0.0):.1f} s",
+            file=sys.stderr,
+        )
+    elif not args.quiet:
         print(
             f"cplrecon: {counts['rows']} rows ({summary}); "
             f"{counts['certificates']} documents ({stats.get('cached', 0)} from cache), "

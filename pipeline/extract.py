@@ -26,7 +26,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from pipeline.models import DocumentError, ErrorReason, PageText, TextSource
+from pipeline.models import DocumentError, ErrorReason, ExtractLimits, PageText, TextSource
 
 # pdfplumber table settings, pinned: ruled tables only (lines drawn in the PDF).
 TABLE_SETTINGS = {
@@ -44,13 +44,6 @@ TESSERACT_LANG = "eng"
 MIN_USABLE_CHARS = 20
 MAX_BAD_GLYPH_SHARE = 0.3
 PAGE_IMAGE_COVER = 0.8  # an image over 80% of the page is a scan, not a logo
-
-
-@dataclass(frozen=True)
-class ExtractLimits:
-    max_pages: int = 50
-    max_page_side_pt: float = 5000.0  # 14,400 pt pages exist in the wild; their renders do not fit
-    ocr_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,15 @@ class TextSource(StrEnum):
     NONE = "none"
 
 
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Per-document limits of the extract stage (pipeline.extract), set by the runner."""
+
+    max_pages: int = 50
+    max_page_side_pt: float = 5000.0  # 14,400 pt pages exist in the wild; their renders do not fit
+    ocr_timeout_s: float = 120.0
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One input document as found by ingest.

@@ -27,8 +27,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from pebble import ProcessExpired, ProcessPool
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -129,6 +127,8 @@ def run_in_workers(
     """
     run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)
     try:
+        from pebble import ProcessPool  # here: a run served from the cache never loads it
+
         pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
                            initializer=_init_worker, initargs=(run_dir,))
         window = max(2, workers * WINDOW_PER_WORKER)
@@ -151,6 +151,8 @@ def run_in_workers(
 def _outcome(
     job: T, future: Future[R], timeout_s: float | None, on_wait: Callable[[], None] | None
 ) -> Outcome[T, R]:
+    from pebble import ProcessExpired  # loaded already: run_in_workers made the pool
+
     if on_wait is not None and not future.done():
         on_wait()
     try:

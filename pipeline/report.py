@@ -34,6 +34,7 @@ import regex
 import xlsxwriter
 
 from pipeline.evidence import Evidence, unused_entries
+from pipeline.ingest import sha256_file
 from pipeline.models import (
     FIELDS,
     LISTING_ATTRIBUTE,
@@ -704,6 +705,11 @@ class OutputWriter:
             workbook.close()
             for handle in self._files:
                 handle.close()
+            # What was written, so a later run can tell the outputs are still these (runner).
+            run = {**run, "output_sha256": {
+                OUTPUT_FILES[key]: sha256_file(str(self._temps[key]))
+                for key in ("reconciliation", "certificates", "audit")
+            }}
             _write_json(self._temps["run"], run)
             for tmp in self._temps.values():
                 _fsync_file(tmp)

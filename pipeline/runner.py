@@ -6,8 +6,11 @@ The one place that knows every stage; per-document work is in document.py.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,19 +20,24 @@ from typing import Any
 from pipeline import __version__
 from pipeline.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
 from pipeline.cpl import read_cpl
-from pipeline.document import field_rules, process_document
 from pipeline.evidence import Evidence, load_evidence
-from pipeline.extract import ExtractLimits, import_pytesseract
 from pipeline.ingest import IngestLimits, Skipped, discover, sha256_file
-from pipeline.models import Certificate, CplRow, Document, DocumentError, ErrorReason, Overall
+from pipeline.models import (
+    Certificate,
+    CplRow,
+    Document,
+    DocumentError,
+    ErrorReason,
+    ExtractLimits,
+    Overall,
+)
 from pipeline.ota import OtaImage, discover_ota
-from pipeline.parse import RULES_DIR
+from pipeline.parse import RULES_DIR, load_field_rules
 from pipeline.policy import default_device_types, default_policy
-from pipeline.pool import TaskTimeout, run_in_workers
 from pipeline.progress import Progress
 from pipeline.reconcile import CertificateLookup, reconcile_rows
 from pipeline.registry import Registry, load_registry
-from pipeline.report import OutputWriter, ReportAssembler
+from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
 from pipeline.spool import CertificateSpool
 
 DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
@@ -72,6 +80,10 @@ class RunOutcome:
 
 
 def _process_star(args: tuple[Document, str, ExtractLimits]) -> Certificate:
+    # Imported here: the PDF and OCR libraries load where documents are read, not in a run
+    # whose documents all come from the cache.
+    from pipeline.document import process_document
+
     return process_document(*args)
 
 
@@ -136,14 +148,14 @@ def _certificate_for(
     cache: ResultCache | None,
 ) -> tuple[Certificate, bool]:
     """This document's certificate and whether it came from the cache."""
-    if document.error is not None:
-        return process_document(document, "never", ExtractLimits()), False
+    if document.error is not None:  # refused at ingest (empty, not a PDF, too large...)
+        return Certificate(file=document.name, sha256=document.sha256, error=document.error), False
     if cached and cache is not None:
         text = cache.get(document.sha256)
         if text is not None:
             return certificate_from_json(text, document.name), True
         # The cache failed since the look-up (it warned): read this one here, in-process.
-        return process_document(document, settings.ocr, settings.extract_limits), False
+        return _process_star((document, settings.ocr, settings.extract_limits)), False
     while document.sha256 not in done:  # workers answer in job order: pull up to this one
         certificate = next(fresh)
         done[certificate.sha256] = certificate
@@ -166,6 +178,8 @@ def _fresh_certificates(
     if not settings.timeout_s and settings.workers == 1:
         yield from map(_process_star, work)
         return
+    from pipeline.pool import TaskTimeout, run_in_workers
+
     workers = max(1, min(settings.workers, count))
     for outcome in run_in_workers(
         _process_star, work, workers, settings.timeout_s or None, settings.tasks_per_worker, on_wait
@@ -224,14 +238,73 @@ def _differences(a: Certificate, b: Certificate) -> list[str]:
     return out
 
 
-def _open_cache(settings: Settings, versions: dict[str, str]) -> ResultCache | None:
-    if not settings.cache:
-        return None
+def _extraction_fingerprint(settings: Settings, versions: dict[str, str]) -> str:
     limits = dataclasses.asdict(settings.extract_limits)
     limits.pop("ocr_timeout_s", None)  # how long we waited does not change what was read
-    fingerprint = pipeline_fingerprint(versions, RULES_DIR, settings.ocr, limits)
+    return pipeline_fingerprint(versions, RULES_DIR, settings.ocr, limits)
+
+
+def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
+    if not settings.cache:
+        return None
     cache = ResultCache(settings.cache_path, fingerprint)
     return cache if cache.enabled else None
+
+
+def run_fingerprint(
+    settings: Settings,
+    extraction: str,
+    documents: Iterable[Document],
+    skipped: Sequence[Skipped],
+    evidence: Evidence | None,
+    ota_images: Sequence[OtaImage] | None,
+) -> str:
+    """One hash over everything the outputs depend on: the pipeline (code, rules, tools,
+    settings), the CPL file and the registries by content, the evidence and OTA files by
+    content, and every input document by name and content."""
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        digest.update(json.dumps(value, sort_keys=True, default=str).encode() + b"\n")
+
+    feed({
+        "extraction": extraction,
+        "timeout_s": settings.timeout_s,
+        "ingest_limits": dataclasses.asdict(settings.ingest_limits),
+        "certs": list(settings.certs),
+        "cpl": [settings.cpl, sha256_file(settings.cpl)],
+        "registries": [[p, sha256_file(p)] for p in (*settings.manufacturers, *settings.models)],
+        "evidence": None if evidence is None else [
+            evidence.manifest, sha256_file(evidence.manifest),
+            sorted([str(path), text.sha256, text.error] for path, text in evidence.texts.items()),
+        ],
+        "ota": None if ota_images is None else [[i.file, i.sha256] for i in ota_images],
+        "skipped": [[s.path, s.reason] for s in skipped],
+    })
+    for d in documents:
+        feed([d.name, d.sha256, d.size, str(d.error) if d.error else None])
+    return digest.hexdigest()
+
+
+def _unchanged_outputs(out: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The previous run.json, when that run had this fingerprint and its outputs are untouched."""
+    try:
+        run = json.loads((out / OUTPUT_FILES["run"]).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(run, dict) or run.get("run_fingerprint") != fingerprint:
+        return None
+    recorded = run.get("output_sha256")
+    if not isinstance(recorded, dict) or not isinstance(run.get("counts"), dict):
+        return None
+    if run["counts"].get("certificate_errors", {}).get(ErrorReason.TIMEOUT.value):
+        return None  # a document that ran out of time may not next time: never cached, retried
+    for key in ("reconciliation", "certificates", "audit"):
+        name = OUTPUT_FILES[key]
+        path = out / name
+        if not path.is_file() or recorded.get(name) != sha256_file(str(path)):
+            return None
+    return run
 
 
 def _tool_versions() -> dict[str, str]:
@@ -245,11 +318,21 @@ def _tool_versions() -> dict[str, str]:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:
             versions[package] = "not installed"
-    try:
-        versions["tesseract"] = str(import_pytesseract().get_tesseract_version())
-    except Exception:  # tesseract missing: recorded, not fatal
-        versions["tesseract"] = "not installed"
+    versions["tesseract"] = _tesseract_version()
     return versions
+
+
+def _tesseract_version() -> str:
+    """`tesseract --version`'s first line (the binary pytesseract runs): part of the cache key.
+    Asked directly, so a run needing no OCR loads neither pytesseract nor PIL."""
+    try:
+        done = subprocess.run(
+            ["tesseract", "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "not installed"  # recorded, not fatal
+    words = (done.stdout or done.stderr).split()
+    return words[1] if done.returncode == 0 and len(words) > 1 else "not installed"
 
 
 def run_reconcile(settings: Settings) -> RunOutcome:
@@ -268,8 +351,14 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     documents, skipped = discover(settings.certs, settings.ingest_limits)
     timings["ingest_s"] = time.perf_counter() - mark
     versions = _tool_versions()
-    cache = _open_cache(settings, versions)
+    extraction = _extraction_fingerprint(settings, versions)
+    fingerprint = run_fingerprint(settings, extraction, documents, skipped, evidence, ota_images)
     count = len(documents)
+    if settings.cache:  # --no-cache reads and writes everything again
+        previous = _unchanged_outputs(Path(settings.out), fingerprint)
+        if previous is not None:
+            return _up_to_date(settings, previous, count, started)
+    cache = _open_cache(settings, extraction)
     progress = Progress.for_terminal(count, settings.quiet)
     with CertificateSpool() as spool:
         mark = time.perf_counter()
@@ -291,9 +380,28 @@ def run_reconcile(settings: Settings) -> RunOutcome:
             "ocr_pages": progress.ocr,
         }
         run_info = _run_info(settings, cpl.rows, count, skipped, versions, cache, stats, timings)
+        run_info["run_fingerprint"] = fingerprint
         return _reconcile_and_report(
             settings, spool, cpl.rows, registry, evidence, ota_images, run_info, started
         )
+
+
+def _up_to_date(
+    settings: Settings, previous: dict[str, Any], documents: int, started: float
+) -> RunOutcome:
+    """Nothing the outputs depend on has changed since they were written, and they are intact:
+    they stand as they are (run.json still describes the run that wrote them)."""
+    counts = previous["counts"]
+    out = Path(settings.out)
+    stats = {
+        "documents": documents, "up_to_date": True, "cached": 0, "duplicates": 0, "read": 0,
+        "errors": counts.get("certificate_status", {}).get("ERROR", 0), "ocr_pages": 0,
+        "seconds": time.perf_counter() - started,
+    }
+    return RunOutcome(
+        counts, {key: out / name for key, name in OUTPUT_FILES.items()},
+        exit_code_for(counts, settings.fail_on), stats,
+    )
 
 
 def _reconcile_and_report(
@@ -353,7 +461,7 @@ def _run_info(
     return {
         "tool": "cplrecon",
         "versions": versions,
-        "rules": {"fields": field_rules().version, "policy": default_policy().version,
+        "rules": {"fields": load_field_rules().version, "policy": default_policy().version,
                   "device_types": default_device_types().version},
         "inputs": {
             "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},

@@ -227,3 +227,58 @@ def test_stderr_has_only_a_summary_line_when_not_a_terminal(corpus: Path, tmp_pa
     assert "\r" not in loud.stderr
     quiet = subprocess.run([*command, "--quiet"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert quiet.stderr == ""
+
+
+def _bytes(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in
+            ("reconciliation.csv", "certificates.csv", "audit.xlsx", "run.json")}
+
+
+def test_unchanged_inputs_leave_the_outputs_standing(corpus: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    first = run_reconcile(_settings(corpus, out, fail_on="fail"))
+    assert first.exit_code == 1 and not first.stats.get("up_to_date")  # the corpus has FAIL rows
+    written = _bytes(out)
+    again = run_reconcile(_settings(corpus, out, fail_on="fail"))
+    assert again.stats["up_to_date"] and again.stats["read"] == again.stats["cached"] == 0
+    assert again.counts == first.counts and again.exit_code == 1
+    assert run_reconcile(_settings(corpus, out)).exit_code == 0  # --fail-on is not an input
+    assert _bytes(out) == written  # nothing rewritten
+    assert main(["reconcile", "--certs", str(corpus / "certs"), "--cpl",
+                 str(corpus / "cpl_submission.csv"), "--out", str(out), "--ocr", "never"]) == 0
+    assert "are up to date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["edited output", "deleted output", "cpl", "document", "no-cache"])
+def test_any_change_runs_again(corpus: Path, tmp_path: Path, change: str) -> None:
+    certs = tmp_path / "certs"
+    shutil.copytree(corpus / "certs", certs)
+    cpl = tmp_path / "cpl.csv"
+    shutil.copy(corpus / "cpl_submission.csv", cpl)
+    out = tmp_path / "out"
+    settings = _settings(corpus, out, certs=(str(certs),), cpl=str(cpl))
+    run_reconcile(settings)
+    written = _bytes(out)
+    if change == "edited output":
+        (out / "certificates.csv").write_bytes(written["certificates.csv"] + b"x,y\n")
+    elif change == "deleted output":
+        (out / "audit.xlsx").unlink()
+    elif change == "cpl":
+        cpl.write_text(cpl.read_text().replace("0C:03:0C:22", "0C:03:0C:23", 1))
+    elif change == "document":
+        (certs / "extra.pdf").write_bytes(_kv_pdf("ZIG99NEW", "0C:03:0C:22"))
+    else:
+        settings = _settings(corpus, out, certs=(str(certs),), cpl=str(cpl), cache=False)
+    outcome = run_reconcile(settings)
+    assert not outcome.stats.get("up_to_date")
+    refused = 1  # not_really.pdf, refused at ingest, is never cached
+    expected_read = {"document": refused + 1, "no-cache": outcome.stats["documents"]}
+    assert outcome.stats["read"] == expected_read.get(change, refused)
+    rewritten = _bytes(out)
+    if change in ("edited output", "deleted output", "no-cache"):
+        assert rewritten["certificates.csv"] == written["certificates.csv"]
+        assert rewritten["reconciliation.csv"] == written["reconciliation.csv"]
+    elif change == "cpl":
+        assert rewritten["reconciliation.csv"] != written["reconciliation.csv"]
+    else:
+        assert b"extra.pdf" in rewritten["certificates.csv"]
