@@ -8,6 +8,7 @@ run is a real `run_reconcile` in a fresh child process (cold imports, cold pool,
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -35,11 +36,26 @@ print(json.dumps({"wall_s": wall, "timings": run["timings"], "stats": outcome.st
 
 
 def _run(out: Path, certs: list[Path], cpl: Path, **settings: Any) -> dict[str, Any]:
+    """One run in a fresh process: `wall_s` inside run_reconcile, `process_s` the whole process
+    (interpreter start and imports included: what a user of the CLI waits for)."""
     kw = {"certs": [str(c) for c in certs], "cpl": str(cpl), "out": str(out), "quiet": True,
           **settings}
+    started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(kw)], check=True,
                           capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    measured["process_s"] = time.perf_counter() - started
+    return measured
+
+
+def _change_one_value(cpl: Path, changed: Path) -> None:
+    """The same submission with one firmware value edited: the usual reason to run again."""
+    with open(cpl, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    column = next(i for i, name in enumerate(rows[0]) if "firmware" in name.lower())
+    rows[1][column] = "00:00:00:01" if rows[1][column] != "00:00:00:01" else "00:00:00:02"
+    with open(changed, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
 
 
 def bare_pypdfium2_ms(files: list[Path]) -> float:
@@ -92,7 +108,11 @@ def _measure(root: Path, born: int, scans: int, quick: bool) -> dict[str, Any]:
     per_doc = digital["timings"]["extract_parse_s"] / len(pdfs) * 1000
     one = _run(root / "o-w1", [certs, scanned], cpl, workers=1, cache=False)
     two = _run(root / "o-w2", [certs, scanned], cpl, workers=2)
-    cached = _run(root / "o-w2", [certs, scanned], cpl, workers=2)
+    same = _run(root / "o-w2", [certs, scanned], cpl, workers=2)
+    assert same["stats"].get("up_to_date"), "an unchanged re-run should leave the outputs standing"
+    changed_cpl = root / "cpl_changed.csv"
+    _change_one_value(cpl, changed_cpl)
+    changed = _run(root / "o-w2", [certs, scanned], changed_cpl, workers=2)
     result: dict[str, Any] = {
         "documents": {"born_digital": len(pdfs), "scanned": scans, "generate_s": round(generate_s, 1)},
         "born_digital": {
@@ -108,15 +128,25 @@ def _measure(root: Path, born: int, scans: int, quick: bool) -> dict[str, Any]:
             "goal": ">= 1.8x",
         },
         "cache": {
-            "cold_wall_s": round(two["wall_s"], 2),
-            "cached_wall_s": round(cached["wall_s"], 2),
-            "speedup_wall": round(two["wall_s"] / cached["wall_s"], 1),
-            "cold_extract_s": round(two["timings"]["extract_parse_s"], 3),
-            "cached_extract_s": round(cached["timings"]["extract_parse_s"], 3),
-            "speedup_extract": round(two["timings"]["extract_parse_s"]
-                                     / max(cached["timings"]["extract_parse_s"], 1e-6), 1),
-            "cached_documents": cached["stats"]["cached"],
-            "cached_ingest_s": round(cached["timings"]["ingest_s"], 2),
+            "cold_process_s": round(two["process_s"], 2),
+            "cold_run_s": round(two["wall_s"], 2),
+            "unchanged": {
+                "process_s": round(same["process_s"], 3),
+                "run_s": round(same["wall_s"], 3),
+                "speedup_process": round(two["process_s"] / same["process_s"], 1),
+                "speedup_run": round(two["wall_s"] / same["wall_s"], 1),
+            },
+            "changed_cpl": {
+                "process_s": round(changed["process_s"], 3),
+                "run_s": round(changed["wall_s"], 3),
+                "speedup_process": round(two["process_s"] / changed["process_s"], 1),
+                "speedup_run": round(two["wall_s"] / changed["wall_s"], 1),
+                "extract_s": round(changed["timings"]["extract_parse_s"], 3),
+                "speedup_extract": round(two["timings"]["extract_parse_s"]
+                                         / max(changed["timings"]["extract_parse_s"], 1e-6), 1),
+                "cached_documents": changed["stats"]["cached"],
+                "timings": {k: round(v, 3) for k, v in changed["timings"].items()},
+            },
             "goal": ">= 50x",
         },
         "rss_mb": {"1000_docs": {"parent": round(two["rss_parent_mb"], 1),

@@ -96,7 +96,7 @@ class Converted(NamedTuple):
     step: str  # "12->0C"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _converted(convert: Convert, component: str, width: int) -> Converted | None:
     """`convert(component, width)` with its step text, memoised.
 
@@ -707,7 +707,7 @@ def _dedupe(readings: Iterable[Reading]) -> dict[tuple[int, ...], Reading]:
     return by_value
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _text_readings(text: str, field: Field) -> Mapping[tuple[int, ...], Reading]:
     """The codings' readings of a scanned text, one per value (`_dedupe`).
 
@@ -718,7 +718,7 @@ def _text_readings(text: str, field: Field) -> Mapping[tuple[int, ...], Reading]
     return MappingProxyType(_dedupe(_coding_readings(text, field, load_codings())))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _readings_cached(
     text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
 ) -> Readings:
