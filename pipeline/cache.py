@@ -155,23 +155,8 @@ class ResultCache:
 
     def lookup(self, sha256s: Iterable[str]) -> dict[str, str]:
         """Cached certificate JSON by sha256, for the ones this fingerprint has seen."""
-        wanted = sorted({s for s in sha256s if s})
-        found: dict[str, str] = {}
-        if self._db is None:
-            return found
-        try:
-            for start in range(0, len(wanted), _LOOKUP_CHUNK):
-                chunk = wanted[start:start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT sha256, certificate FROM results WHERE fingerprint = ? AND sha256 IN ({marks})",  # noqa: S608 - only '?' marks are interpolated
-                    (self.fingerprint, *chunk),
-                )
-                found.update(rows)
-        except sqlite3.Error as exc:
-            self._disable(f"cannot read the cache {self.path}: {exc}")
-            return {}
-        return found
+        found = {sha: self.get(sha) for sha in self.present(sha256s)}
+        return {sha: text for sha, text in found.items() if text is not None}
 
     def present(self, sha256s: Iterable[str]) -> set[str]:
         """Which of these sha256s this fingerprint has a result for (their JSON stays on disk).
