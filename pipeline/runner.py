@@ -97,25 +97,33 @@ def process_documents(
 
     Each distinct document (by sha256) is read once: cached ones come from the cache, the rest
     from the workers; a second file with the same bytes gets the first one's fields and a note.
-    What is kept per document is its digest and position; a certificate is held after it is
-    yielded only when its bytes appear again later.
+    What is kept per document is its digest; a certificate is held after it is yielded only
+    when its bytes appear again later.
     """
     cached = (
         {_digest(s) for s in cache.present(d.sha256 for d in documents if d.error is None)}
         if cache else set()
     )
-    first: dict[bytes, int] = {}  # digest -> position of the first document with those bytes
-    repeated: set[bytes] = set()
-    for position, document in enumerate(documents):
+    seen: set[bytes] = set()
+    repeated: dict[bytes, int] = {}  # digest of bytes seen twice -> position of the first copy
+    fresh_count = 0
+    for document in documents:
         if document.error is None:
             digest = _digest(document.sha256)
-            if first.setdefault(digest, position) != position:
-                repeated.add(digest)
-    jobs = [position for digest, position in first.items() if digest not in cached]
+            if digest in seen:
+                repeated[digest] = -1
+            else:
+                seen.add(digest)
+                fresh_count += digest not in cached
+    del seen
+    if repeated:
+        for position, document in enumerate(documents):
+            if document.error is None and repeated.get(_digest(document.sha256)) == -1:
+                repeated[_digest(document.sha256)] = position
     fresh = _fresh_certificates(
-        (documents[p] for p in jobs), len(jobs), settings, cache.flush if cache else None
+        _first_copies(documents, cached, repeated), fresh_count, settings,
+        cache.flush if cache else None,
     )
-    del jobs
     done: dict[str, Certificate] = {}
     for position, document in enumerate(documents):
         digest = _digest(document.sha256) if document.error is None else b""
@@ -124,7 +132,7 @@ def process_documents(
         )
         if digest not in repeated:
             done.pop(document.sha256, None)
-        original = first.get(digest, position)
+        original = repeated.get(digest, position)
         duplicate = original != position
         if duplicate:
             note = f"duplicate of {documents[original].name} (same sha256): read once"
@@ -132,6 +140,17 @@ def process_documents(
         if progress is not None:
             progress.advance(certificate, cached=from_cache, duplicate=duplicate)
         yield certificate
+
+
+def _first_copies(
+    documents: Sequence[Document], cached: set[bytes], repeated: dict[bytes, int]
+) -> Iterator[Document]:
+    """The documents to read, in input order: readable, not cached, each bytes only once."""
+    for position, document in enumerate(documents):
+        if document.error is None:
+            digest = _digest(document.sha256)
+            if digest not in cached and repeated.get(digest, position) == position:
+                yield document
 
 
 def _digest(sha256: str) -> bytes:

@@ -111,6 +111,9 @@ class CertificateSpool:
     def with_key(self, key: str) -> list[Certificate]:
         return [self._read(i) for i in indexes_noted(self._by_key, key)]
 
+    def has_key(self, key: str) -> bool:
+        return key in self._by_key
+
     def keys(self) -> Iterable[str]:
         return self._by_key.keys()
 
