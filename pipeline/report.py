@@ -24,6 +24,7 @@ import csv
 import json
 import os
 import secrets
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -312,7 +313,8 @@ class RowLinks:
 
     def add(self, result: RowResult) -> None:
         if key := certificate_key(result.cpl.certificate_id):
-            note_index(self._by_key, key, result.cpl.row)
+            # Interned, like the certificate spool's keys: one string per ID, not one per row.
+            note_index(self._by_key, sys.intern(key), result.cpl.row)
         if result.certificate_file and (
             result.linked_by_confusion or result.overall is Overall.ERROR or not key
         ):

@@ -10,6 +10,7 @@ recently used ones kept decoded.
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -94,7 +95,8 @@ class CertificateSpool:
 
     def add(self, certificate: Certificate) -> None:
         if key := exact_key(certificate.certificate_id):
-            note_index(self._by_key, key, len(self._items))
+            # Interned: the report's row links use the same key, and then share this string.
+            note_index(self._by_key, sys.intern(key), len(self._items))
         self._items.append(certificate)
         if not certificate.ok:
             self._unreadable.append(certificate)
