@@ -655,24 +655,25 @@ class OutputWriter:
         try:
             for key, name in OUTPUT_FILES.items():
                 self._temps[key] = _reserve_temp(self.out_dir, name)
-            self._recon_csv = self._csv(self._temps["reconciliation"], RECONCILIATION_ALL_COLUMNS)
-            self._cert_csv = self._csv(self._temps["certificates"], CERTIFICATE_ALL_COLUMNS)
+            recon, certs = _Columns(RECONCILIATION_ALL_COLUMNS), _Columns(CERTIFICATE_ALL_COLUMNS)
+            self._recon_csv = self._csv(self._temps["reconciliation"], recon)
+            self._cert_csv = self._csv(self._temps["certificates"], certs)
             self._workbook = xlsxwriter.Workbook(str(self._temps["audit"]), _WORKBOOK_OPTIONS)
             formats = _workbook_formats(self._workbook)
             # Sheet order is the order they are added; Summary is filled in last.
-            self._summary = _SheetStream(self._workbook, formats, "Summary", SUMMARY_COLUMNS)
-            self._recon_sheet = _SheetStream(
-                self._workbook, formats, "Reconciliation", RECONCILIATION_ALL_COLUMNS
+            self._summary = _SheetStream(
+                self._workbook, formats, "Summary", _Columns(SUMMARY_COLUMNS)
             )
-            self._cert_sheet = _SheetStream(
-                self._workbook, formats, "Certificates", CERTIFICATE_ALL_COLUMNS
+            self._recon_sheet = _SheetStream(self._workbook, formats, "Reconciliation", recon)
+            self._cert_sheet = _SheetStream(self._workbook, formats, "Certificates", certs)
+            self._problem_sheet = _SheetStream(
+                self._workbook, formats, "Problems", _Columns(PROBLEM_COLUMNS)
             )
-            self._problem_sheet = _SheetStream(self._workbook, formats, "Problems", PROBLEM_COLUMNS)
         except BaseException:
             self.abort()
             raise
 
-    def _csv(self, path: Path, columns: Sequence[str]) -> _CsvStream:
+    def _csv(self, path: Path, columns: _Columns) -> _CsvStream:
         handle = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
         self._files.append(handle)
         return _CsvStream(handle, columns)
@@ -685,21 +686,23 @@ class OutputWriter:
             self.abort()
 
     def reconciliation(self, row: dict[str, str]) -> None:
-        self._recon_csv.add(row)
-        self._recon_sheet.add(row)
+        cells = self._recon_csv.columns.cells(row)  # once, for the CSV and the sheet alike
+        self._recon_csv.add(cells)
+        self._recon_sheet.add(cells)
 
     def certificate(self, row: dict[str, str]) -> None:
-        self._cert_csv.add(row)
-        self._cert_sheet.add(row)
+        cells = self._cert_csv.columns.cells(row)
+        self._cert_csv.add(cells)
+        self._cert_sheet.add(cells)
 
     def problem(self, row: dict[str, str]) -> None:
-        self._problem_sheet.add(row)
+        self._problem_sheet.add(self._problem_sheet.columns.cells(row))
 
     def finish(self, summary: Sequence[tuple[str, str]], run: Mapping[str, Any]) -> dict[str, Path]:
         """Summary sheet and run.json, then every file synced and moved into place."""
         try:
             for key, value in summary:
-                self._summary.add({"key": key, "value": value})
+                self._summary.add(self._summary.columns.cells({"key": key, "value": value}))
             for sheet in (self._summary, self._recon_sheet, self._cert_sheet, self._problem_sheet):
                 sheet.close()
             assert self._workbook is not None
@@ -752,15 +755,20 @@ def write_outputs(report: Report, out_dir: Path) -> dict[str, Path]:
         return writer.finish(report.summary, report.run)
 
 
-def _cells(row: Mapping[str, str], columns: Sequence[str]) -> list[str]:
-    """A row as neutralised cells in column order: the one path into every spreadsheet.
+class _Columns:
+    """An output's columns, and the one path from a report row into any spreadsheet cell."""
 
-    A key outside the columns is a programming error: refused, rather than silently lost.
-    """
-    unknown = row.keys() - set(columns)
-    if unknown:
-        raise ValueError(f"report row has columns the output does not: {sorted(unknown)}")
-    return [neutralise(row.get(c, "")) for c in columns]
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.names = tuple(columns)
+        self._known = frozenset(self.names)
+
+    def cells(self, row: Mapping[str, str]) -> list[str]:
+        """The row as neutralised cells in column order. A key outside the columns is a
+        programming error: refused, rather than silently lost."""
+        unknown = row.keys() - self._known
+        if unknown:
+            raise ValueError(f"report row has columns the output does not: {sorted(unknown)}")
+        return [neutralise(row.get(c, "")) for c in self.names]
 
 
 def _reserve_temp(out_dir: Path, name: str) -> Path:
@@ -822,14 +830,14 @@ class _CsvStream:
     does not quote a field containing `\\r`, and readers would split the row there.
     """
 
-    def __init__(self, handle: IO[str], columns: Sequence[str]) -> None:
-        self.columns = tuple(columns)
+    def __init__(self, handle: IO[str], columns: _Columns) -> None:
+        self.columns = columns
         self._minimal = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         self._quoted = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        self._minimal.writerow([neutralise(c) for c in self.columns])
+        self._minimal.writerow([neutralise(c) for c in columns.names])
 
-    def add(self, row: Mapping[str, str]) -> None:
-        cells = _cells(row, self.columns)
+    def add(self, cells: list[str]) -> None:
+        """One row of cells from `columns.cells`."""
         (self._quoted if any("\r" in c for c in cells) else self._minimal).writerow(cells)
 
 
@@ -889,21 +897,21 @@ class _SheetStream:
 
     def __init__(
         self, workbook: xlsxwriter.Workbook, formats: Mapping[str, Any], name: str,
-        columns: Sequence[str],
+        columns: _Columns,
     ) -> None:
         self.ws = workbook.add_worksheet(name)
         self.formats = formats
-        self.columns = tuple(columns)
+        self.columns = columns
         self.rows = 0
-        self._longest = [len(c) for c in self.columns]
-        self._coloured = [_is_status_column(c) for c in self.columns]
+        self._longest = [len(c) for c in columns.names]
+        self._coloured = [_is_status_column(c) for c in columns.names]
         self.ws.freeze_panes(1, 0)
-        for c, column in enumerate(self.columns):
+        for c, column in enumerate(columns.names):
             self.ws.write_string(0, c, neutralise(column), formats["header"])
 
-    def add(self, row: Mapping[str, str]) -> None:
+    def add(self, cells: list[str]) -> None:
+        """One row of cells from `columns.cells`."""
         self.rows += 1
-        cells = _cells(row, self.columns)
         if self.rows <= _WIDTH_SAMPLE:
             for c, cell in enumerate(cells):
                 self._longest[c] = max(self._longest[c], len(cell.split("\n", 1)[0]))
@@ -918,4 +926,4 @@ class _SheetStream:
     def close(self) -> None:
         for c, longest in enumerate(self._longest):
             self.ws.set_column(c, c, float(min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)))
-        self.ws.autofilter(0, 0, self.rows, len(self.columns) - 1)
+        self.ws.autofilter(0, 0, self.rows, len(self.columns.names) - 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -421,6 +422,20 @@ def test_failed_write_leaves_previous_outputs(
     with pytest.raises(type(failure)):
         write_outputs(report, out_dir)
     assert _snapshot(out_dir) == before  # same files, same bytes, no temp files left
+
+
+def test_a_row_with_an_unknown_column_is_refused_not_dropped(
+    report: report_mod.Report, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    write_outputs(report, out_dir)
+    before = _snapshot(out_dir)
+    bad = dataclasses.replace(
+        report, certificates=[{**report.certificates[0], "surprise": "kept nowhere"}]
+    )
+    with pytest.raises(ValueError, match="surprise"):
+        write_outputs(bad, out_dir)
+    assert _snapshot(out_dir) == before
 
 
 def test_rewrite_replaces_outputs_and_leaves_no_temps(
