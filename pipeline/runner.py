@@ -270,17 +270,36 @@ def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
     return cache if cache.enabled else None
 
 
+def run_inputs(
+    settings: Settings, cpl_rows: Sequence[CplRow], documents: int, skipped: Sequence[Skipped]
+) -> dict[str, Any]:
+    """The run's input files with their hashes (run.json "inputs"), each file hashed once."""
+    return {
+        "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},
+        "certs": list(settings.certs),
+        "documents": documents,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
+        "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
+        "evidence": (
+            {"path": settings.evidence, "sha256": sha256_file(settings.evidence)}
+            if settings.evidence else None
+        ),
+        "ota": list(settings.ota),
+    }
+
+
 def run_fingerprint(
     settings: Settings,
     extraction: str,
+    inputs: Mapping[str, Any],
     documents: Iterable[Document],
-    skipped: Sequence[Skipped],
     evidence: Evidence | None,
     ota_images: Sequence[OtaImage] | None,
 ) -> str:
     """One hash over everything the outputs depend on: the pipeline (code, rules, tools,
-    settings), the CPL file and the registries by content, the evidence and OTA files by
-    content, and every input document by name and content."""
+    settings), the input files by content (`inputs`), the files the evidence manifest names
+    and the OTA images by content, and every input document by name and content."""
     digest = hashlib.sha256()
 
     def feed(value: Any) -> None:
@@ -290,15 +309,11 @@ def run_fingerprint(
         "extraction": extraction,
         "timeout_s": settings.timeout_s,
         "ingest_limits": dataclasses.asdict(settings.ingest_limits),
-        "certs": list(settings.certs),
-        "cpl": [settings.cpl, sha256_file(settings.cpl)],
-        "registries": [[p, sha256_file(p)] for p in (*settings.manufacturers, *settings.models)],
-        "evidence": None if evidence is None else [
-            evidence.manifest, sha256_file(evidence.manifest),
-            sorted([str(path), text.sha256, text.error] for path, text in evidence.texts.items()),
-        ],
-        "ota": None if ota_images is None else [[i.file, i.sha256] for i in ota_images],
-        "skipped": [[s.path, s.reason] for s in skipped],
+        "inputs": inputs,
+        "evidence_files": None if evidence is None else sorted(
+            [str(path), text.sha256, text.error] for path, text in evidence.texts.items()
+        ),
+        "ota_images": None if ota_images is None else [[i.file, i.sha256] for i in ota_images],
     })
     for d in documents:
         feed([d.name, d.sha256, d.size, str(d.error) if d.error else None])
@@ -371,8 +386,9 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     timings["ingest_s"] = time.perf_counter() - mark
     versions = _tool_versions()
     extraction = _extraction_fingerprint(settings, versions)
-    fingerprint = run_fingerprint(settings, extraction, documents, skipped, evidence, ota_images)
     count = len(documents)
+    inputs = run_inputs(settings, cpl.rows, count, skipped)
+    fingerprint = run_fingerprint(settings, extraction, inputs, documents, evidence, ota_images)
     if settings.cache:  # --no-cache reads and writes everything again
         previous = _unchanged_outputs(Path(settings.out), fingerprint)
         if previous is not None:
@@ -398,7 +414,7 @@ def run_reconcile(settings: Settings) -> RunOutcome:
             "errors": progress.errors,
             "ocr_pages": progress.ocr,
         }
-        run_info = _run_info(settings, cpl.rows, count, skipped, versions, cache, stats, timings)
+        run_info = _run_info(settings, inputs, versions, cache, stats, timings)
         run_info["run_fingerprint"] = fingerprint
         return _reconcile_and_report(
             settings, spool, cpl.rows, registry, evidence, ota_images, run_info, started
@@ -468,9 +484,7 @@ def _reconcile_and_report(
 
 def _run_info(
     settings: Settings,
-    cpl_rows: Sequence[CplRow],
-    documents: int,
-    skipped: Sequence[Skipped],
+    inputs: dict[str, Any],
     versions: dict[str, str],
     cache: ResultCache | None,
     stats: dict[str, Any],
@@ -482,19 +496,7 @@ def _run_info(
         "versions": versions,
         "rules": {"fields": load_field_rules().version, "policy": default_policy().version,
                   "device_types": default_device_types().version},
-        "inputs": {
-            "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},
-            "certs": list(settings.certs),
-            "documents": documents,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-            "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
-            "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
-            "evidence": (
-                {"path": settings.evidence, "sha256": sha256_file(settings.evidence)}
-                if settings.evidence else None
-            ),
-            "ota": list(settings.ota),
-        },
+        "inputs": inputs,
         "settings": {
             "workers": settings.workers, "ocr": settings.ocr, "timeout_s": settings.timeout_s,
             "cache": str(settings.cache_path) if cache is not None else None,
