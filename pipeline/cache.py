@@ -77,7 +77,17 @@ def pipeline_fingerprint(
 
 
 _CERTIFICATE_FIELDS = tuple(f.name for f in fields(Certificate))
+_KNOWN_FIELDS = frozenset(_CERTIFICATE_FIELDS)
 _LISTING_FIELDS = tuple(f.name for f in fields(DeviceListing))
+
+
+def error_to_json(error: DocumentError | None) -> dict[str, str] | None:
+    """A document's typed error as JSON data (certificates here, documents in ingest's spool)."""
+    return None if error is None else {"reason": error.reason.value, "message": error.message}
+
+
+def error_from_json(data: Mapping[str, str] | None) -> DocumentError | None:
+    return None if data is None else DocumentError(ErrorReason(data["reason"]), data["message"])
 
 
 def certificate_to_json(certificate: Certificate) -> str:
@@ -88,8 +98,7 @@ def certificate_to_json(certificate: Certificate) -> str:
         {name: getattr(listing, name) for name in _LISTING_FIELDS} for listing in certificate.listings
     ]
     data["text_source"] = certificate.text_source.value
-    error = certificate.error
-    data["error"] = None if error is None else {"reason": error.reason.value, "message": error.message}
+    data["error"] = error_to_json(certificate.error)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -102,13 +111,10 @@ def certificate_from_json(text: str | bytes, file: str | None = None) -> Certifi
     """
     data = json.loads(text)
     error = data.pop("error", None)
-    known = {f.name for f in fields(Certificate)}
-    values = {k: _tuples(v) for k, v in data.items() if k in known and k != "file"}
+    values = {k: _tuples(v) for k, v in data.items() if k in _KNOWN_FIELDS and k != "file"}
     values["listings"] = tuple(DeviceListing(**x) for x in data.get("listings", ()))
     values["text_source"] = TextSource(data.get("text_source", TextSource.NONE.value))
-    values["error"] = (
-        None if error is None else DocumentError(ErrorReason(error["reason"]), error["message"])
-    )
+    values["error"] = error_from_json(error)
     return Certificate(file=data.get("file", "") if file is None else file, **values)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.cache import error_from_json, error_to_json
 from pipeline.models import Document, DocumentError, ErrorReason
 from pipeline.spool import Spool
 
@@ -188,11 +189,10 @@ def _wanted_in_folder(path: str) -> bool:
 
 
 def document_to_json(document: Document) -> list[Any]:
-    error = document.error
     return [
         document.name, None if document.location == document.name else document.location,
         document.sha256, document.size, document.member, document.kind,
-        None if error is None else [error.reason.value, error.message],
+        error_to_json(document.error),
     ]
 
 
@@ -200,8 +200,7 @@ def document_from_json(line: str | bytes) -> Document:
     name, location, sha256, size, member, kind, error = json.loads(line)
     return Document(
         name=name, location=name if location is None else location, sha256=sha256, size=size,
-        member=member, kind=kind,
-        error=None if error is None else DocumentError(ErrorReason(error[0]), error[1]),
+        member=member, kind=kind, error=error_from_json(error),
     )
 
 

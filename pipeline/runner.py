@@ -118,8 +118,10 @@ def process_documents(
     del seen
     if repeated:
         for position, document in enumerate(documents):
-            if document.error is None and repeated.get(_digest(document.sha256)) == -1:
-                repeated[_digest(document.sha256)] = position
+            if document.error is None:
+                digest = _digest(document.sha256)
+                if repeated.get(digest) == -1:
+                    repeated[digest] = position
     fresh = _fresh_certificates(
         _first_copies(documents, cached, repeated), fresh_count, settings,
         cache.flush if cache else None,
