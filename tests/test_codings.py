@@ -234,7 +234,7 @@ def edmi_declared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The shipped EDMI example, put in force (examples never narrow by themselves)."""
     example = (codings.MANUFACTURER_CODINGS_DIR / "10-6C-edmi.toml").read_text(encoding="utf-8")
     (tmp_path / "10-6C.toml").write_text(example.replace("example = true", ""), encoding="utf-8")
-    monkeypatch.setattr(codings, "MANUFACTURER_CODINGS_DIR", tmp_path)
+    monkeypatch.setattr(codings.rules, "MANUFACTURER_CODINGS_DIR", tmp_path)
     codings.clear_cache()
     yield
     codings.clear_cache()

@@ -1,0 +1,300 @@
+"""The few primitives the codings combine: conversions (one component -> hex digits),
+placements (converted components -> where they sit in the value), and how values are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from types import MappingProxyType
+from typing import NamedTuple
+
+from pipeline.models import Field
+
+OCTETS: Mapping[Field, int] = MappingProxyType(
+    {Field.FIRMWARE: 4, Field.MANUFACTURER: 2, Field.MODEL: 2, Field.HARDWARE: 2}
+)
+
+Nibbles = tuple[int | None, ...]  # one hex digit each; None where the text does not show it
+
+
+
+# --- primitives: conversions (one component -> `width` hex digits) ------------------------------
+
+def _in_base(value: int, base: int, width: int) -> list[int] | None:
+    """`value` as `width` digits in `base`, or None when it does not fit."""
+    if value < 0 or value >= base**width:
+        return None
+    digits = []
+    for _ in range(width):
+        value, digit = divmod(value, base)
+        digits.append(digit)
+    return digits[::-1]
+
+
+def _is_decimal(text: str) -> bool:
+    return 0 < len(text) <= 10 and all(c in "0123456789" for c in text)
+
+
+def convert_decimal(component: str, width: int) -> list[int] | None:
+    """'12' -> 0C: the component's decimal value in hex (the guidance's "hex coding")."""
+    return _in_base(int(component), 16, width) if _is_decimal(component) else None
+
+
+def convert_bcd(component: str, width: int) -> list[int] | None:
+    """'12' -> 12: decimal digits written as hex digits; too many digits for the field -> None."""
+    return _in_base(int(component), 10, width) if _is_decimal(component) else None
+
+
+def convert_hex_digits(component: str, width: int) -> list[int] | None:
+    """'8D' -> 8D: the component is already hex digits."""
+    if not 0 < len(component) <= 8 or any(c not in "0123456789abcdefABCDEF" for c in component):
+        return None
+    return _in_base(int(component, 16), 16, width)
+
+
+Convert = Callable[[str, int], "list[int] | None"]
+CONVERSIONS: Mapping[str, Convert] = MappingProxyType(
+    {"decimal": convert_decimal, "bcd": convert_bcd, "hex-digits": convert_hex_digits}
+)
+
+
+# --- primitives: placements (converted components -> where they sit in the value) ---------------
+
+class Layout(NamedTuple):
+    nibbles: Nibbles
+    steps: tuple[str, ...]  # "12->0C" per component, for the reason an auditor reads
+
+
+def _hexstr(nibbles: Sequence[int]) -> str:
+    return "".join(f"{n:X}" for n in nibbles)
+
+
+class Converted(NamedTuple):
+    nibbles: tuple[int, ...]
+    step: str  # "12->0C"
+
+
+@lru_cache(maxsize=1024)
+def _converted(convert: Convert, component: str, width: int) -> Converted | None:
+    """`convert(component, width)` with its step text, memoised.
+
+    Conversions are pure and their inputs small and repetitive: the same components ('0', '1',
+    '12') recur across certificates, and several codings convert one component the same way
+    (left- and right-aligned share every conversion). Cleared by `clear_cache`.
+    """
+    digits = convert(component, width)
+    if digits is None:
+        return None
+    return Converted(tuple(digits), f"{component}->{_hexstr(digits)}")
+
+
+def _fill(components: Sequence[str], convert: Convert, width: int) -> Layout | None:
+    nibbles: tuple[int, ...] = ()
+    steps = []
+    for component in components:
+        converted = _converted(convert, component, width)
+        if converted is None:
+            return None
+        nibbles += converted.nibbles
+        steps.append(converted.step)
+    return Layout(nibbles, tuple(steps))
+
+
+def _flat(parts: Sequence[Sequence[str]]) -> Sequence[str]:
+    """Every part's components, in order; one part is returned as it is (no copy)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(c for part in parts for c in part)
+
+
+def _place_aligned(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int, *, right: bool
+) -> Layout | None:
+    """One octet per component, from octet 1 (left) or ending at the last octet (right);
+    the octets on the other side are not shown."""
+    components = _flat(parts)
+    if not components or 2 * len(components) > total:
+        return None
+    filled = _fill(components, convert, 2)
+    if filled is None:
+        return None
+    unshown = (None,) * (total - len(filled.nibbles))
+    nibbles = unshown + filled.nibbles if right else filled.nibbles + unshown
+    return Layout(nibbles, filled.steps)
+
+
+def place_left(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    return _place_aligned(parts, convert, total, right=False)
+
+
+def place_right(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    return _place_aligned(parts, convert, total, right=True)
+
+
+def place_whole(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """The components share the whole value equally: one 32-bit number, or four octets."""
+    components = _flat(parts)
+    if not components or total % len(components):
+        return None
+    return _fill(components, convert, total // len(components))
+
+
+def place_digit_stream(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int
+) -> Layout | None:
+    """Each written digit is one hex digit, packed from the start; the rest not shown."""
+    components = _flat(parts)
+    nibbles: tuple[int, ...] = ()
+    for component in components:
+        converted = _converted(convert, component, len(component))
+        if converted is None:
+            return None
+        nibbles += converted.nibbles
+    if not nibbles or len(nibbles) > total:
+        return None
+    steps = (f"digits {' '.join(_hexstr(nibbles))} packed from octet 1",)
+    return Layout(nibbles + (None,) * (total - len(nibbles)), steps)
+
+
+def _sixteen_bits(components: Sequence[str], convert: Convert) -> Layout | None:
+    """A 16-bit OTA part (application or stack) shared equally by its components, right-aligned."""
+    if not components:
+        return Layout((None,) * 4, ())
+    if len(components) > 4:
+        return None
+    width = 4 // len(components)
+    filled = _fill(components, convert, width)
+    if filled is None:
+        return None
+    return Layout((0,) * (4 - len(filled.nibbles)) + filled.nibbles, filled.steps)
+
+
+def _app_and_stack(parts: Sequence[Sequence[str]]) -> tuple[Sequence[str], Sequence[str]] | None:
+    if len(parts) >= 2 and parts[1]:
+        return parts[0], parts[1]
+    components = _flat(parts)
+    if len(components) > 4:
+        return None
+    return components[:2], components[2:]
+
+
+def place_app_stack(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """Application release/build in octets 1-2, stack release/build in 3-4 (OTA recommendation)."""
+    split = _app_and_stack(parts)
+    if total != 8 or split is None or not split[0]:
+        return None
+    app, stack = _sixteen_bits(split[0], convert), _sixteen_bits(split[1], convert)
+    if app is None or stack is None:
+        return None
+    steps: tuple[str, ...] = (f"application {' '.join(app.steps)}",)
+    if stack.steps:
+        steps += (f"stack {' '.join(stack.steps)}",)
+    return Layout(app.nibbles + stack.nibbles, steps)
+
+
+def place_app_only(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """The whole version is the application part; the stack is not shown."""
+    if total != 8 or (len(parts) >= 2 and parts[1]):
+        return None  # a stack the text does show cannot be ignored
+    app = _sixteen_bits(_flat(parts), convert)
+    if app is None or not app.steps:
+        return None
+    return Layout(app.nibbles + (None,) * 4, app.steps)
+
+
+Place = Callable[[Sequence[Sequence[str]], Convert, int], "Layout | None"]
+PLACEMENTS: Mapping[str, Place] = MappingProxyType(
+    {
+        "whole-value": place_whole,
+        "left-aligned": place_left,
+        "right-aligned": place_right,
+        "app-stack": place_app_stack,
+        "app-only": place_app_only,
+        "digit-stream": place_digit_stream,
+    }
+)
+
+
+
+# --- values and their display ---------------------------------------------------------------------
+
+def _separator(field: Field) -> str:
+    return "_" if field is Field.HARDWARE else ":"
+
+
+def _octet_texts(nibbles: Sequence[int | None]) -> list[str]:
+    chars = ["?" if n is None else f"{n:X}" for n in nibbles]
+    return [chars[i] + chars[i + 1] for i in range(0, len(chars), 2)]
+
+
+def display(nibbles: Sequence[int | None], field: Field) -> str:
+    """'23:08:9?:??': the value with the hex digits the text does not show as '?'."""
+    return _separator(field).join(_octet_texts(nibbles))
+
+
+def format_value(nibbles: Sequence[int | None], field: Field) -> str:
+    """Canonical CPL form: octets not shown are 00."""
+    return display([n or 0 for n in nibbles], field)
+
+
+# The engine's own nibbles are always ints 0-15 or None, in whole octets, so the engine formats
+# them with one table look-up per octet; `display` and `format_value` above keep the general
+# form for any caller's sequence, and give the same text for the engine's nibbles.
+OctetTable = Mapping[tuple[int | None, int | None], str]
+
+
+def _octet_table(unshown: str) -> OctetTable:
+    digits = {None: unshown} | {n: f"{n:X}" for n in range(16)}
+    return MappingProxyType({(hi, lo): digits[hi] + digits[lo] for hi in digits for lo in digits})
+
+
+_SHOWN_OCTETS = _octet_table("?")  # as `display`: a digit the text does not show is '?'
+_VALUE_OCTETS = _octet_table("0")  # as `format_value`: a digit the text does not show is 0
+
+
+def _engine_octets(nibbles: Nibbles, table: OctetTable = _SHOWN_OCTETS) -> list[str]:
+    """`_octet_texts` of the engine's nibbles (with table _VALUE_OCTETS: of its values)."""
+    return [table[nibbles[i], nibbles[i + 1]] for i in range(0, len(nibbles), 2)]
+
+
+def _shown_text(nibbles: Nibbles, field: Field) -> str:
+    """`display` of the engine's nibbles."""
+    return _separator(field).join(_engine_octets(nibbles))
+
+
+def _value_text(nibbles: Nibbles, field: Field) -> str:
+    """`format_value` of the engine's nibbles."""
+    return _separator(field).join(_engine_octets(nibbles, _VALUE_OCTETS))
+
+
+
+
+def canonical_hex(text: str, octets: int) -> str | None:
+    """'0c030c22', '0x0C030C22', '0C-03-0C-22', '0c 03 0c 22' -> '0C:03:0C:22'.
+
+    One separator kind (':', '-', '_' or space) between every octet, or none; None when the text
+    is not exactly `octets` hex octets.
+    """
+    if not isinstance(text, str) or octets < 1 or len(text) > 8 * octets + 8:
+        return None
+    body = text.strip()
+    if body[:2] in ("0x", "0X"):
+        body = body[2:]
+    if len(body) == 2 * octets and _HEX_DIGITS.issuperset(body):
+        pairs = [body[i:i + 2] for i in range(0, len(body), 2)]
+    else:
+        separators = set(body[2::3])  # the characters at 2, 5, 8, ...
+        if len(separators) != 1 or not separators <= _SEPARATORS:
+            return None
+        pairs = body.split(separators.pop())
+        # `octets` pieces in 3 * octets - 1 characters, with the separator at 2, 5, 8, ...: then
+        # every piece has two characters
+        if (len(pairs) != octets or len(body) != 3 * octets - 1
+                or not _HEX_DIGITS.issuperset("".join(pairs))):
+            return None
+    return ":".join(pairs).upper()
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_SEPARATORS = frozenset(":-_ ")
