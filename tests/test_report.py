@@ -418,7 +418,9 @@ def test_failed_write_leaves_previous_outputs(
 
     # Failing while opening the outputs, part-way through the rows, and at the very end (the
     # CSVs and the workbook are complete in their temp files when run.json fails).
-    monkeypatch.setattr(report_mod, where, boom)
+    module = {"_write_json": "pipeline.report.writers", "_workbook_formats": "pipeline.report.writers",
+              "_status_colour": "pipeline.report.writers.xlsx"}[where]
+    monkeypatch.setattr(f"{module}.{where}", boom)
     with pytest.raises(type(failure)):
         write_outputs(report, out_dir)
     assert _snapshot(out_dir) == before  # same files, same bytes, no temp files left
