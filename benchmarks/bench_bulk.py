@@ -20,7 +20,7 @@ from typing import Any
 
 _CHILD = """
 import json, resource, sys, time
-from pipeline.runner import Settings, run_reconcile
+from pipeline.run.runner import Settings, run_reconcile
 kw = json.loads(sys.argv[1])
 started = time.perf_counter()
 outcome = run_reconcile(Settings(**{k: tuple(v) if k == "certs" else v for k, v in kw.items()}))

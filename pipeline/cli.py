@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from pipeline.runner import Settings, run_reconcile
+    from pipeline.run.runner import Settings, run_reconcile
 
     if args.workers < 1:
         raise ValueError("--workers must be 1 or more")

@@ -19,7 +19,7 @@ from typing import Any
 import regex
 
 from pipeline.models import CplRow, Field
-from pipeline.spool import Spool
+from pipeline.run.spool import Spool
 
 REQUIRED = (
     "manufacturer_identifier",

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.cache import error_from_json, error_to_json
 from pipeline.models import Document, DocumentError, ErrorReason
-from pipeline.spool import Spool
+from pipeline.run.cache import error_from_json, error_to_json
+from pipeline.run.spool import Spool
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 ARCHIVE_SUFFIXES = frozenset({".zip"})

@@ -262,7 +262,7 @@ def _unlinked(
 class CertificateLookup(Protocol):
     """The readable and unreadable documents of a run, found by certificate-ID key.
 
-    `CertificateIndex` holds them in memory; a run's spool (pipeline.spool) keeps them on disk.
+    `CertificateIndex` holds them in memory; a run's spool (pipeline.run.spool) keeps them on disk.
     """
 
     def with_key(self, key: str) -> list[Certificate]: ...

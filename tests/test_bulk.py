@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.cache import (
+from pipeline.cli import main
+from pipeline.extract import tesseract_available
+from pipeline.models import Certificate, DeviceListing, DocumentError, ErrorReason, TextSource
+from pipeline.run.cache import (
     CACHE_FILE,
     ResultCache,
     certificate_from_json,
     certificate_to_json,
     pipeline_fingerprint,
 )
-from pipeline.cli import main
-from pipeline.extract import tesseract_available
-from pipeline.models import Certificate, DeviceListing, DocumentError, ErrorReason, TextSource
-from pipeline.runner import Settings, run_reconcile
+from pipeline.run.runner import Settings, run_reconcile
 from samples.generate import generate_corpus
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -145,7 +145,7 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "scan.pdf"
     make_scanned(spec_for("kv"), "kv", path, "pdf", 150, 0.5, 0.0, 0.0, seed=1)
-    monkeypatch.setattr(extract.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     certificate = read(path)
     assert certificate.error is not None
     assert certificate.error.reason is ErrorReason.OCR_UNAVAILABLE

@@ -29,7 +29,7 @@ from pipeline.reconcile import (
     reuse_groups,
 )
 from pipeline.report import OUTPUT_FILES, OutputWriter, certificate_links
-from pipeline.spool import CertificateSpool, Spool
+from pipeline.run.spool import CertificateSpool, Spool
 from samples import section5
 
 from conftest import CORPUS, SAMPLES

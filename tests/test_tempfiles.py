@@ -18,7 +18,7 @@ from PIL import Image
 
 from pipeline.extract import ExtractLimits, ocr_image_file, tesseract_available, tesseract_words
 from pipeline.models import DocumentError, ErrorReason
-from pipeline.pool import RUN_DIR_PREFIX, TaskTimeout, run_in_workers
+from pipeline.run.pebble import RUN_DIR_PREFIX, TaskTimeout, run_in_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 SCAN = ROOT / "samples" / "scanned" / "scan_004_prose.png"

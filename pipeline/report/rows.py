@@ -23,7 +23,7 @@ from pipeline.models import (
 )
 from pipeline.ota import OtaImage
 from pipeline.reconcile import certificate_key
-from pipeline.spool import indexes_noted, note_index
+from pipeline.run.spool import indexes_noted, note_index
 
 # --- the output contract (SPEC "Outputs"): names and order are fixed -------------------------
 

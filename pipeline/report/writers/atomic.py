@@ -9,8 +9,8 @@ from pathlib import Path
 
 import regex
 
-from pipeline.pool import process_alive
 from pipeline.report.rows import OUTPUT_FILES
+from pipeline.run.pebble import process_alive
 
 
 def _reserve_temp(out_dir: Path, name: str) -> Path:

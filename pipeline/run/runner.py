@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
 from pipeline.cpl import read_cpl
 from pipeline.evidence import Evidence, load_evidence
 from pipeline.ingest import IngestLimits, Skipped, discover, sha256_file
@@ -34,11 +33,12 @@ from pipeline.models import (
 from pipeline.ota import OtaImage, discover_ota
 from pipeline.parse import RULES_DIR, load_field_rules
 from pipeline.policy import default_device_types, default_policy
-from pipeline.progress import Progress
 from pipeline.reconcile import CertificateLookup, reconcile_rows
 from pipeline.registry import Registry, load_registry
 from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
-from pipeline.spool import CertificateSpool
+from pipeline.run.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
+from pipeline.run.progress import Progress
+from pipeline.run.spool import CertificateSpool
 
 DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
 TASKS_PER_WORKER = 500  # documents before a worker is replaced: leaks cannot build up
@@ -199,7 +199,7 @@ def _fresh_certificates(
     if not settings.timeout_s and settings.workers == 1:
         yield from map(_process_star, work)
         return
-    from pipeline.pool import TaskTimeout, run_in_workers
+    from pipeline.run.pebble import TaskTimeout, run_in_workers
 
     workers = max(1, min(settings.workers, count))
     for outcome in run_in_workers(

@@ -1,0 +1,175 @@
+"""The PDF text layer by pypdfium2 (~3 ms a page), typed open failures, qpdf repair, and the
+one decision whether a page needs OCR.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from pipeline.models import DocumentError, ErrorReason, ExtractLimits, PageText, TextSource
+
+MIN_USABLE_CHARS = 20
+MAX_BAD_GLYPH_SHARE = 0.3
+PAGE_IMAGE_COVER = 0.8  # an image over 80% of the page is a scan, not a logo
+
+
+@dataclass(frozen=True)
+class OcrDecision:
+    """Whether a page needs OCR, and the recorded reason (STYLE: OCRmyPDF is_ocr_required)."""
+
+    needed: bool
+    reason: str
+
+
+def ocr_decision(
+    text: str,
+    image_objects: int,
+    text_objects: int,
+    image_cover: float = 0.0,
+    missing: tuple[str, ...] = (),
+) -> OcrDecision:
+    """The one place that decides whether a page needs OCR, and why.
+
+    From the text layer: no characters; mostly (cid:N)/U+FFFD; a few characters over an image.
+    After parsing (`missing` = required fields the text layer did not yield): OCR only a page
+    one image covers (a scan under an invisible text layer), never a born-digital page."""
+    stripped = "".join(text.split())
+    if not stripped:
+        if image_objects:
+            return OcrDecision(True, "no text layer; the page is an image")
+        return OcrDecision(True, "no characters on the page")
+    bad = stripped.count("\ufffd") + 5 * stripped.count("(cid:")
+    if bad / len(stripped) > MAX_BAD_GLYPH_SHARE:
+        return OcrDecision(True, "text layer is mostly unmappable glyphs (cid/U+FFFD)")
+    if len(stripped) < MIN_USABLE_CHARS and image_objects:
+        return OcrDecision(True, f"only {len(stripped)} characters of text over a page image")
+    if missing and image_cover >= PAGE_IMAGE_COVER:
+        return OcrDecision(
+            True,
+            f"text layer over a page-covering image lacks {', '.join(missing)} after parsing",
+        )
+    return OcrDecision(False, "")
+
+
+def page_image_cover(page: pdfium.PdfPage) -> float:
+    """Share of the page the largest image covers (a scan covers ~1)."""
+    width, height = page.get_size()
+    best = 0.0
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=1):
+        left, bottom, right, top = obj.get_bounds() if hasattr(obj, "get_bounds") else obj.get_pos()
+        best = max(best, (right - left) * (top - bottom) / max(width * height, 1.0))
+    return min(best, 1.0)
+
+
+def page_facts(data: bytes, number: int) -> tuple[str, int, int, float]:
+    """(text, image objects, text objects, image cover) of one page: ocr_decision's inputs."""
+    with pdf_document(data) as pdf:
+        page = pdf[number - 1]
+        try:
+            return (*_text_and_objects(page), page_image_cover(page))
+        finally:
+            page.close()
+
+
+def _text_and_objects(page: pdfium.PdfPage) -> tuple[str, int, int]:
+    """A page's text layer and its image and text object counts: what ocr_decision reads."""
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_bounded()
+    finally:
+        textpage.close()
+    return (text, _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE),
+            _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT))
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open with typed failures: ENCRYPTED, CORRUPT."""
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise DocumentError(
+                ErrorReason.ENCRYPTED, "the PDF is encrypted; ask for an unprotected copy"
+            ) from exc
+        raise DocumentError(ErrorReason.CORRUPT, f"the PDF cannot be opened: {exc}") from exc
+
+
+def repair_pdf(data: bytes) -> bytes | None:
+    """A re-saved copy by qpdf (pikepdf), which rebuilds broken cross-reference tables and
+    recovers the objects of a truncated file that pdfium refuses; None when it cannot either."""
+    import pikepdf  # imported here: only damaged documents pay for it
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) == 0:
+                return None
+            out = io.BytesIO()
+            pdf.save(out)
+    except Exception:  # qpdf's own errors, and anything else: the original CORRUPT stands
+        return None
+    return out.getvalue()
+
+
+@contextmanager
+def pdf_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
+    pdf = open_pdf(data)
+    try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
+    return sum(1 for _ in page.get_objects(filter=(kind,), max_depth=1))
+
+
+def check_page_count(pages: int, limits: ExtractLimits) -> None:
+    if pages == 0:
+        raise DocumentError(ErrorReason.EMPTY, "the PDF has no pages")
+    if pages > limits.max_pages:
+        raise DocumentError(
+            ErrorReason.TOO_LARGE,
+            f"{pages} pages is over the limit of {limits.max_pages} pages per certificate",
+        )
+
+
+def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDecision]]:
+    """Every page's text layer with the OCR decision for it."""
+    out: list[tuple[PageText, OcrDecision]] = []
+    with pdf_document(data) as pdf:
+        check_page_count(len(pdf), limits)
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                width, height = page.get_size()
+                if max(width, height) > limits.max_page_side_pt:
+                    raise DocumentError(
+                        ErrorReason.TOO_LARGE,
+                        f"page {index + 1} is {width:.0f} x {height:.0f} pt, over the "
+                        f"{limits.max_page_side_pt:.0f} pt limit per side",
+                    )
+                text, images, texts = _text_and_objects(page)
+                decision = ocr_decision(text, images, texts)
+            finally:
+                page.close()
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            source = TextSource.NONE if decision.needed else TextSource.TEXT
+            out.append((PageText(index + 1, text, source, decision.reason), decision))
+    return out
+
+
+
+def text_source_of(pages: list[PageText] | tuple[PageText, ...]) -> TextSource:
+    sources = {p.source for p in pages if p.source is not TextSource.NONE}
+    if not sources:
+        return TextSource.NONE
+    if len(sources) > 1:
+        return TextSource.MIXED
+    return sources.pop()
