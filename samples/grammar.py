@@ -598,6 +598,9 @@ class _Ctx:
         mform = rng.choice(forms.manufacturer)
         if mform == "name" and not company.registered:
             mform = "name+code"
+        if mform in ("inline-code", "code-row") and company.registered:
+            # only the spelled code can back these, so the verdict is MATCH, never "MAPPED by name"
+            company = pick_company(rng, 1.0)
         label = rng.choice(forms.code_labels)
         mtext, mstatus, code_row = manufacturer_value(mform, company.code, company.name, label,
                                                       rng.choice(forms.spellings))
