@@ -1,7 +1,8 @@
 """Run the benchmarks: `python -m benchmarks [NAME ...] [--quick]`.
 
 Every `benchmarks/bench_*.py` module with a `run() -> dict` is a benchmark; NAME picks some
-(`bulk` or `bench_bulk`). Each result is printed as a table and all go to bench-out/results.json.
+(`bulk` or `bench_bulk`). Each result is printed as a table (by the module's `render(result)`
+when it has one) and all go to bench-out/results.json.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def main() -> int:
     for name in names:
         print(f"== {name}{' (quick)' if args.quick else ''}", flush=True)
         results[name] = {**run_one(name, args.quick), "quick": args.quick}
+        render = getattr(importlib.import_module(f"benchmarks.{name}"), "render", None)
+        if render is not None:  # a benchmark that prints its own table (e.g. markdown)
+            print(render(results[name]["result"]))
+            print(f"  seconds  {results[name]['seconds']}")
+            continue
         rows = _rows("", results[name])
         width = max(len(k) for k, _ in rows)
         for key, value in rows:
