@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = commands.add_parser("reconcile", help="check a CPL submission against certificates")
     rec.add_argument("--certs", nargs="+", required=True, metavar="PATH",
                      help="certificate PDFs/images, folders (recursive), globs or .zip archives")
-    rec.add_argument("--cpl", required=True, metavar="FILE", help="CPL submission, CSV or XLSX")
+    rec.add_argument("--cpl", required=True, metavar="FILE", help="CPL submission: CSV, XLSX, XLS or ODS")
     rec.add_argument("--out", required=True, metavar="DIR", help="output folder")
     rec.add_argument("--manufacturers", nargs="*", default=[], metavar="CSV",
                      help="extra manufacturer registry (code,name[,aliases])")

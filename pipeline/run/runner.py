@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -377,6 +378,8 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     cpl = read_cpl(settings.cpl)  # first: a bad CPL file stops the run before any slow work
+    for notice in () if settings.quiet else cpl.notices:  # which sheet, header row, encoding
+        print(f"cplrecon: CPL file {settings.cpl}: {notice}", file=sys.stderr)
     registry = load_registry(
         [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
     )
@@ -390,6 +393,7 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     extraction = _extraction_fingerprint(settings, versions)
     count = len(documents)
     inputs = run_inputs(settings, cpl.rows, count, skipped)
+    inputs["cpl"]["notices"] = list(cpl.notices)
     fingerprint = run_fingerprint(settings, extraction, inputs, documents, evidence, ota_images)
     if settings.cache:  # --no-cache reads and writes everything again
         previous = _unchanged_outputs(Path(settings.out), fingerprint)
