@@ -24,15 +24,34 @@ MANUFACTURERS_CSV = RULES_DIR / "manufacturers.csv"
 MODELS_CSV = RULES_DIR / "models.csv"
 
 # Trailing words that say what kind of company it is, not which company (compared after the
-# punctuation inside them is dropped: "S.A." -> "sa", "Co." -> "co").
+# punctuation inside them is dropped: "S.A." -> "sa", "Co." -> "co"). The public Zigbee list writes
+# them in many national forms ("Radiocrafts AS", "Overkiz SAS", "Vimar SpA", "Tech4home, Lda.").
 COMPANY_SUFFIXES = frozenset(
     {
         "ltd", "limited", "plc", "gmbh", "inc", "incorporated", "llc", "co", "corp",
         "corporation", "company", "ag", "sa", "bv", "nv", "pty", "kg",
+        "pte", "spa", "srl", "sas", "sarl", "as", "aps", "ab", "oy", "lda", "ltda", "cie",
     }
 )
+# Suffixes written as several words once punctuation is gone: "A/S" -> "a s", "Sp. z o.o." -> "sp z oo".
+COMPANY_SUFFIX_PHRASES = (("a", "s"), ("sp", "z", "oo"))
+# A bracketed country or region after the name says where, not who: "Secure Meters (UK) Ltd" is
+# Secure Meters. Only bracketed tags count, so "Telecom Italia" keeps its last word.
+COUNTRY_TAGS = frozenset(
+    {
+        "uk", "gb", "great britain", "united kingdom", "england", "scotland", "wales", "ireland",
+        "northern ireland", "europe", "eu", "emea", "us", "usa", "america", "north america",
+        "canada", "australia", "new zealand", "india", "china", "prc", "hong kong", "hk", "japan",
+        "korea", "singapore", "asia", "asia pacific", "apac", "germany", "deutschland", "de",
+        "france", "italy", "italia", "spain", "espana", "netherlands", "nederland", "holland",
+        "belgium", "denmark", "danmark", "sweden", "norway", "finland", "switzerland", "austria",
+        "poland", "portugal", "israel", "taiwan",
+    }
+)
+_TAG_MARK = "\x00"  # a word that is a bracketed country tag (no real word holds this character)
 _JOINERS = regex.compile(r"[.'\u2019]")  # dropped: "S.A." and "Co." read as "sa" and "co"
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
+_BRACKETED_OR_WORD = regex.compile(r"\(([^()]*)\)|[\p{L}\p{N}]+")
 _CODE = regex.compile(r"^\s*(?:0[xX])?([0-9A-Fa-f]{2})[:\-_ ]?([0-9A-Fa-f]{2})\s*$")
 _MAX_NAME = 200
 
@@ -41,6 +60,14 @@ class ManufacturerEntry(NamedTuple):
     code: str  # "XX:XX"
     name: str  # the registry's name for the company, as written in the file
     source: str  # file name the entry came from, e.g. "manufacturers.csv"
+    origin: str = ""  # the row's optional `source` cell: where the file's author found it
+
+
+class ManufacturerRow(NamedTuple):
+    line: int
+    code: str  # "XX:XX"
+    names: tuple[str, ...]  # the name, then its aliases
+    origin: str  # the `source` cell, "" when the file has no such column
 
 
 class ModelEntry(NamedTuple):
@@ -72,16 +99,50 @@ def _words(name: str) -> list[str]:
     return [w for w in _NOT_WORD.split(_JOINERS.sub("", text)) if w]
 
 
+def _company_tokens(name: str) -> list[str]:
+    """The words of a company name; a bracketed country tag is one token, marked by _TAG_MARK.
+
+    Other bracketed text stays as plain words: '(RF4CE)' or '(ZMDI)' may tell companies apart.
+    """
+    text = _JOINERS.sub("", unicodedata.normalize("NFKC", name[:_MAX_NAME]).casefold())
+    tokens: list[str] = []
+    for match in _BRACKETED_OR_WORD.finditer(text):
+        inner = match.group(1)
+        if inner is None:
+            tokens.append(match.group(0))
+            continue
+        words = [w for w in _NOT_WORD.split(inner) if w]
+        tag = " ".join(words)
+        tokens.extend([_TAG_MARK + tag] if tag in COUNTRY_TAGS else words)
+    return tokens
+
+
+def _suffix_length(words: Sequence[str]) -> int:
+    """How many trailing words form one company suffix or country tag; 0 when they do not."""
+    last = words[-1]
+    if last in COMPANY_SUFFIXES or last.startswith(_TAG_MARK):
+        return 1
+    for phrase in COMPANY_SUFFIX_PHRASES:
+        if tuple(words[-len(phrase):]) == phrase:
+            return len(phrase)
+    return 0
+
+
 def normalise_company(name: str) -> str:
     """Compare company names as people read them: 'EDMI Ltd.' and 'edmi limited' are one company.
 
-    Case, accents-as-written (NFKC), punctuation and trailing company suffixes are ignored; the
-    remaining words must then be equal. A name that is only a suffix ('Co') is kept as it is.
+    Case, accents-as-written (NFKC), punctuation, trailing company suffixes ('Co., Ltd.', 'A/S')
+    and a bracketed country tag ('Secure Meters (UK) Ltd') are ignored; the remaining words must
+    then be equal, whole: 'Secure Meters' is not 'Secure electrans'. A name that is only a suffix
+    ('Co') is kept as it is.
     """
-    words = _words(name)
-    while len(words) > 1 and words[-1] in COMPANY_SUFFIXES:
-        words.pop()
-    return " ".join(words)
+    words = _company_tokens(name)
+    while words:
+        length = _suffix_length(words)
+        if length == 0 or length >= len(words):
+            break
+        del words[-length:]
+    return " ".join(w.removeprefix(_TAG_MARK) for w in words)
 
 
 def normalise_model(name: str) -> str:
@@ -160,12 +221,26 @@ def _add(table: dict, key: object, entry: tuple) -> None:
         entries.append(entry)
 
 
-def _load_manufacturers(path: Path, table: dict) -> None:
+def manufacturer_rows(path: Path) -> list[ManufacturerRow]:
+    """The checked rows of a manufacturers CSV: what loading uses, and what rebuilding reads back.
+
+    The columns are `code,name[,aliases][,source][,note]`; `source` says where a row came from
+    (rules/manufacturers.csv is generated from public lists) and is optional, so user registries
+    written to SPEC's `code,name[,aliases]` load as before.
+    """
+    rows = []
     for number, row in _rows(path, ("code", "name", "aliases")):
         code = _code(path, number, row.get("code", ""), "code", 0xFFFE)
-        names = _names(path, number, row)
-        for name in names:
-            _add(table, normalise_company(name), ManufacturerEntry(code, names[0], path.name))
+        names = tuple(_names(path, number, row))
+        rows.append(ManufacturerRow(number, code, names, row.get("source", "")))
+    return rows
+
+
+def _load_manufacturers(path: Path, table: dict) -> None:
+    for row in manufacturer_rows(path):
+        entry = ManufacturerEntry(row.code, row.names[0], path.name, row.origin)
+        for name in row.names:
+            _add(table, normalise_company(name), entry)
 
 
 def _load_models(path: Path, table: dict) -> None:
