@@ -100,12 +100,12 @@ MANUFACTURER = [
     ("EDMI Limited (10:6C)", "10:6C", MATCH, "hex-shown"),
     ("Manufacturer Code 0x106C", "10:6C", MATCH, "hex-shown"),
     ("106c", "10:6C", MATCH, "hex-shown-alone"),
-    ("EDMI Ltd", "10:6C", MAPPED, "registry:manufacturers.csv:EDMI"),
-    ("edmi limited", "10:6C", MAPPED, "registry:manufacturers.csv:EDMI"),
+    ("EDMI Ltd", "10:6C", MAPPED, "registry:manufacturers.csv:EDMI Pty Ltd"),
+    ("edmi limited", "10:6C", MAPPED, "registry:manufacturers.csv:EDMI Pty Ltd"),
     ("Landis+Gyr AG", "10:63", MAPPED, "registry:manufacturers.csv:Landis+Gyr"),
     ("Honeywell", "10:D8", MAPPED, "registry:manufacturers.csv:Honeywell"),
     ("Honeywell", "10:16", MAPPED, "registry:manufacturers.csv:Honeywell"),
-    ("Flonidan (Denmark)", "12:3E", MAPPED, "registry:manufacturers.csv:Flonidan"),
+    ("Flonidan (Denmark)", "12:3E", MAPPED, "registry:manufacturers.csv:Flonidan A/S"),
     ("EDMI", "10:63", MISMATCH, ""),
     ("EDMI Limited (10:6D)", "10:6C", MISMATCH, ""),  # the shown code wins over the name
     ("Acme Meters Ltd", "10:6C", UNVERIFIABLE, ""),
@@ -331,7 +331,7 @@ def test_explain_rows() -> None:
     assert out[0]["candidates"].startswith(
         "0E:07:00:00 (decimal-per-component/left-aligned); 00:00:0E:07 (decimal-per-component/"
     )
-    assert (out[1]["status"], out[1]["method"]) == ("MAPPED", "registry:manufacturers.csv:EDMI")
+    assert (out[1]["status"], out[1]["method"]) == ("MAPPED", "registry:manufacturers.csv:EDMI Pty Ltd")
     assert out[2]["status"] == "" and out[2]["candidates"] == "01_02 (decimal-per-component/left-aligned)"
     assert out[3]["status"] == "ERROR" and "unknown field" in out[3]["reason"]
 

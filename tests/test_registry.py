@@ -51,6 +51,19 @@ def registry():
         ("  Green   Energy\tOptions  Limited ", "green energy options"),
         ("Ltd Meters", "ltd meters"),
         ("", ""),
+        ("Secure Meters (UK) Ltd", "secure meters"),
+        ("SECURE METERS (UK) LIMITED", "secure meters"),
+        ("Secure Meters Ltd (UK)", "secure meters"),
+        ("Chameleon Technology (UK) Ltd", "chameleon technology"),
+        ("Foo (UK) Meters", "foo uk meters"),
+        ("(UK)", "uk"),
+        ("Telecom Italia", "telecom italia"),
+        ("Philips (RF4CE)", "philips rf4ce"),
+        ("Flonidan A/S", "flonidan"),
+        ("Radiocrafts AS", "radiocrafts"),
+        ("NIVISS PHP Sp. z o.o.", "niviss php"),
+        ("Alfred Karcher GmbH & Co KG", "alfred karcher"),
+        ("A/S", "a s"),
     ],
 )
 def test_normalise_company(name: str, normalised: str) -> None:
@@ -146,3 +159,15 @@ def test_bad_model_file_names_file_line_and_problem(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read registry file"):
         load_registry([tmp_path / "absent.csv"])
+
+
+def test_a_source_column_is_optional_and_kept_as_the_entry_origin(tmp_path: Path) -> None:
+    extra = _csv(tmp_path, "with-source.csv",
+                 "code,name,aliases,source\n12:34,Acme Meters,Acme,our survey\n12:35,Bolt Meters,,\n")
+    registry = load_registry([extra])
+    (acme,) = registry.manufacturer_entries("Acme")
+    (bolt,) = registry.manufacturer_entries("Bolt Meters Ltd")
+    assert (acme.code, acme.origin, bolt.code, bolt.origin) == ("12:34", "our survey", "12:35", "")
+    plain = _csv(tmp_path, "plain.csv", "code,name\n12:36,Cog Meters\n")
+    (cog,) = load_registry([plain]).manufacturer_entries("Cog Meters")
+    assert (cog.code, cog.source, cog.origin) == ("12:36", "plain.csv", "")
