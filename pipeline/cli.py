@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from pipeline import __version__
 from pipeline.cpl import CplFileError
 from pipeline.models import Field
 
@@ -25,6 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cplrecon", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cplrecon {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     rec = commands.add_parser("reconcile", help="check a CPL submission against certificates")

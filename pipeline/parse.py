@@ -52,7 +52,9 @@ class FieldRules:
 
 
 def _key(label: str) -> str:
-    return " ".join(label.lower().replace(".", " ").split())
+    """A label or phrase as matched, with case, dots and spacing gone: the alternation lets
+    words run together (German `Hardwareversion`), so the key must not depend on spaces."""
+    return "".join(label.lower().replace(".", "").split())
 
 
 def _alternation(phrases: Iterable[str]) -> str:
