@@ -45,7 +45,7 @@ TOP_FIELD_ERRORS = 12
 
 _COST_CHILD = """
 import json, sys
-from pipeline.runner import Settings, run_reconcile
+from pipeline.run.runner import Settings, run_reconcile
 kw = json.loads(sys.argv[1])
 run_reconcile(Settings(certs=tuple(kw["certs"]), cpl=kw["cpl"], out=kw["out"],
                        manufacturers=tuple(kw["manufacturers"]), workers=1, timeout_s=None,
