@@ -15,6 +15,11 @@ from pipeline.cpl import CplFileError
 from pipeline.models import Field
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given; the message says what to change (exit 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,9 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         return _explain(args)
-    except CplFileError as exc:
+    except (CplFileError, UsageError) as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cplrecon: interrupted; outputs already in place are unchanged", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (FileNotFoundError, ValueError) as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -89,9 +97,11 @@ def _reconcile(args: argparse.Namespace) -> int:
     from pipeline.run.runner import Settings, run_reconcile
 
     if args.workers < 1:
-        raise ValueError("--workers must be 1 or more")
+        raise UsageError("--workers must be 1 or more")
     if args.timeout < 0:
-        raise ValueError("--timeout must be 0 (no limit) or more seconds")
+        raise UsageError("--timeout must be 0 (no limit) or more seconds")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is a file; give a folder for the outputs")
     settings = Settings(
         certs=tuple(args.certs), cpl=args.cpl, out=args.out,
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
