@@ -236,9 +236,3 @@ def check_device_type(cpl_text: str, certificate_text: str, types: DeviceTypes) 
         DeviceTypeStatus.MISMATCH,
         f"CPL device_type {', '.join(sorted(cpl_codes))} but the certificate's Type of Device is {shown}",
     )
-
-
-def describe_rules(policy: PolicyRules, types: DeviceTypes) -> dict[str, str]:
-    """Rule versions for run.json."""
-    return {"policy": policy.version, "device_types": types.version}
-

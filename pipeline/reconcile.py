@@ -210,20 +210,6 @@ def _ocr_caution(comparison: Comparison, judgements: Sequence[FieldJudgement]) -
             "before acting on the verdict")
 
 
-def reconcile_row(
-    row: CplRow,
-    linked: Sequence[Certificate],
-    unreadable: Sequence[Certificate],
-    registry: Registry | None,
-) -> RowResult:
-    """One row on its own (no §5 reuse: that needs the other rows; see `reconcile`)."""
-    invalid = validate(row)
-    readable = [c for c in linked if c.ok]
-    if not readable:
-        return _unlinked(row, linked, unreadable, invalid)
-    return linked_result(row, compare_row(row, readable, invalid, registry))
-
-
 def _unlinked(
     row: CplRow,
     linked: Sequence[Certificate],
