@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_bulk import bare_pypdfium2_ms
 from samples.grammar import DEFAULT_SEED, DEVELOPMENT, FAMILIES, HELD_OUT, generate
 
 PER_FAMILY = 8
@@ -176,24 +177,6 @@ def field_errors(wrong: list[dict[str, Any]], families: tuple[str, ...]) -> list
         f for w in wrong if w["family"] in families and w["got"] not in UNLINKED
         for f in w["fields"])
     return [[name, n] for name, n in counts.most_common(TOP_FIELD_ERRORS)]
-
-
-def bare_pypdfium2_ms(files: list[Path]) -> float:
-    """Open + get_textpage().get_text_range() over every page: the floor for a text reader."""
-    import pypdfium2 as pdfium
-
-    datas = [f.read_bytes() for f in files]
-    started = time.perf_counter()
-    for data in datas:
-        pdf = pdfium.PdfDocument(data)
-        for index in range(len(pdf)):
-            page = pdf[index]
-            textpage = page.get_textpage()
-            textpage.get_text_range()
-            textpage.close()
-            page.close()
-        pdf.close()
-    return (time.perf_counter() - started) / len(datas) * 1000
 
 
 def born_digital_cost(corpus: Path, truth: dict[str, Any], work: Path) -> dict[str, Any]:
