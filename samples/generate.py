@@ -1225,19 +1225,20 @@ def truth_entry(spec: CertificateSpec) -> dict[str, Any]:
     return entry
 
 
-def _remove_previous(folder: Path) -> None:
-    """Delete the documents a previous run recorded in `folder`/truth.json (and only those)."""
+def remove_previous(folder: Path, listing: str = "certificates", documents: Path | None = None) -> None:
+    """Delete the documents a previous run recorded in `folder`/truth.json under `listing` (and
+    only those); they lie in `documents`, by default `folder` itself."""
     truth = folder / "truth.json"
     if not truth.is_file():
         return
     try:
-        entries = json.loads(truth.read_text(encoding="utf-8")).get("certificates", [])
+        entries = json.loads(truth.read_text(encoding="utf-8")).get(listing, [])
     except (ValueError, AttributeError):
         return
     for entry in entries:
         name = str(entry.get("file", ""))
         if name and "/" not in name and not name.startswith("."):
-            (folder / name).unlink(missing_ok=True)
+            ((documents or folder) / name).unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -1318,7 +1319,7 @@ def generate_corpus(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out)
+    remove_previous(out)
     corpus = build_corpus(seed, count)
     for spec in corpus.certificates:
         data = _broken_bytes(spec) if spec.broken else certificate_bytes(spec)
@@ -1458,7 +1459,7 @@ def generate_scanned(
     rng = random.Random(seed * 7919 + 17)  # noqa: S311 - reproducible samples
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out)
+    remove_previous(out)
     readable = [s for s in specs if not s.broken]
     by_layout: dict[str, list[CertificateSpec]] = {}
     for spec in readable:

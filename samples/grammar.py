@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import math
 import random
 import re
@@ -75,6 +74,7 @@ from samples.generate import (
     _write_json,
     expected_status,
     overall_of,
+    remove_previous,
     truth_entry,
     write_cpl,
     write_manufacturers,
@@ -1737,28 +1737,13 @@ def write_document(document: GrammarDocument, folder: Path, seed: int
     return _entries(document, logs)
 
 
-def _remove_previous(out: Path) -> None:
-    """Delete the documents a previous run listed in out/truth.json (and only those)."""
-    truth = out / "truth.json"
-    if not truth.is_file():
-        return
-    try:
-        documents = json.loads(truth.read_text(encoding="utf-8")).get("documents", [])
-    except (ValueError, AttributeError):
-        return
-    for entry in documents:
-        name = str(entry.get("file", ""))
-        if name and "/" not in name and not name.startswith("."):
-            (out / "certs" / name).unlink(missing_ok=True)
-
-
 def generate(out_dir: str | Path, families: str = "all", per_family: int = DEFAULT_PER_FAMILY,
              seed: int = DEFAULT_SEED) -> dict[str, Any]:
     """Write the chosen families' documents, truth.json, the CPL submission and expected.csv."""
     out = Path(out_dir)
     certs = out / "certs"
     certs.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out)
+    remove_previous(out, "documents", out / "certs")
     chosen = select_families(families)
     plan = build_plan(seed, per_family)
     documents, certificates = [], []
