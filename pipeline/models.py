@@ -156,6 +156,25 @@ LISTING_ATTRIBUTE: dict[Field, str] = {
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where one field value was found: enough for an auditor to see it without opening the PDF."""
+
+    page: int  # 1-based
+    bbox: tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, top-left origin
+    source: str  # "text" (the PDF's text layer) or "ocr"
+    confidence: float | None = None  # tesseract word confidence 0-100; None for the text layer
+    rule: str = ""  # the label, cue or table header and the rules entry that found the value
+
+
+# Provenance per field name (parse.ALL_FIELDS), as pairs so frozen records stay hashable.
+Evidence = tuple[tuple[str, Provenance], ...]
+
+
+def evidence_for(evidence: Evidence, name: str) -> Provenance | None:
+    return next((p for n, p in evidence if n == name), None)
+
+
+@dataclass(frozen=True)
 class DeviceListing:
     """One device model as a certificate lists it: the field texts exactly as found."""
 
@@ -164,6 +183,7 @@ class DeviceListing:
     hardware_version: str = ""
     firmware_version: str = ""
     label: str = ""  # which listing this is on a multi-model certificate, e.g. "model 2 of 3"
+    evidence: Evidence = ()  # where each listing field was found
 
     def text_for(self, f: Field) -> str:
         return str(getattr(self, LISTING_ATTRIBUTE[f]))
@@ -188,6 +208,11 @@ class Certificate:
     # as in parse.ALL_FIELDS, listing fields prefixed "listing N " when there are several.
     field_confidence: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()  # how the document was read, when worth saying (e.g. repaired)
+    evidence: Evidence = ()  # where each certificate-level field was found (certificate_id, ...)
+    # The pages this certificate spans inside its file (1-based, inclusive); a bundle PDF holds
+    # several certificates, each with its own range. 0 when unknown (an ERROR row).
+    first_page: int = 0
+    last_page: int = 0
 
     @property
     def ok(self) -> bool:

@@ -19,7 +19,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from pipeline.models import (
     DeviceListing,
     DocumentError,
     ErrorReason,
+    Evidence,
+    Provenance,
     TextSource,
 )
 
@@ -96,8 +98,12 @@ def certificate_to_json(certificate: Certificate) -> str:
     `dataclasses.asdict`, whose deep copy was most of the cost (47 -> 14 us a certificate)."""
     data = {name: getattr(certificate, name) for name in _CERTIFICATE_FIELDS}
     data["listings"] = [
-        {name: getattr(listing, name) for name in _LISTING_FIELDS} for listing in certificate.listings
+        {name: getattr(listing, name) for name in _LISTING_FIELDS} | {
+            "evidence": evidence_to_json(listing.evidence)
+        }
+        for listing in certificate.listings
     ]
+    data["evidence"] = evidence_to_json(certificate.evidence)
     data["text_source"] = certificate.text_source.value
     data["error"] = error_to_json(certificate.error)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -113,10 +119,27 @@ def certificate_from_json(text: str | bytes, file: str | None = None) -> Certifi
     data = json.loads(text)
     error = data.pop("error", None)
     values = {k: _tuples(v) for k, v in data.items() if k in _KNOWN_FIELDS and k != "file"}
-    values["listings"] = tuple(DeviceListing(**x) for x in data.get("listings", ()))
+    values["listings"] = tuple(_listing_from_json(x) for x in data.get("listings", ()))
+    values["evidence"] = evidence_from_json(data.get("evidence", {}))
     values["text_source"] = TextSource(data.get("text_source", TextSource.NONE.value))
     values["error"] = error_from_json(error)
     return Certificate(file=data.get("file", "") if file is None else file, **values)
+
+
+def evidence_to_json(evidence: Evidence) -> dict[str, dict[str, Any]]:
+    """Provenance per field as a JSON object, in the shape `cplrecon extract` prints."""
+    return {name: asdict(p) | {"bbox": list(p.bbox)} for name, p in evidence}
+
+
+def evidence_from_json(data: Mapping[str, Mapping[str, Any]]) -> Evidence:
+    return tuple(
+        (name, Provenance(**{**p, "bbox": tuple(p["bbox"])})) for name, p in data.items()
+    )
+
+
+def _listing_from_json(data: Mapping[str, Any]) -> DeviceListing:
+    values = {k: _tuples(v) for k, v in data.items() if k in _LISTING_FIELDS and k != "evidence"}
+    return DeviceListing(**values, evidence=evidence_from_json(data.get("evidence", {})))
 
 
 def _tuples(value: Any) -> Any:
