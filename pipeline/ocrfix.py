@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pipeline.models import Certificate, PageText
 from pipeline.policy import DeviceTypes, default_device_types, device_codes_in
@@ -143,7 +144,7 @@ def repair_certificate(certificate: Certificate) -> tuple[Certificate, list[str]
     notes: list[str] = []
     listings = []
     for listing in certificate.listings:
-        changes = {}
+        changes: dict[str, Any] = {}
         for name in ("manufacturer", "model", "hardware_version", "firmware_version"):
             value, found = repair_value(name, getattr(listing, name))
             if name == "model":
