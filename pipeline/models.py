@@ -116,6 +116,26 @@ class Document:
     error: DocumentError | None = None  # set when ingest already knows it cannot be read
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of text on one line with its box: one drawn string of a text layer, or a group of
+    OCR words without a wide gap. The layout-independent reader (pipeline.reader) works on these.
+
+    Coordinates are PDF points with the origin at the page's top-left (pdfplumber's convention),
+    so provenance boxes mean the same for born-digital pages and scans."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float | None = None  # mean OCR word confidence 0-100; None for a text layer
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
 @dataclass(frozen=True)
 class PageText:
     """Text of one page, with where it came from and why."""
@@ -131,6 +151,9 @@ class PageText:
     # OCR only: every kept word with its tesseract confidence (0-100), in reading order, so parse
     # can give each field the mean confidence of the words its value came from.
     word_confidence: tuple[tuple[str, float], ...] = ()
+    # The page's text as segments with boxes, in reading order (top to bottom, left to right).
+    segments: tuple[Segment, ...] = ()
+    turned: int = 0  # degrees the page image was turned before OCR (0 when upright)
 
 
 @dataclass(frozen=True)
@@ -213,10 +236,27 @@ class Certificate:
     # several certificates, each with its own range. 0 when unknown (an ERROR row).
     first_page: int = 0
     last_page: int = 0
+    # A bundle: the certificates this document holds, each with its own ID, listings and page
+    # range (this record is then the first of them, spanning all pages). Empty for one.
+    parts: tuple[Certificate, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def page_range(self) -> str:
+        """`1-2` or `3`: the pages this certificate spans in its file; "" when unknown."""
+        if not self.first_page:
+            return ""
+        if self.last_page > self.first_page:
+            return f"{self.first_page}-{self.last_page}"
+        return str(self.first_page)
+
+
+def certificates_in(certificate: Certificate) -> tuple[Certificate, ...]:
+    """Each certificate a document holds: the parts of a bundle, else the one."""
+    return certificate.parts or (certificate,)
 
 
 @dataclass(frozen=True)

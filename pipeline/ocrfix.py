@@ -98,12 +98,17 @@ def repair_text(text: str) -> tuple[str, list[str]]:
 
 
 def repair_page(page: PageText) -> tuple[PageText, list[str]]:
-    """An OCR page with certificate-ID prefixes repaired in its text and table cells."""
+    """An OCR page with certificate-ID prefixes repaired in its text, table cells and segments."""
     text, notes = repair_text(page.text)
     tables = tuple(
         tuple(tuple(repair_text(cell)[0] for cell in row) for row in table) for table in page.tables
     )
-    return dataclasses.replace(page, text=text, tables=tables), notes
+    segments = tuple(
+        dataclasses.replace(s, text=repaired) if (repaired := repair_text(s.text)[0]) != s.text
+        else s
+        for s in page.segments
+    )
+    return dataclasses.replace(page, text=text, tables=tables, segments=segments), notes
 
 
 # "Il", "lI", "I|": no word, a Roman numeral read with l or | for I

@@ -352,7 +352,30 @@ def _completeness(listing: dict[str, str]) -> int:
 
 
 def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
-    """Fields of one extracted document. Never raises on odd text: missing fields stay empty."""
+    """Fields of one extracted document. Never raises on odd text: missing fields stay empty.
+
+    The layout-independent reader (pipeline.reader) reads pages that have segments (boxes);
+    the text readers below are kept for pages without them and as a second opinion: their
+    result is taken only when it fills more fields of a single certificate."""
+    from pipeline.reader import read_document
+
+    laid_out = read_document(extracted, lambda name, value: _clean(name, value, rules))
+    by_text = _parse_text(extracted, rules)
+    if laid_out is None:
+        return by_text
+    if not laid_out.parts and _filled(by_text) > _filled(laid_out):
+        return by_text
+    return laid_out
+
+
+def _filled(certificate: Certificate) -> int:
+    listing_fields = sum(
+        1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
+    )
+    return listing_fields + sum(1 for name in CERT_FIELDS if getattr(certificate, name))
+
+
+def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
     text = extracted.text
     tables = [t for page in extracted.pages for t in page.tables]
     sources: list[tuple[str, list[Found]]] = [

@@ -17,7 +17,14 @@ import numpy as np
 from PIL import Image
 
 from pipeline.extract.pdfium_text import pdf_document
-from pipeline.models import DocumentError, ErrorReason, ExtractLimits, PageText, TextSource
+from pipeline.models import (
+    DocumentError,
+    ErrorReason,
+    ExtractLimits,
+    PageText,
+    Segment,
+    TextSource,
+)
 
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
@@ -260,10 +267,26 @@ def _aligned(rows: list[list[list[OcrWord]]]) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-def page_from_words(number: int, words: list[OcrWord], reason: str) -> PageText:
-    """An OCR page as the parser expects it: text lines (cells two spaces apart), tables, and
-    word confidences."""
+def _segment(cell: list[OcrWord], scale: float) -> Segment:
+    """One OCR cell as a Segment in PDF points (top-left origin), with its mean confidence."""
+    return Segment(
+        _cell_text(cell),
+        min(w.left for w in cell) * scale,
+        min(w.top for w in cell) * scale,
+        max(w.right for w in cell) * scale,
+        max(w.top + w.height for w in cell) * scale,
+        round(sum(w.confidence for w in cell) / len(cell), 1),
+    )
+
+
+def page_from_words(
+    number: int, words: list[OcrWord], reason: str, dpi: int = OCR_DPI
+) -> PageText:
+    """An OCR page as the parser expects it: text lines (cells two spaces apart), tables, word
+    confidences, and the cells as segments with boxes in PDF points."""
     lines = ocr_lines(words)
+    scale = 72.0 / dpi
+    segments = tuple(_segment(cell, scale) for cells in lines for cell in cells)
     text = "\n".join("  ".join(_cell_text(c) for c in cells) for cells in lines)
     kept = [w for cells in lines for c in cells for w in c]
     confidence = sum(w.confidence for w in kept) / len(kept) if kept else None
@@ -272,6 +295,7 @@ def page_from_words(number: int, words: list[OcrWord], reason: str) -> PageText:
         round(confidence, 1) if confidence is not None else None,
         tables=ocr_tables(lines),
         word_confidence=tuple((w.text, w.confidence) for w in kept),
+        segments=segments,
     )
 
 
@@ -294,8 +318,9 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
     """OCR one page image: at 200 dpi, rules painted out, one tesseract call, text rebuilt from
     the words."""
     image = at_ocr_dpi(image)
-    prepared = remove_rules(image, image_dpi(image))
-    return page_from_words(number, tesseract_words(prepared, timeout_s), reason)
+    dpi = image_dpi(image)
+    prepared = remove_rules(image, dpi)
+    return page_from_words(number, tesseract_words(prepared, timeout_s), reason, dpi)
 
 
 def render_page(data: bytes, number: int, dpi: int = OCR_DPI) -> Image.Image:

@@ -104,6 +104,7 @@ def certificate_to_json(certificate: Certificate) -> str:
         for listing in certificate.listings
     ]
     data["evidence"] = evidence_to_json(certificate.evidence)
+    data["parts"] = [json.loads(certificate_to_json(part)) for part in certificate.parts]
     data["text_source"] = certificate.text_source.value
     data["error"] = error_to_json(certificate.error)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -116,11 +117,15 @@ def certificate_from_json(text: str | bytes, file: str | None = None) -> Certifi
     Generic over Certificate's fields, so a field another stage adds round-trips without an
     edit here: lists come back as tuples, and fields the cache does not know keep defaults.
     """
-    data = json.loads(text)
+    return _certificate_from_data(json.loads(text), file)
+
+
+def _certificate_from_data(data: dict[str, Any], file: str | None) -> Certificate:
     error = data.pop("error", None)
     values = {k: _tuples(v) for k, v in data.items() if k in _KNOWN_FIELDS and k != "file"}
     values["listings"] = tuple(_listing_from_json(x) for x in data.get("listings", ()))
     values["evidence"] = evidence_from_json(data.get("evidence", {}))
+    values["parts"] = tuple(_certificate_from_data(p, file) for p in data.get("parts", ()))
     values["text_source"] = TextSource(data.get("text_source", TextSource.NONE.value))
     values["error"] = error_from_json(error)
     return Certificate(file=data.get("file", "") if file is None else file, **values)

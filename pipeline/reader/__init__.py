@@ -1,0 +1,227 @@
+"""The layout-independent reader: certificates from pages of segments (text runs with boxes).
+
+Per page, `layout.read_page` reads labelled values and tables and leaves the rest to
+`prose.read_prose`. Then this module:
+- **splits the document into certificates** by certificate ID and page: a page whose ID differs
+  from the current certificate's starts the next one (bundles); pages without an ID (a cover
+  letter, a second page) belong to the certificate around them;
+- **assembles listings**: each row of a multi-row table is a listing, and fields given once at
+  certificate level (manufacturer above a table, say) are inherited by every listing without
+  its own; otherwise a device field seen again starts the next listing;
+- gives every value its provenance (page, box, source, confidence, rule).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import regex
+
+from pipeline.models import (
+    Certificate,
+    DeviceListing,
+    ExtractedDocument,
+    PageText,
+    Provenance,
+    TextSource,
+)
+from pipeline.reader.layout import DEVICE_FIELDS, PageRead, Value, read_page
+from pipeline.reader.lexicon import Lexicon, default_lexicon
+from pipeline.reader.prose import read_prose
+
+CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
+ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
+# A manufacturer code spelled as a code: 21 E3, 0x78DC, 8B6Dh, Ox7CAE, Manufacturer Code 0x7CAE
+_MFR_CODE = regex.compile(
+    r"(?:Manufacturer\s+(?:Code|ID)\s*:?\s*)?(?:0[xX]|O[xX]|h')?"
+    r"(?P<a>[0-9A-FO]{2})[\s:\-]?(?P<b>[0-9A-FO]{2})h?")
+
+
+@dataclass
+class _Found:
+    value: Value
+    page: PageText
+
+
+@dataclass
+class _Part:
+    """The pages of one certificate and what was found on them."""
+
+    pages: list[PageText] = field(default_factory=list)
+    labelled: list[_Found] = field(default_factory=list)
+    prose: list[_Found] = field(default_factory=list)
+    certificate_id: str = ""
+
+
+def read_document(
+    extracted: ExtractedDocument, clean: object, lexicon: Lexicon | None = None
+) -> Certificate | None:
+    """The document's certificate(s) from its segments; None when no page has segments.
+
+    `clean(field, text) -> text` is parse's value clean-up (value grammars, ISO dates), so both
+    readers give values in the same form."""
+    lexicon = lexicon or default_lexicon()
+    if not any(p.segments for p in extracted.pages):
+        return None
+    parts = _split(extracted.pages, lexicon, clean)
+    certificates = [_certificate(extracted, part, clean, lexicon) for part in parts]
+    if len(certificates) == 1:
+        return certificates[0]
+    first = certificates[0]
+    return dataclasses.replace(first, parts=tuple(certificates), last_page=certificates[-1].last_page)
+
+
+def _split(pages: Sequence[PageText], lexicon: Lexicon, clean: object) -> list[_Part]:
+    parts: list[_Part] = [_Part()]
+    for page in pages:
+        read = read_page(page.segments, lexicon)
+        labelled = [_Found(v, page) for v in read.values]
+        prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon)]
+        page_id = next((_clean(clean, f.value) for f in labelled
+                        if f.value.field == "certificate_id" and _clean(clean, f.value)), "")
+        current = parts[-1]
+        if page_id and current.certificate_id and page_id != current.certificate_id:
+            current = _Part()
+            parts.append(current)
+        if page_id and not current.certificate_id:
+            current.certificate_id = page_id
+        current.pages.append(page)
+        current.labelled.extend(labelled)
+        current.prose.extend(prose)
+    return parts
+
+
+def _clean(clean: object, value: Value) -> str:
+    return clean(value.field, value.text)  # type: ignore[operator]
+
+
+def _provenance(found: _Found) -> Provenance:
+    return Provenance(
+        page=found.page.number,
+        bbox=tuple(round(x, 1) for x in found.value.bbox()),  # type: ignore[arg-type]
+        source="ocr" if found.page.source is TextSource.OCR else "text",
+        confidence=found.value.confidence(),
+        rule=found.value.rule,
+    )
+
+
+def _certificate(
+    extracted: ExtractedDocument, part: _Part, clean: object, lexicon: Lexicon
+) -> Certificate:
+    cert: dict[str, tuple[str, _Found]] = {}
+    for found in [*part.labelled, *part.prose]:
+        name = found.value.field
+        if name in CERT_FIELDS and name not in cert and (text := _clean(clean, found.value)):
+            cert[name] = (text, found)
+    listings = _listings(part, clean)
+    total = len(listings)
+    device_listings = tuple(
+        DeviceListing(
+            manufacturer=item.get("manufacturer", ("", None))[0],
+            model=item.get("model", ("", None))[0],
+            hardware_version=item.get("hardware_version", ("", None))[0],
+            firmware_version=item.get("firmware_version", ("", None))[0],
+            label=f"listing {n} of {total}" if total > 1 else "",
+            evidence=tuple((k, _provenance(f)) for k, (_, f) in item.items() if f is not None),
+        )
+        for n, item in enumerate(listings, start=1)
+    )
+    numbers = [p.number for p in part.pages]
+    return Certificate(
+        file=extracted.document.name,
+        sha256=extracted.document.sha256,
+        pages=len(extracted.pages),
+        text_source=extracted.text_source,
+        ocr_reason=extracted.ocr_reason,
+        certificate_id=cert.get("certificate_id", ("", None))[0],
+        certificate_date=cert.get("certificate_date", ("", None))[0],
+        device_type=cert.get("device_type", ("", None))[0],
+        listings=device_listings,
+        layout=_layout(listings),
+        error=extracted.error,
+        evidence=tuple((k, _provenance(f)) for k, (_, f) in cert.items()),
+        first_page=min(numbers) if numbers else 0,
+        last_page=max(numbers) if numbers else 0,
+    )
+
+
+Listing = dict[str, tuple[str, "_Found | None"]]
+
+
+def _layout(listings: Sequence[Listing]) -> str:
+    """How the fields were found, for the certificates.csv reader: tables, label-lines, prose."""
+    rules = [f.value.rule for item in listings for _, f in item.values() if f is not None]
+    if any(r.startswith("table") for r in rules):
+        return "tables"
+    prose = sum(r.startswith("prose") for r in rules)
+    return "prose" if rules and prose * 2 > len(rules) else "label-lines"
+
+
+def _listings(part: _Part, clean: object) -> list[Listing]:
+    table_rows: dict[tuple[int, int, int], Listing] = {}
+    loose: list[_Found] = []
+    for found in part.labelled:
+        if found.value.field not in DEVICE_FIELDS:
+            continue
+        text = _clean(clean, found.value)
+        if not text:
+            continue
+        if found.value.table is not None and found.value.row is not None:
+            key = (found.page.number, found.value.table, found.value.row)
+            table_rows.setdefault(key, {})[found.value.field] = (text, found)
+        else:
+            loose.append(found)
+    if table_rows:
+        shared = _shared(loose, clean)
+        rows = [row for row in table_rows.values() if len(row) >= 1]
+        return [{**shared, **row} for row in rows]
+    listings = _grouped(loose, clean)
+    if len(listings) <= 1:
+        only = listings[0] if listings else {}
+        for found in part.prose:  # prose fills what no label gave
+            name = found.value.field
+            if name in DEVICE_FIELDS and name not in only and (text := _clean(clean, found.value)):
+                only[name] = (text, found)
+        return [only] if only else []
+    return listings
+
+
+def _shared(loose: Sequence[_Found], clean: object) -> Listing:
+    """Device fields stated once at certificate level, for every listing of a table."""
+    grouped = _grouped(loose, clean)
+    return grouped[0] if grouped else {}
+
+
+def _grouped(loose: Sequence[_Found], clean: object) -> list[Listing]:
+    """Device fields in reading order; a field seen again starts the next listing, except a
+    manufacturer name and its code given under two labels, which are one manufacturer."""
+    listings: list[Listing] = []
+    current: Listing = {}
+    for found in loose:
+        name, text = found.value.field, _clean(clean, found.value)
+        if name == "manufacturer" and name in current:
+            merged = _name_and_code(current[name][0], text)
+            if merged is not None:
+                current[name] = (merged, current[name][1])
+                continue
+        if name in current:
+            listings.append(current)
+            current = {}
+        current[name] = (text, found)
+    if current:
+        listings.append(current)
+    if len(listings) > 1:
+        listings = [item for item in listings if len(item) >= 2] or listings[:1]
+    return listings
+
+
+def _name_and_code(first: str, second: str) -> str | None:
+    """`Corrib Metering Ltd` and `21 E3` (either order) as `Corrib Metering Ltd (21:E3)`."""
+    for name, code in ((first, second), (second, first)):
+        match = _MFR_CODE.fullmatch(code.strip())
+        if match and not _MFR_CODE.fullmatch(name.strip()) and "(" not in name:
+            a, b = (match.group(g).replace("O", "0").upper() for g in ("a", "b"))
+            return f"{name} ({a}:{b})"
+    return None

@@ -1,0 +1,331 @@
+"""Fields of one page read from its segments (text runs with boxes), whatever the layout.
+
+- **Labels** come from the lexicon; a segment that is only labels (of any language) is a label.
+- **A value is bounded by its neighbours**: the rest of the label's own segment, else the next
+  segment right of it on its line, else the first segment under it. Translations of the same
+  label on the way are skipped; another field's label ends the search. A value may wrap onto
+  lines directly under it, when nothing on those lines is labelled.
+- **Tables by their header words**: a line of two or more labels over two or more lines of
+  values is a table, one listing per row; cells are assigned by the header's columns, and a cell
+  wrapped onto a further line is joined.
+- Whatever no label claims is left for the prose reader.
+
+Every value carries the segment boxes it came from and the rule that found it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.models import Segment
+from pipeline.reader.lexicon import LabelHit, Lexicon
+
+DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
+SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
+WRAP_GAP_HEIGHTS = 1.0  # a wrapped line starts within this many line heights under the last
+WRAP_ALIGN_PT = 4.0  # ...and within this many points of its left edge
+BELOW_GAP_HEIGHTS = 2.6  # a value under its label starts within this many label heights
+COLUMN_SLACK_PT = 10.0  # a cell may start this far left of its header word
+TABLE_END_GAP_HEIGHTS = 3.5  # a larger gap between rows ends a table
+
+
+@dataclass
+class Value:
+    """A value found on a page: text, the segments it spans, and what found it."""
+
+    field: str
+    text: str
+    segments: list[Segment]
+    rule: str
+    row: int | None = None  # table row (0-based) for values read from a multi-row table
+    table: int | None = None
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (min(s.x0 for s in self.segments), min(s.top for s in self.segments),
+                max(s.x1 for s in self.segments), max(s.bottom for s in self.segments))
+
+    def confidence(self) -> float | None:
+        known = [s.confidence for s in self.segments if s.confidence is not None]
+        return round(sum(known) / len(known), 1) if known else None
+
+
+@dataclass
+class PageRead:
+    values: list[Value] = field(default_factory=list)  # label and table values, reading order
+    leftover: list[list[Segment]] = field(default_factory=list)  # lines no label claimed
+    tables: int = 0  # multi-row tables found
+
+
+@dataclass
+class _Seg:
+    seg: Segment
+    line: int
+    hit: LabelHit | None = None
+    label_only: str | None = None  # field, when the segment is nothing but labels
+    used: bool = False
+
+
+def lines_of(segments: Sequence[Segment]) -> list[list[Segment]]:
+    """Segments grouped into lines by vertical overlap, top to bottom, each left to right."""
+    lines: list[list[Segment]] = []
+    for seg in sorted(segments, key=lambda s: (s.top, s.x0)):
+        for line in reversed(lines[-3:]):
+            ref = line[0]
+            overlap = min(ref.bottom, seg.bottom) - max(ref.top, seg.top)
+            if overlap >= SAME_LINE_OVERLAP * min(ref.height, seg.height, 50.0):
+                line.append(seg)
+                break
+        else:
+            lines.append([seg])
+    for line in lines:
+        line.sort(key=lambda s: s.x0)
+    return lines
+
+
+def _is_leader(text: str) -> bool:
+    return bool(text) and all(ch in "._·…-–— " for ch in text)
+
+
+def read_page(segments: Sequence[Segment], lexicon: Lexicon) -> PageRead:
+    lines = lines_of(segments)
+    items: list[list[_Seg]] = []
+    for number, line in enumerate(lines):
+        row = []
+        for seg in line:
+            item = _Seg(seg, number)
+            if not _is_leader(seg.text):
+                item.hit = _accepted_label(seg.text, lexicon)
+                if item.hit is not None and not seg.text[item.hit.value_start :].strip(" :.-/|"):
+                    item.label_only = item.hit.field
+            row.append(item)
+        items.append(row)
+    out = PageRead()
+    out.tables = _read_tables(items, lexicon, out.values)
+    for row in items:
+        for item in row:
+            if item.hit is not None and not item.used:
+                value = _value_for(item, items, lexicon)
+                item.used = True
+                if value is not None:
+                    out.values.append(value)
+    out.values.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
+    out.leftover = [[i.seg for i in row if not i.used] for row in items]
+    out.leftover = [line for line in out.leftover if line]
+    return out
+
+
+def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
+    """A label at the start of a segment counts when something marks it as one: a separator
+    (`:`, leaders, a slash to its translation), nothing after it, or a value of the field's
+    shape after it (`Software Version 0B:84:2F:C5`). `Model numbers are ...` is prose."""
+    hit = lexicon.label_at_start(text)
+    if hit is None:
+        return None
+    rest = text[hit.value_start :].strip()
+    if not rest or (hit.separated and (len(hit.label.split()) > 1 or _colon_after(text, hit))):
+        return hit
+    if (rest[0].isupper() or rest[0].isdigit()) and lexicon.fits(hit.field, _clean(rest)):
+        return hit
+    return None
+
+
+def _colon_after(text: str, hit: LabelHit) -> bool:
+    """A one-word label (`Type`, `Product`) needs a colon or leaders after it before a value on
+    the same run: `Type 69:B6)` wrapped under a model name is no label."""
+    between = text[len(hit.label) : hit.value_start]
+    return any(ch in between for ch in ":.…/") or hit.label.endswith((":", "."))
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip(" :;,")
+
+
+# --- label and value --------------------------------------------------------------------------
+
+
+def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value | None:
+    assert item.hit is not None
+    name = item.hit.field
+    rule = f"label {item.hit.label.strip(' :.')!r} (lexicon {name})"
+    rest = _clean(item.seg.text[item.hit.value_start :])
+    if rest:
+        part = _part_of(item.seg, item.hit.value_start)
+        value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon)
+        if lexicon.fits(name, value.text):
+            return value
+    for finder, where in ((_right_of, "right of"), (_below, "under")):
+        found = finder(item, items)
+        if found is None:
+            continue
+        candidate, skipped = found
+        text = _clean(candidate.seg.text)
+        value = _with_wraps(Value(name, text, [candidate.seg], f"{rule}, value {where} it"),
+                            candidate, items, lexicon)
+        if lexicon.fits(name, value.text):
+            for other in (candidate, *skipped):
+                other.used = True
+            return value
+    return None
+
+
+def _part_of(seg: Segment, start: int) -> Segment:
+    """The part of a segment from character `start` on, its box cut in proportion."""
+    if start <= 0:
+        return seg
+    share = start / max(len(seg.text), 1)
+    x0 = seg.x0 + (seg.x1 - seg.x0) * share
+    return Segment(seg.text[start:].strip(), x0, seg.top, seg.x1, seg.bottom, seg.confidence)
+
+
+Found = tuple[_Seg, list[_Seg]]  # the value's segment, and translations of the label skipped
+
+
+def _right_of(item: _Seg, items: list[list[_Seg]]) -> Found | None:
+    skipped = []
+    for other in items[item.line]:
+        if other is item or other.seg.x0 < item.seg.x1 - 2 or _is_leader(other.seg.text):
+            continue
+        if other.label_only is not None and item.hit is not None:
+            if other.label_only == item.hit.field:
+                skipped.append(other)  # the same label in another language, beside it
+                continue
+            return None
+        if other.hit is not None or other.used:
+            return None
+        return other, skipped
+    return None
+
+
+def _below(item: _Seg, items: list[list[_Seg]]) -> Found | None:
+    """The first segment under the label that overlaps it horizontally, skipping translations
+    of the label (alone on their line); None at another field's label or past a gap."""
+    last = item.seg
+    skipped = []
+    for row in items[item.line + 1 :]:
+        under = [o for o in row if o.seg.x0 < item.seg.x1 + 5 and o.seg.x1 > item.seg.x0 - 5]
+        if not under:
+            if row and row[0].seg.top - last.bottom > BELOW_GAP_HEIGHTS * item.seg.height:
+                return None
+            continue
+        other = under[0]
+        if other.seg.top - last.bottom > BELOW_GAP_HEIGHTS * max(item.seg.height, 6.0):
+            return None
+        if other.label_only is not None and item.hit is not None:
+            if other.label_only != item.hit.field or len(row) > len(under):
+                return None  # another field's label, or the same field's next row
+            last = other.seg
+            skipped.append(other)
+            continue
+        if other.hit is not None or other.used or _is_leader(other.seg.text):
+            return None
+        return other, skipped
+    return None
+
+
+def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value:
+    """Lines directly under the value, aligned with it, with no label on their line."""
+    last = value.segments[-1]
+    for row in items[start.line + 1 :]:
+        if any(o.hit is not None for o in row):
+            break
+        below = [o for o in row if abs(o.seg.x0 - last.x0) <= WRAP_ALIGN_PT and not o.used]
+        if not below:
+            break
+        nxt = below[0]
+        if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
+            break
+        joined = f"{value.text} {_clean(nxt.seg.text)}"
+        if not lexicon.fits(value.field, joined):
+            break
+        nxt.used = True
+        value.text = joined
+        value.segments.append(nxt.seg)
+        last = nxt.seg
+    return value
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) -> int:
+    tables = 0
+    index = 0
+    while index < len(items):
+        header = items[index]
+        labels = [i.label_only for i in header]
+        devices = [f for f in labels if f in DEVICE_FIELDS]
+        if len(header) >= 2 and all(labels) and len(set(devices)) >= 2:
+            rows, end, body = _table_rows(header, items, index + 1)
+            if len(rows) >= 2:
+                for i in (*header, *body):
+                    i.used = True
+                for number, cells in enumerate(rows):
+                    for name, value in cells.items():
+                        value.row, value.table = number, tables
+                        out.append(value)
+                tables += 1
+                index = end
+                continue
+        index += 1
+    return tables
+
+
+def _table_rows(
+    header: list[_Seg], items: list[list[_Seg]], start: int
+) -> tuple[list[dict[str, Value]], int, list[_Seg]]:
+    columns = [(i.seg.x0, i.label_only or "") for i in header]
+    height = max(i.seg.height for i in header)
+    rows: list[dict[str, Value]] = []
+    last_bottom = max(i.seg.bottom for i in header)
+    last_line: list[_Seg] = []
+    body: list[_Seg] = []
+    index = start
+    for index in range(start, len(items)):
+        line = items[index]
+        if any(i.hit is not None for i in line) or not _fits_columns(line, columns):
+            break
+        top = min(i.seg.top for i in line)
+        if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
+            break
+        wrapped = bool(rows) and last_line and top - max(
+            i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
+        cells = rows[-1] if wrapped else {}
+        for item in line:
+            name = _column_of(item.seg, columns)
+            text = _clean(item.seg.text)
+            if name in cells:
+                cells[name].text = f"{cells[name].text} {text}"
+                cells[name].segments.append(item.seg)
+            else:
+                header_word = next(h for h in header if h.label_only == name)
+                rule = f"table column {header_word.seg.text.strip(' :.')!r} (lexicon {name})"
+                cells[name] = Value(name, text, [item.seg], rule)
+            body.append(item)
+        if not wrapped:
+            rows.append(cells)
+        last_line = line
+        last_bottom = max(i.seg.bottom for i in line)
+    else:
+        index = len(items)
+    return rows, index, body
+
+
+def _column_of(seg: Segment, columns: Sequence[tuple[float, str]]) -> str:
+    name = columns[0][1]
+    for x0, label in columns:
+        if seg.x0 >= x0 - COLUMN_SLACK_PT:
+            name = label
+    return name
+
+
+def _fits_columns(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:
+    """Every segment starts inside the table and ends before the next column's header."""
+    edges = [x0 for x0, _ in columns]
+    for item in line:
+        if item.seg.x0 < edges[0] - 2 * COLUMN_SLACK_PT:
+            return False
+        later = [x for x in edges if x > item.seg.x0 + COLUMN_SLACK_PT]
+        if later and item.seg.x1 > later[0] + COLUMN_SLACK_PT:
+            return False
+    return True

@@ -1,0 +1,194 @@
+"""The label lexicon (rules/lexicon.toml): labels per field in several languages, the value shape
+each field accepts, and the cue words of prose.
+
+Labels are matched word by word on normalised words, so punctuation and accents never decide a
+match: `N.º de certificado`, `N° DE CERTIFICADO` and `No de certificado` are one label.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+
+LEXICON_FILE = Path(__file__).resolve().parent.parent.parent / "rules" / "lexicon.toml"
+FIELDS = ("certificate_id", "certificate_date", "device_type", "manufacturer", "model",
+          "hardware_version", "firmware_version")
+# Lower-case words that make a text a sentence rather than a field value (English prose; the
+# certificates' own values are names, codes and versions).
+PROSE_WORDS = frozenset({"the", "has", "have", "been", "is", "are", "was", "were", "which",
+                         "that", "this", "these", "shall", "must", "may", "will", "been", "its",
+                         "hereby", "under", "below", "above", "following", "described"})
+_WORD = regex.compile(r"\S+")
+_FOLD = str.maketrans({"°": "o", "º": "o", "ß": "ss"})
+
+
+class LexiconError(ValueError):
+    """rules/lexicon.toml is malformed: the message names the file and the problem."""
+
+
+def norm_word(word: str) -> str:
+    """Case folded, accents dropped, only letters and digits kept: `N.º` -> `no`."""
+    folded = unicodedata.normalize("NFKD", word.translate(_FOLD).casefold())
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Word:
+    """One raw word of a text, its normalised form, and where it starts and ends."""
+
+    norm: str
+    start: int
+    end: int
+
+
+def words_of(text: str) -> list[Word]:
+    return [Word(norm_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+@dataclass(frozen=True)
+class Shape:
+    pattern: regex.Pattern[str]
+    max_words: int
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    """A label at the start of a text: its field, the label as printed, and where the value
+    (anything after the label and its separators) starts. `separated` tells whether a colon,
+    dotted leader or slash follows the label, or the label ends the text."""
+
+    field: str
+    label: str
+    value_start: int
+    separated: bool
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    version: str
+    labels: dict[tuple[str, ...], str]  # normalised label words -> field
+    longest: int  # words in the longest label
+    shapes: dict[str, Shape]
+    cues: dict[str, tuple[str, ...]]
+    path: str
+
+    def label_at_start(self, text: str) -> LabelHit | None:
+        """The longest label the text starts with, and the labels of the same field in other
+        languages that follow it (`Certificate No. / N° de certificat:`)."""
+        words = words_of(text)
+        first = self._longest_label(words, 0)
+        if first is None:
+            return None
+        field, used = first
+        index, separated = _skip_separators(text, words, used)
+        while index < len(words):  # a translation of the same label, then its separators
+            again = self._longest_label(words, index)
+            if again is None or again[0] != field:
+                break
+            index, more = _skip_separators(text, words, again[1])
+            separated = separated or more
+        start = words[index].start if index < len(words) else len(text)
+        start = _after_leaders(text, start)
+        label = text[: words[used - 1].end]
+        return LabelHit(field, label, start, separated or index >= len(words))
+
+    def _longest_label(self, words: Sequence[Word], start: int) -> tuple[str, int] | None:
+        """(field, index after the label) for the longest label starting at words[start]."""
+        for size in range(min(self.longest, len(words) - start), 0, -1):
+            key = tuple(w.norm for w in words[start : start + size])
+            if "" in key:
+                continue
+            field = self.labels.get(key)
+            if field is not None:
+                return field, start + size
+        return None
+
+    def is_only_labels(self, text: str) -> str | None:
+        """The field when the whole text is labels of one field (any languages), else None."""
+        hit = self.label_at_start(text)
+        if hit is None or text[hit.value_start :].strip(" :.-/|"):
+            return None
+        return hit.field
+
+    def fits(self, field: str, value: str) -> bool:
+        """The value has its field's shape: pattern, length in words, and not a sentence."""
+        shape = self.shapes[field]
+        words = value.split()
+        if not words or len(words) > shape.max_words:
+            return False
+        if shape.pattern.fullmatch(value) is None:
+            return False
+        return not any(w in PROSE_WORDS for w in words)
+
+
+def _skip_separators(text: str, words: Sequence[Word], index: int) -> tuple[int, bool]:
+    """Past words that are only punctuation (`:`, `/`, `....`); True when there was one, or the
+    label itself ended in `:`/`.`."""
+    separated = index > 0 and text[words[index - 1].end - 1] in ":."
+    while index < len(words) and not words[index].norm:
+        separated = True
+        index += 1
+    return index, separated
+
+
+def _after_leaders(text: str, start: int) -> int:
+    """Past dotted leaders glued to the value (`........ZIG18-3692`)."""
+    while start < len(text) and text[start] in ".·…_:":
+        start += 1
+    return start
+
+
+def _schema(path: Path, problem: str) -> LexiconError:
+    return LexiconError(f"{path}: {problem}")
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    path = path or LEXICON_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise _schema(path, f"cannot be read: {exc}") from exc
+    if data.get("schema") != 1:
+        raise _schema(path, "schema must be 1")
+    fields, shapes, cues = data.get("fields", {}), data.get("shapes", {}), data.get("cues", {})
+    labels: dict[tuple[str, ...], str] = {}
+    for name in FIELDS:
+        entry = fields.get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("labels"), list):
+            raise _schema(path, f"[fields.{name}] needs a list `labels`")
+        for label in entry["labels"]:
+            key = tuple(w.norm for w in words_of(str(label)) if w.norm)
+            if not key:
+                raise _schema(path, f"[fields.{name}] has an empty label {label!r}")
+            if labels.get(key, name) != name:
+                raise _schema(path, f"label {label!r} is given for {labels[key]} and {name}")
+            labels[key] = name
+    return Lexicon(
+        version=str(data.get("version", "")),
+        labels=labels,
+        longest=max(len(k) for k in labels),
+        shapes={name: _shape(path, name, shapes.get(name)) for name in FIELDS},
+        cues={name: tuple(str(c) for c in cues.get(name, ())) for name in FIELDS},
+        path=str(path),
+    )
+
+
+def _shape(path: Path, name: str, entry: object) -> Shape:
+    if not isinstance(entry, dict) or "pattern" not in entry:
+        raise _schema(path, f"[shapes.{name}] needs a `pattern`")
+    try:
+        pattern = regex.compile(str(entry["pattern"]))
+    except regex.error as exc:
+        raise _schema(path, f"[shapes.{name}] pattern does not compile: {exc}") from exc
+    return Shape(pattern, int(entry.get("max_words", 10)))
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return load_lexicon()
