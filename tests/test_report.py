@@ -43,7 +43,7 @@ RECON_HEADER = [
 CERT_HEADER = [
     "certificate_file", "sha256", "pages", "text_source", "certificate_id", "certificate_date",
     "device_type", "manufacturer", "model", "hardware_version", "firmware_version", "status",
-    "error", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
+    "error", "certificate_pages", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
 ]
 POISON = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\t=1", "  =1+1", "\r=2"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -27,7 +27,8 @@ from pipeline.models import (
     Provenance,
     TextSource,
 )
-from pipeline.reader.layout import DEVICE_FIELDS, PageRead, Value, read_page
+from pipeline.reader.hexforms import canonical_hex
+from pipeline.reader.layout import DEVICE_FIELDS, Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
 from pipeline.reader.prose import read_prose
 
@@ -94,7 +95,12 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, clean: object) -> list[_
 
 
 def _clean(clean: object, value: Value) -> str:
-    return clean(value.field, value.text)  # type: ignore[operator]
+    text = clean(value.field, value.text)  # type: ignore[operator]
+    if value.field in DEVICE_FIELDS and text:
+        text, note = canonical_hex(value.field, text)
+        if note and note not in value.notes:
+            value.notes.append(note)
+    return str(text)
 
 
 def _provenance(found: _Found) -> Provenance:
@@ -142,6 +148,9 @@ def _certificate(
         layout=_layout(listings),
         error=extracted.error,
         evidence=tuple((k, _provenance(f)) for k, (_, f) in cert.items()),
+        notes=tuple(dict.fromkeys(
+            n for item in listings for _, f in item.values() if f is not None for n in f.value.notes
+        )),
         first_page=min(numbers) if numbers else 0,
         last_page=max(numbers) if numbers else 0,
     )

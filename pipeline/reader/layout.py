@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as _field
 
 from pipeline.models import Segment
 from pipeline.reader.lexicon import LabelHit, Lexicon
@@ -40,6 +41,7 @@ class Value:
     rule: str
     row: int | None = None  # table row (0-based) for values read from a multi-row table
     table: int | None = None
+    notes: list[str] = _field(default_factory=list)  # how the value was read, when rewritten
 
     def bbox(self) -> tuple[float, float, float, float]:
         return (min(s.x0 for s in self.segments), min(s.top for s in self.segments),
@@ -125,7 +127,10 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
     rest = text[hit.value_start :].strip()
     if not rest or (hit.separated and (len(hit.label.split()) > 1 or _colon_after(text, hit))):
         return hit
-    if (rest[0].isupper() or rest[0].isdigit()) and lexicon.fits(hit.field, _clean(rest)):
+    several_words = len(hit.label.split()) > 1
+    if several_words and (rest[0].isupper() or rest[0].isdigit()) and lexicon.fits(
+        hit.field, _clean(rest)
+    ):
         return hit
     return None
 
@@ -261,7 +266,7 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 for i in (*header, *body):
                     i.used = True
                 for number, cells in enumerate(rows):
-                    for name, value in cells.items():
+                    for value in cells.values():
                         value.row, value.table = number, tables
                         out.append(value)
                 tables += 1

@@ -22,7 +22,7 @@ FIELDS = ("certificate_id", "certificate_date", "device_type", "manufacturer", "
 # Lower-case words that make a text a sentence rather than a field value (English prose; the
 # certificates' own values are names, codes and versions).
 PROSE_WORDS = frozenset({"the", "has", "have", "been", "is", "are", "was", "were", "which",
-                         "that", "this", "these", "shall", "must", "may", "will", "been", "its",
+                         "that", "this", "these", "shall", "must", "may", "will", "its",
                          "hereby", "under", "below", "above", "following", "described"})
 _WORD = regex.compile(r"\S+")
 _FOLD = str.maketrans({"°": "o", "º": "o", "ß": "ss"})

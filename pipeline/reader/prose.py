@@ -29,7 +29,7 @@ _HEX2 = r"[0-9A-Fa-f]{2}"
 _HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
               rf"|0[xX][0-9A-Fa-f]{{4,8}}(?!\w)")
 _VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
-            r"|Version\s\d+\sRevision\s\d+|[vV]\d+")
+            r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
 GRAMMARS: dict[str, regex.Pattern[str]] = {
     "certificate_id": regex.compile(r"[A-Z][A-Za-z0-9]*[\-/_.]?[0-9][A-Za-z0-9\-/_.]*[0-9A-Z]"),
@@ -43,7 +43,7 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
         rf"(?:\s\({_HEX2}:?{_HEX2}\))?"),
     "model": regex.compile(
         rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
-        rf"|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}"),
+        rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
     "hardware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}"),
     "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
 }

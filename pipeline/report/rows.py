@@ -85,7 +85,7 @@ CERTIFICATE_COLUMNS: tuple[str, ...] = (
     "error",
 )
 CERTIFICATE_EXTRA_COLUMNS: tuple[str, ...] = (
-    "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
+    "certificate_pages", "ocr_reason", "layout", "listings", "cpl_rows", "cpl_link", "notes",
 )
 RECONCILIATION_ALL_COLUMNS = RECONCILIATION_COLUMNS + RECONCILIATION_EXTRA_COLUMNS
 CERTIFICATE_ALL_COLUMNS = CERTIFICATE_COLUMNS + CERTIFICATE_EXTRA_COLUMNS
@@ -230,6 +230,7 @@ def certificate_row(cert: Certificate, link: Link | None = None) -> dict[str, st
         row[column] = LISTING_SEPARATOR.join(listing.text_for(f) for listing in cert.listings)
     row["status"] = "OK" if cert.ok else "ERROR"
     row["error"] = str(cert.error) if cert.error else ""
+    row["certificate_pages"] = cert.page_range
     row["ocr_reason"] = cert.ocr_reason
     row["layout"] = cert.layout
     row["listings"] = str(len(cert.listings))

@@ -30,6 +30,7 @@ from pipeline.models import (
     ErrorReason,
     ExtractLimits,
     Overall,
+    certificates_in,
 )
 from pipeline.ota import OtaImage, discover_ota
 from pipeline.parse import RULES_DIR, load_field_rules
@@ -405,7 +406,8 @@ def run_reconcile(settings: Settings) -> RunOutcome:
         mark = time.perf_counter()
         try:
             for certificate in process_documents(documents, settings, cache, progress):
-                spool.add(certificate)
+                for part in certificates_in(certificate):  # a bundle is several certificates
+                    spool.add(part)
         finally:
             progress.close()
             if cache is not None:
