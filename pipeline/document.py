@@ -33,6 +33,7 @@ from pipeline.models import (
 )
 from pipeline.ocrfix import field_confidences, repair_certificate, repair_page
 from pipeline.parse import FieldRules, load_field_rules, missing_fields, parse_certificate
+from pipeline.reader import not_a_certificate
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +73,12 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
         certificate = _with_tables(document, data, extracted, certificate)
     if document.kind == "pdf" and ocr == "auto" and missing_fields(certificate):
         certificate = _retry_with_ocr(data, extracted, certificate, limits)
+    if why := not_a_certificate(certificate, extracted.text):
+        return dataclasses.replace(
+            certificate, listings=(), parts=(), certificate_id="", certificate_date="",
+            device_type="", evidence=(),
+            error=DocumentError(ErrorReason.NOT_A_CERTIFICATE, why),
+        )
     if not certificate.certificate_id and not certificate.listings:
         reason = extracted.ocr_reason or "no certificate fields were recognised"
         return dataclasses.replace(

@@ -57,6 +57,7 @@ class ErrorReason(StrEnum):
     TOO_LARGE = "TOO_LARGE"
     OCR_UNAVAILABLE = "OCR_UNAVAILABLE"
     NO_FIELDS = "NO_FIELDS"
+    NOT_A_CERTIFICATE = "NOT_A_CERTIFICATE"  # a cover letter, a paper: no certificate ID + fields
     UNREADABLE = "UNREADABLE"
 
 

@@ -234,3 +234,38 @@ def _name_and_code(first: str, second: str) -> str | None:
             a, b = (match.group(g).replace("O", "0").upper() for g in ("a", "b"))
             return f"{name} ({a}:{b})"
     return None
+
+
+# Words that say a document is about certification, in the lexicon's languages.
+_CERTIFICATE_CONTEXT = regex.compile(
+    r"certif|zigbee|zertifi|certificad|certificat|certificaat", regex.IGNORECASE)
+
+
+_READABLE_CHARS = 40  # less text than this says nothing about what the document is
+
+
+def not_a_certificate(certificate: Certificate, text: str) -> str:
+    """Why the document is not a certificate, or "" when it is one (issue 13: no invented
+    fields on a paper or a cover letter).
+
+    A certificate has a certificate ID under its label and certificate context or a device
+    field; or an ID in its prose and two device fields. A cover letter quoting the ID of an
+    enclosed (or missing) certificate has the ID but no device fields."""
+    devices = sum(
+        1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
+    )
+    context = _CERTIFICATE_CONTEXT.search(text) is not None
+    rule = next((p.rule for n, p in certificate.evidence if n == "certificate_id"), "label")
+    labelled = not rule.startswith("prose")
+    if certificate.certificate_id and labelled and (context or devices):
+        return ""
+    if certificate.certificate_id and devices >= 2:
+        return ""
+    if not certificate.certificate_id and devices >= 2 and context:
+        return ""
+    if certificate.certificate_id:
+        return (f"it quotes certificate ID {certificate.certificate_id!r} but lists no device "
+                "model: a cover letter or covering note, not the certificate")
+    if context or len("".join(text.split())) < _READABLE_CHARS:
+        return ""  # a certificate whose fields could not be read, or no text: NO_FIELDS
+    return "no certificate ID and no certificate wording: not a ZigBee certificate"
