@@ -30,6 +30,7 @@ from typing import Protocol
 from pipeline.codings import judge
 from pipeline.cpl import validate
 from pipeline.evidence import Evidence, EvidenceCheck, check_row_evidence
+from pipeline.idkeys import confusable_key, exact_key
 from pipeline.models import (
     FIELDS,
     LISTING_ATTRIBUTE,
@@ -43,7 +44,6 @@ from pipeline.models import (
     TextSource,
     Verdict,
 )
-from pipeline.ocrfix import confusable_key, exact_key
 from pipeline.ota import OtaImage, check_row
 from pipeline.policy import (
     DeviceTypes,

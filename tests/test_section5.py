@@ -25,8 +25,8 @@ from pipeline.evidence import (
     load_evidence,
     read_evidence_file,
     read_manifest,
-    tolerant_key,
 )
+from pipeline.idkeys import confusable_key as tolerant_key
 from pipeline.models import CplRow, Field, FieldJudgement, Verdict
 from pipeline.reconcile import apply_section5
 from samples import section5
