@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
+from pipeline.evidence import EvidenceFileError
 from pipeline.models import Field
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         return _explain(args)
-    except (CplFileError, UsageError) as exc:
+    except (CplFileError, EvidenceFileError, UsageError) as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

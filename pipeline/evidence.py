@@ -30,7 +30,7 @@ from pathlib import Path
 import regex
 
 from pipeline.codings import candidates_for, canonical_hex
-from pipeline.cpl import CplFileError, normalise_header
+from pipeline.cpl import normalise_header
 from pipeline.idkeys import confusable_key
 from pipeline.models import CplRow, DocumentError, Field
 
@@ -42,8 +42,9 @@ MAX_SCAN_LINE = 500  # characters of one line handed to the coding engine
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 
 
-class EvidenceFileError(CplFileError):
-    """The evidence manifest cannot be used (exit status 2, like a bad CPL file)."""
+class EvidenceFileError(Exception):
+    """The evidence manifest cannot be used (the CLI exits 2, as for a bad CPL file); not a
+    CplFileError, so nothing that handles a bad CPL file mistakes one for the other."""
 
 
 @dataclass(frozen=True)
