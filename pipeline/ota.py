@@ -26,11 +26,12 @@ import hashlib
 import os
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from pipeline.ingest import walk_files
 from pipeline.models import CplRow
 
 OTA_MAGIC = 0x0BEEF11E
@@ -366,15 +367,6 @@ def parse_ota_header(data: bytes, name: str = "") -> OtaImage:
 # --- discovery ----------------------------------------------------------------------------------
 
 
-def _folder_images(root: str) -> Iterator[str]:
-    """OTA-suffixed files under a folder, recursively, in a stable order."""
-    for folder, subfolders, files in os.walk(root):
-        subfolders.sort()
-        for filename in sorted(files):
-            if Path(filename).suffix.lower() in OTA_SUFFIXES:
-                yield os.path.join(folder, filename)
-
-
 def read_ota_file(path: str, max_bytes: int = MAX_OTA_BYTES) -> OtaImage:
     """One file read once, never more than `max_bytes` of it (a file over the limit: its header only)."""
     try:
@@ -407,16 +399,11 @@ def discover_ota(paths: Sequence[str], max_bytes: int = MAX_OTA_BYTES) -> list[O
     for path in paths:
         if not os.path.exists(path):
             raise FileNotFoundError(f"OTA path not found: {path}")
-    images: list[OtaImage] = []
-    seen: set[str] = set()
-    for path in paths:
-        files = _folder_images(path) if os.path.isdir(path) else iter([path])
-        for file in files:
-            real = os.path.realpath(file)
-            if real not in seen:
-                seen.add(real)
-                images.append(read_ota_file(file, max_bytes))
-    return images
+    return [read_ota_file(file, max_bytes) for file, _ in walk_files(paths, _ota_suffixed)]
+
+
+def _ota_suffixed(path: str) -> bool:
+    return Path(path).suffix.lower() in OTA_SUFFIXES
 
 
 # --- CPL rows against images --------------------------------------------------------------------
