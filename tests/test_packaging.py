@@ -4,6 +4,7 @@ run from another folder, must give the same outputs as the checkout (rules/ ship
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,3 +76,17 @@ def test_the_installed_wheel_reconciles_the_samples_like_the_checkout(tmp_path: 
         assert installed.count("\n") > 10 and installed == checkout, name
     version = _run([str(tool), "--version"], elsewhere).stdout
     assert version.startswith("cplrecon ")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_lock_pins_every_dependency_with_hashes() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_name(r) for r in (*config["dependencies"], *config["optional-dependencies"]["dev"])}
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    hashed_pin = re.compile(r"^([A-Za-z0-9_.-]+)==\S+ \\\n\s+--hash=sha256:", re.M)
+    pinned = {m.group(1).lower() for m in hashed_pin.finditer(lock)}
+    assert wanted <= pinned, f"run `make lock`: {sorted(wanted - pinned)} not pinned"
+    assert "pandas" not in {_name(r) for r in config["dependencies"]}  # tests only: the dev extra
