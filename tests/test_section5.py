@@ -41,7 +41,7 @@ POLICY_PREFIX = {"pre": "pre-2017-12-01", "strict": "strict:", "unknown": "submi
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 
