@@ -56,7 +56,7 @@ print(json.dumps(json.load(open(kw["out"] + "/run.json"))["timings"]))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

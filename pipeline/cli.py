@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
+from pipeline.evidence import EvidenceFileError
 from pipeline.models import Field
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         return _explain(args)
-    except (CplFileError, UsageError) as exc:
+    except (CplFileError, EvidenceFileError, UsageError) as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -136,33 +137,12 @@ def _extract(args: argparse.Namespace) -> int:
     from pipeline.document import process_document
     from pipeline.extract import ExtractLimits
     from pipeline.ingest import discover
+    from pipeline.run.cache import certificate_to_dict
 
     documents, _ = discover(args.files)
     for document in documents:
         certificate = process_document(document, args.ocr, ExtractLimits())
-        record = {
-            "file": certificate.file,
-            "sha256": certificate.sha256,
-            "pages": certificate.pages,
-            "text_source": certificate.text_source.value,
-            "ocr_reason": certificate.ocr_reason,
-            "layout": certificate.layout,
-            "certificate_id": certificate.certificate_id,
-            "certificate_date": certificate.certificate_date,
-            "device_type": certificate.device_type,
-            "listings": [
-                {
-                    "label": listing.label,
-                    "manufacturer": listing.manufacturer,
-                    "model": listing.model,
-                    "hardware_version": listing.hardware_version,
-                    "firmware_version": listing.firmware_version,
-                }
-                for listing in certificate.listings
-            ],
-            "status": "OK" if certificate.ok else "ERROR",
-            "error": str(certificate.error or ""),
-        }
+        record = certificate_to_dict(certificate) | {"status": "OK" if certificate.ok else "ERROR"}
         print(json.dumps(record, ensure_ascii=False))
     return EXIT_OK
 

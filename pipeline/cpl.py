@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import datetime as dt
 import difflib
 import io
 import itertools
@@ -27,6 +26,16 @@ from typing import Any
 
 import regex
 
+from pipeline.cpl_workbooks import (
+    SAVE_AS_UTF8,
+    Cell,
+    CplFileError,
+    Numbered,
+    Sheet,
+    calamine_sheets,
+    numbered,
+    xlsx_sheets,
+)
 from pipeline.models import CplRow, Field
 from pipeline.run.spool import Spool
 
@@ -59,20 +68,11 @@ HEADER_SEARCH_ROWS = 20  # non-empty rows of a sheet looked at for the header (t
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and password-protected .xlsx) containers
 ZIP = b"PK\x03\x04"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-SAVE_AS_UTF8 = 'save it from Excel as "CSV UTF-8 (Comma delimited) (*.csv)"'
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE"),  # Excel's "Unicode text (*.txt)"
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE"),
 )
-
-Cell = tuple[str, str]  # the text shown, and a note when the cell was not stored as text
-Numbered = tuple[int, list[Cell]]  # a non-empty row with its 1-based row number in the sheet
-
-
-class CplFileError(Exception):
-    """The CPL file cannot be used; the message names what is wrong (exit status 2)."""
-
 
 def normalise_header(name: str) -> str:
     """Case-insensitive; optional `Device_Model - ` prefix; spaces, dots, underscores alike."""
@@ -98,13 +98,6 @@ class CplFile:
     rows: Sequence[CplRow]
     columns: list[str]
     notices: tuple[str, ...] = ()  # what was guessed (sheet, header row, encoding): for the user
-
-
-@dataclass(frozen=True)
-class _Sheet:
-    name: str | None  # None: a CSV file, which has no sheets
-    rows: Iterator[Numbered]
-    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,15 +139,15 @@ def read_cpl(path: str | Path) -> CplFile:
     return CplFile(str(path), rows, header.cells, tuple(notices))
 
 
-def _sheets(path: Path, data: bytes) -> Generator[_Sheet, None, None]:
+def _sheets(path: Path, data: bytes) -> Generator[Sheet, None, None]:
     """The file's sheets, told by its bytes rather than its name: users rename files."""
     suffix = path.suffix.lower()
     if data.startswith(OLE2):
-        return _calamine_sheets(path, data, "an Excel 97-2003 workbook (.xls)")
+        return calamine_sheets(path, data, "an Excel 97-2003 workbook (.xls)")
     if data.startswith(ZIP):
         if _is_ods(data):
-            return _calamine_sheets(path, data, "an OpenDocument spreadsheet (.ods)")
-        return _xlsx_sheets(path, data)
+            return calamine_sheets(path, data, "an OpenDocument spreadsheet (.ods)")
+        return xlsx_sheets(path, data)
     if suffix in (".xlsx", ".xlsm"):
         raise CplFileError(f"CPL file {path} is named {suffix} but is not an Excel workbook")
     if suffix == ".ods":
@@ -172,15 +165,8 @@ def _is_ods(data: bytes) -> bool:
         return False
 
 
-def _numbered(rows: Iterable[list[Cell]]) -> Iterator[Numbered]:
-    """Non-empty rows with their 1-based row number in the sheet: blank rows are never data."""
-    for number, row in enumerate(rows, start=1):
-        if any(text.strip() for text, _ in row):
-            yield number, row
-
-
 def _choose_sheet(
-    path: Path, sheets: Iterable[_Sheet]
+    path: Path, sheets: Iterable[Sheet]
 ) -> tuple[_Header, Iterator[Numbered], list[str]]:
     """The first sheet with a header naming every required column, the rows below it, and what
     the user should be told: templates put instructions on the first sheet, titles above."""
@@ -197,7 +183,7 @@ def _choose_sheet(
     raise _missing_columns(path, best, passed)
 
 
-def _scan(sheet: _Sheet) -> tuple[_Header | None, Iterator[Numbered]]:
+def _scan(sheet: Sheet) -> tuple[_Header | None, Iterator[Numbered]]:
     """The header among the first non-empty rows: the first naming every required column, else
     the one naming most (for the message); and the rows after it, still to be read."""
     seen: list[Numbered] = []
@@ -320,7 +306,7 @@ def _cpl_row(number: int, cells: list[Cell], mapping: dict[str, int]) -> CplRow:
 
 def _csv_sheets(
     path: Path, data: bytes, notices: tuple[str, ...] = ()
-) -> Generator[_Sheet, None, None]:
+) -> Generator[Sheet, None, None]:
     """A CSV file as one sheet without a name."""
     text, decoded = _decode(path, data)
     if regex.match(r"\s*<(?:!doctype\s+html|html|table)\b", text[:1024], regex.IGNORECASE):
@@ -328,7 +314,7 @@ def _csv_sheets(
             f"CPL file {path} is a web page (HTML), not CSV or a workbook (some web exports name "
             f"such files .xls): open it in Excel and save it as .xlsx, or {SAVE_AS_UTF8}"
         )
-    yield _Sheet(None, _numbered(_csv_records(path, text)), (*notices, *decoded))
+    yield Sheet(None, numbered(_csv_records(path, text)), (*notices, *decoded))
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -404,127 +390,6 @@ def _line_score(line: str, delimiter: str) -> int:
     except csv.Error:
         return 0
     return len(_column_map(cells))
-
-
-# --- workbooks -------------------------------------------------------------------------------
-
-
-def _xlsx_sheets(path: Path, data: bytes) -> Generator[_Sheet, None, None]:
-    """openpyxl, for the number formats that turn a stored number back into the text shown."""
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a bad workbook
-        raise CplFileError(f"CPL file {path} is not a readable Excel workbook: {exc}") from exc
-    try:
-        for sheet in workbook.worksheets:
-            rows = ([_xlsx_cell_text(c) for c in row] for row in sheet.iter_rows(min_row=1))
-            yield _Sheet(sheet.title, _numbered(rows))
-    finally:
-        workbook.close()
-
-
-def _calamine_sheets(path: Path, data: bytes, kind: str) -> Generator[_Sheet, None, None]:
-    """python-calamine reads .xls and .ods, which openpyxl cannot; it gives no number formats."""
-    try:
-        from python_calamine import CalamineWorkbook, SheetTypeEnum
-    except ImportError as exc:
-        raise CplFileError(
-            f"CPL file {path} is {kind}; reading it needs the Python package python-calamine "
-            f"(pip install python-calamine), or save it as .xlsx"
-        ) from exc
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
-    except Exception as exc:  # calamine raises its own types and ValueError alike
-        raise _unreadable(path, kind, str(exc)) from exc
-    try:
-        for name in names:
-            try:
-                rows = workbook.get_sheet_by_name(name).iter_rows()
-            except Exception as exc:
-                raise _unreadable(path, kind, f"sheet {name!r}: {exc}") from exc
-            yield _Sheet(name, _numbered([_calamine_cell_text(v) for v in row] for row in rows))
-    finally:
-        workbook.close()
-
-
-def _unreadable(path: Path, kind: str, detail: str) -> CplFileError:
-    """What calamine said, and the way out: Excel or LibreOffice can still open most such files."""
-    locked = "; a password-protected workbook looks like this too" if "(.xls)" in kind else ""
-    return CplFileError(
-        f"CPL file {path} looks like {kind} but cannot be read ({detail}{locked}): open it in "
-        f"Excel or LibreOffice and save it as .xlsx, or {SAVE_AS_UTF8}"
-    )
-
-
-def _calamine_cell_text(value: object) -> Cell:
-    """The cell as text, and a note when it was not stored as text (as for XLSX)."""
-    if isinstance(value, str):
-        return value, ""
-    if isinstance(value, bool):
-        return str(value).upper(), "stored as a boolean"
-    if isinstance(value, (int, float)):  # an .ods gives 1.0 for a cell showing 1
-        shown = _number_text(value, "General")
-        return shown, f"stored as the number {value!r}, read as {shown!r}"
-    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
-        shown = _plain_time_text(value)
-        return shown, f"stored as a date/time, read as {shown!r}"
-    return str(value), ""
-
-
-def _plain_time_text(value: dt.datetime | dt.date | dt.time | dt.timedelta) -> str:
-    """ISO dates, hh:mm[:ss] times: without the number format, the plainest reading."""
-    if isinstance(value, dt.timedelta):  # an .ods time cell is a duration
-        minutes, seconds = divmod(int(value.total_seconds()), 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time():
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
-    return value.isoformat()
-
-
-def _xlsx_cell_text(cell: object) -> tuple[str, str]:
-    """The cell as the text the user sees, and a note when it was not stored as text."""
-    value = getattr(cell, "value", None)
-    fmt = str(getattr(cell, "number_format", "General") or "General")
-    if value is None:
-        return "", ""
-    if isinstance(value, str):
-        return value, ""
-    if isinstance(value, bool):
-        return str(value).upper(), "stored as a boolean"
-    if isinstance(value, (int, float)):
-        shown = _number_text(value, fmt)
-        return shown, f"stored as the number {value!r}, read as {shown!r}"
-    if isinstance(value, (dt.datetime, dt.time, dt.date)):
-        shown = _time_text(value, fmt)
-        return shown, f"stored as a date/time, read as {shown!r}"
-    return str(value), ""
-
-
-def _number_text(value: float, fmt: str) -> str:
-    if float(value).is_integer():
-        digits = str(int(value))
-        zeros = regex.fullmatch(r"0+", fmt.strip())
-        return digits.zfill(len(fmt.strip())) if zeros else digits
-    return repr(value)
-
-
-def _time_text(value: dt.datetime | dt.time | dt.date, fmt: str) -> str:
-    lowered = fmt.lower()
-    if isinstance(value, dt.time) or (
-        isinstance(value, dt.datetime) and "h" in lowered and "y" not in lowered
-    ):
-        return f"{value.hour:02d}:{value.minute:02d}" + (
-            f":{value.second:02d}" if "s" in lowered else ""
-        )
-    return value.isoformat()[:10]
 
 
 # --- guidance section 2 --------------------------------------------------------------------

@@ -30,7 +30,8 @@ from pathlib import Path
 import regex
 
 from pipeline.codings import candidates_for, canonical_hex
-from pipeline.cpl import CplFileError, normalise_header
+from pipeline.cpl import normalise_header
+from pipeline.idkeys import confusable_key
 from pipeline.models import CplRow, DocumentError, Field
 
 MANIFEST_COLUMNS: tuple[str, ...] = ("submission_id", "evidence_file", "zigbee_module", "certificate_id")
@@ -41,8 +42,9 @@ MAX_SCAN_LINE = 500  # characters of one line handed to the coding engine
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 
 
-class EvidenceFileError(CplFileError):
-    """The evidence manifest cannot be used (exit status 2, like a bad CPL file)."""
+class EvidenceFileError(Exception):
+    """The evidence manifest cannot be used (the CLI exits 2, as for a bad CPL file); not a
+    CplFileError, so nothing that handles a bad CPL file mistakes one for the other."""
 
 
 @dataclass(frozen=True)
@@ -94,28 +96,17 @@ class Evidence:
         return [e for e in self.entries if key and e.submission_id.strip() == key]
 
 
-# --- OCR-tolerant keys ----------------------------------------------------------------------------
-
-_NOT_ALNUM = regex.compile(r"[^0-9A-Z]+")
-_CONFUSIONS = str.maketrans({"I": "1", "L": "1", "O": "0", "|": "1"})
-
-
-def tolerant_key(text: str) -> str:
-    """Upper case, punctuation and spaces dropped, I/L->1 and O->0: how OCR and typists vary an ID."""
-    return _NOT_ALNUM.sub("", text.upper().translate(_CONFUSIONS))
-
-
 def _trim(line: str) -> str:
     line = " ".join(line.split())
     return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "\u2026"
 
 
 def line_naming(lines: Sequence[str], name: str) -> str | None:
-    """The first line whose tolerant key contains the name's; None when no line does."""
-    key = tolerant_key(name)
+    """The first line whose confusable key contains the name's; None when no line does."""
+    key = confusable_key(name)
     if not key:
         return None
-    return next((line for line in lines if key in tolerant_key(line)), None)
+    return next((line for line in lines if key in confusable_key(line)), None)
 
 
 _VERSION_SEGMENT = regex.compile(
@@ -263,7 +254,7 @@ def module_certificates(entries: Iterable[EvidenceEntry]) -> dict[str, set[str]]
     related: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
         if entry.zigbee_module.strip():
-            related[tolerant_key(entry.zigbee_module)].add(tolerant_key(entry.certificate_id))
+            related[confusable_key(entry.zigbee_module)].add(confusable_key(entry.certificate_id))
     return related
 
 
@@ -273,7 +264,7 @@ def check_entry(entry: EvidenceEntry, evidence: Evidence, row: CplRow) -> Eviden
     missing: list[str] = []
     if text.error:
         missing.append(text.error)
-    if tolerant_key(entry.certificate_id) != tolerant_key(row.certificate_id):
+    if confusable_key(entry.certificate_id) != confusable_key(row.certificate_id):
         missing.append(
             f"the manifest relates it to certificate {entry.certificate_id!r}, "
             f"the row to {row.certificate_id!r}"
@@ -281,7 +272,7 @@ def check_entry(entry: EvidenceEntry, evidence: Evidence, row: CplRow) -> Eviden
     if not entry.zigbee_module.strip():
         missing.append("the manifest names no ZigBee module")
     else:
-        certificates = module_certificates(evidence.entries)[tolerant_key(entry.zigbee_module)]
+        certificates = module_certificates(evidence.entries)[confusable_key(entry.zigbee_module)]
         if len(certificates) > 1:
             missing.append(
                 f"ZigBee module {entry.zigbee_module!r} is related to {len(certificates)} "

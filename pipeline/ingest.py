@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,26 @@ def _folder_files(root: str) -> Iterator[str]:
             yield os.path.join(folder, filename)
 
 
+def walk_files(
+    paths: Iterable[str], in_folders: Callable[[str], bool] = lambda path: True
+) -> Iterator[tuple[str, bool]]:
+    """(file, named) for every file under the given files and folders, in a stable order, each
+    real file once however many ways it is reached (a folder given twice, a symlink, a file also
+    named on its own). Folders are walked recursively, sorted, keeping the files `in_folders`
+    accepts; `named` is True for a file given itself, which is always kept."""
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            files: Iterable[tuple[str, bool]] = ((p, False) for p in _folder_files(given) if in_folders(p))
+        else:
+            files = ((given, True),)
+        for path, named in files:
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                yield path, named
+
+
 def _suffix(path: str) -> str:
     """'.pdf' for 'a/b.PDF'. Not pathlib: it interns every path part it parses, and the interned
     table of ten thousand file names stays allocated for the rest of the run."""
@@ -215,40 +235,36 @@ def discover(
     limits = limits or IngestLimits()
     documents: Spool[Document] = Spool(document_to_json, document_from_json, "cplrecon-docs-")
     skipped: list[Skipped] = []
-    seen: set[str] = set()
+    for path, named in walk_files(_expand(paths, skipped)):
+        _add_file(path, named, documents, skipped, limits)
+    return documents, skipped
 
-    def add_file(path: str, explicit: bool) -> None:
-        real = os.path.realpath(path)
-        if real in seen:
-            return
-        seen.add(real)
-        if not explicit and not _wanted_in_folder(path):
-            skipped.append(Skipped(path, "not a document type (pdf, png, jpeg, tiff, zip)"))
-            return
-        if _suffix(path) in ARCHIVE_SUFFIXES or _looks_like_zip(path):
-            documents.extend(zip_documents(path, path, limits))
-        else:
-            documents.append(file_document(path, path, limits))
 
+def _add_file(
+    path: str, explicit: bool, documents: Spool[Document], skipped: list[Skipped], limits: IngestLimits
+) -> None:
+    if not explicit and not _wanted_in_folder(path):
+        skipped.append(Skipped(path, "not a document type (pdf, png, jpeg, tiff, zip)"))
+        return
+    if _suffix(path) in ARCHIVE_SUFFIXES or _looks_like_zip(path):
+        documents.extend(zip_documents(path, path, limits))
+    else:
+        documents.append(file_document(path, path, limits))
+
+
+def _expand(paths: Sequence[str], skipped: list[Skipped]) -> Iterator[str]:
+    """The given files and folders, globs expanded (lazily, so documents keep the given order);
+    a pattern that matches nothing is noted, a path that is not there is a usage error."""
     for given in paths:
-        if os.path.isdir(given):
-            for path in _folder_files(given):
-                add_file(path, explicit=False)
-        elif os.path.isfile(given):
-            add_file(given, explicit=True)
+        if os.path.isdir(given) or os.path.isfile(given):
+            yield given
         elif _is_glob(given):
             matches = sorted(glob.glob(given, recursive=True))
             if not matches:
                 skipped.append(Skipped(given, "the pattern matched no files"))
-            for match in matches:
-                if os.path.isdir(match):
-                    for path in _folder_files(match):
-                        add_file(path, explicit=False)
-                else:
-                    add_file(match, explicit=True)
+            yield from matches
         else:
             raise FileNotFoundError(f"--certs: no such file or folder: {given}")
-    return documents, skipped
 
 
 def _looks_like_zip(path: str) -> bool:

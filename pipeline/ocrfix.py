@@ -1,6 +1,6 @@
 """OCR-aware reading: repair the usual misreads only where a value's grammar demands hex or
-digits, link certificate IDs across I/1 and O/0 confusions, and give each field its OCR
-confidence.
+digits, and give each field its OCR confidence (certificate IDs link across OCR confusions by
+pipeline.idkeys).
 
 Free text (company names, model names, device types) is left as read, but for two narrow
 cases where the reading cannot be a real one: a token made only of I/l/| in a model name is a
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.models import Certificate, PageText
@@ -48,8 +48,6 @@ FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
 ID_PREFIX = re.compile(
     r"(?<![A-Za-z0-9])(?P<prefix>[Z2][I1l|]{0,2}[G6])\s{0,3}(?P<year>[0-9Il|]\s?[0-9])(?=[\w-])"
 )
-_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
-ID_CONFUSIONS = str.maketrans({"I": "1", "L": "1", "O": "0", "Q": "0", "Z": "2", "S": "5"})
 
 
 def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
@@ -186,31 +184,3 @@ def field_confidences(certificate: Certificate, pages: Sequence[PageText]) -> tu
         if found:
             out.append((name, round(sum(found) / len(found), 1)))
     return tuple(out)
-
-
-# --- certificate ID linking ------------------------------------------------------------------
-
-
-def exact_key(certificate_id: str) -> str:
-    """Upper case, punctuation and spaces dropped (as reconcile links IDs)."""
-    return _NOT_ALNUM.sub("", certificate_id.upper())
-
-
-def confusable_key(certificate_id: str) -> str:
-    """The ID with every letter OCR confuses with a digit read as that digit (I/L->1, O/Q->0,
-    Z->2, S->5): two IDs with the same key may be one ID read twice."""
-    return exact_key(certificate_id).translate(ID_CONFUSIONS)
-
-
-def link_candidates(row_id: str, certificate_ids: Iterable[str]) -> list[str]:
-    """Certificate IDs a CPL row's ID links to: exact-key matches if any; else the one ID with
-    the same confusable key, and none when two different IDs share that key (never merged)."""
-    ids = list(dict.fromkeys(certificate_ids))
-    exact = [cid for cid in ids if exact_key(cid) == exact_key(row_id)]
-    if exact or not exact_key(row_id):
-        return exact
-    key = confusable_key(row_id)
-    confusable = [cid for cid in ids if confusable_key(cid) == key]
-    if len({exact_key(cid) for cid in confusable}) == 1:
-        return confusable
-    return []

@@ -16,7 +16,7 @@ Header layout (Zigbee OTA Upgrade cluster, all little-endian):
    14  u32  file version
    18  u16  stack version
 
-Parsing never raises: a bad image is an `OtaImage` whose `error` names a typed reason, so every
+Parsing never raises: a bad image is an `OtaImage` whose `problems` are typed (OtaProblem), so every
 input file appears in the output.
 """
 
@@ -26,11 +26,12 @@ import hashlib
 import os
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from pipeline.ingest import walk_files
 from pipeline.models import CplRow
 
 OTA_MAGIC = 0x0BEEF11E
@@ -70,6 +71,25 @@ class OtaError(StrEnum):
     UNREADABLE = "UNREADABLE"
 
 
+class OtaProblem(Exception):
+    """One thing wrong with an OTA image: its typed reason and what was found. Raised where the
+    header cannot be read further, and kept on the image (`OtaImage.problems`) either way."""
+
+    def __init__(self, reason: OtaError, message: str) -> None:
+        super().__init__(reason, message)
+        self.reason = reason
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.reason.value}: {self.message}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OtaProblem) and (self.reason, self.message) == (other.reason, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.message))
+
+
 class OtaStatus(StrEnum):
     """The `ota_status` of a CPL row."""
 
@@ -99,16 +119,21 @@ class OtaImage:
     destination: str = ""  # IEEE address, most significant byte first, e.g. "00:0D:6F:00:0A:BC:DE:F0"
     min_hardware: str = ""  # "VV_RR"
     max_hardware: str = ""
-    error: str = ""  # "REASON: message"; several problems joined by "; "
+    problems: tuple[OtaProblem, ...] = ()  # the first is the one that decided how far reading got
 
     @property
     def ok(self) -> bool:
-        return not self.error
+        return not self.problems
+
+    @property
+    def error(self) -> str:
+        """The problems as reports show them: "REASON: message", several joined by "; "."""
+        return "; ".join(map(str, self.problems))
 
     @property
     def error_reason(self) -> str:
         """The typed reason of the first problem, "" when the image is fine."""
-        return self.error.split(":", 1)[0] if self.error else ""
+        return self.problems[0].reason.value if self.problems else ""
 
     @property
     def device_specific(self) -> bool:
@@ -201,21 +226,16 @@ class _Header:
     hardware_range: tuple[int, int] | None = None
 
 
-def _problem(reason: OtaError, message: str) -> str:
-    return f"{reason.value}: {message}"
-
-
-def _magic_problem(data: bytes) -> str:
+def _check_magic(data: bytes) -> None:
     """NOT_OTA unless the file starts with the magic; a file cut inside the magic is TRUNCATED."""
     magic = struct.pack("<I", OTA_MAGIC)
     if len(data) < len(magic):
         if magic.startswith(data):
-            return _problem(OtaError.TRUNCATED, f"{len(data)} bytes; an OTA header needs at least 56")
-        return _problem(OtaError.NOT_OTA, f"{len(data)} bytes that do not start with the OTA magic")
+            raise OtaProblem(OtaError.TRUNCATED, f"{len(data)} bytes; an OTA header needs at least 56")
+        raise OtaProblem(OtaError.NOT_OTA, f"{len(data)} bytes that do not start with the OTA magic")
     (found,) = struct.unpack_from("<I", data)
     if found != OTA_MAGIC:
-        return _problem(OtaError.NOT_OTA, f"bad magic 0x{found:08X} (an OTA image starts 0x{OTA_MAGIC:08X})")
-    return ""
+        raise OtaProblem(OtaError.NOT_OTA, f"bad magic 0x{found:08X} (an OTA image starts 0x{OTA_MAGIC:08X})")
 
 
 def _fixed_header(data: bytes) -> _Header:
@@ -241,19 +261,19 @@ def _with_optional_fields(data: bytes, header: _Header) -> _Header:
     return replace(header, credential=credential, destination=destination, hardware_range=hardware_range)
 
 
-def _structure_problem(data: bytes, header: _Header) -> str:
-    """Whether the header can be read as a whole: TRUNCATED or BAD_HEADER, or ""."""
+def _check_structure(data: bytes, header: _Header) -> None:
+    """Whether the header can be read as a whole: raises TRUNCATED or BAD_HEADER."""
     length, control = header.header_length, header.field_control
     needed = FIXED_HEADER_LEN + optional_fields_length(control)
     if length < FIXED_HEADER_LEN:
-        return _problem(OtaError.BAD_HEADER, f"header length {length} is under the minimum of 56")
+        raise OtaProblem(OtaError.BAD_HEADER, f"header length {length} is under the minimum of 56")
     if len(data) < needed:
-        return _problem(
+        raise OtaProblem(
             OtaError.TRUNCATED,
             f"{len(data)} bytes, but field control 0x{control:04X} implies a {needed}-byte header",
         )
     if length < needed:
-        return _problem(
+        raise OtaProblem(
             OtaError.BAD_HEADER,
             f"header length {length} is too short for the optional fields that field control "
             f"0x{control:04X} declares ({needed} bytes)",
@@ -262,43 +282,45 @@ def _structure_problem(data: bytes, header: _Header) -> str:
         # A file cut short and a nonsense header length look alike here; the header's own total
         # image size tells them apart.
         if length > header.total_image_size:
-            return _problem(
+            raise OtaProblem(
                 OtaError.BAD_HEADER,
                 f"header length {length} is larger than the file ({len(data)} bytes) and than "
                 f"the total image size the header states ({header.total_image_size})",
             )
-        return _problem(OtaError.TRUNCATED, f"{len(data)} bytes, shorter than the {length}-byte header")
-    return ""
+        raise OtaProblem(OtaError.TRUNCATED, f"{len(data)} bytes, shorter than the {length}-byte header")
 
 
-def _value_problems(data: bytes, header: _Header) -> list[str]:
+def _value_problems(data: bytes, header: _Header) -> list[OtaProblem]:
     """Problems in a readable header: reserved values, an upside-down hardware range, a wrong size."""
     problems = []
     if header.manufacturer == RESERVED_MANUFACTURER:
-        problems.append(_problem(OtaError.RESERVED, "manufacturer code FFFF is reserved"))
+        problems.append(OtaProblem(OtaError.RESERVED, "manufacturer code FFFF is reserved"))
     if header.image_type >= RESERVED_IMAGE_TYPES_FROM:
-        problems.append(_problem(
+        problems.append(OtaProblem(
             OtaError.RESERVED, f"image type {header.image_type:04X} is reserved (FFC0-FFFF)"
         ))
     if header.file_version == RESERVED_FILE_VERSION:
-        problems.append(_problem(OtaError.RESERVED, "file version FFFFFFFF is reserved"))
+        problems.append(OtaProblem(OtaError.RESERVED, "file version FFFFFFFF is reserved"))
     if header.hardware_range and header.hardware_range[0] > header.hardware_range[1]:
         low, high = (hardware_text(v) for v in header.hardware_range)
-        problems.append(_problem(
+        problems.append(OtaProblem(
             OtaError.BAD_HEADER, f"minimum hardware version {low} is above the maximum {high}"
         ))
     if header.total_image_size != len(data):
         gap = len(data) - header.total_image_size
         detail = f"{-gap} bytes missing" if gap < 0 else f"{gap} bytes extra"
-        problems.append(_problem(
+        problems.append(OtaProblem(
             OtaError.SIZE_MISMATCH,
             f"header says {header.total_image_size} bytes, file has {len(data)} ({detail})",
         ))
     return problems
 
 
-def _image(name: str, data: bytes, header: _Header | None, error: str) -> OtaImage:
-    image = OtaImage(file=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data), error=error)
+def _image(
+    name: str, data: bytes, header: _Header | None, problems: Sequence[OtaProblem] = ()
+) -> OtaImage:
+    image = OtaImage(file=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                     problems=tuple(problems))
     if header is None:
         return image
     low, high = header.hardware_range or (None, None)
@@ -327,29 +349,22 @@ def parse_ota_header(data: bytes, name: str = "") -> OtaImage:
     RESERVED or SIZE_MISMATCH (or a truncated) image claims to be.
     """
     data = bytes(data)
-    if problem := _magic_problem(data):
-        return _image(name, data, None, problem)
-    if len(data) < FIXED_HEADER_LEN:
-        return _image(name, data, None, _problem(
-            OtaError.TRUNCATED, f"{len(data)} bytes; an OTA header needs at least {FIXED_HEADER_LEN}"
-        ))
-    header = _fixed_header(data)
-    if problem := _structure_problem(data, header):
-        return _image(name, data, header, problem)
+    header = None
+    try:
+        _check_magic(data)
+        if len(data) < FIXED_HEADER_LEN:
+            raise OtaProblem(
+                OtaError.TRUNCATED, f"{len(data)} bytes; an OTA header needs at least {FIXED_HEADER_LEN}"
+            )
+        header = _fixed_header(data)
+        _check_structure(data, header)
+    except OtaProblem as problem:
+        return _image(name, data, header, [problem])
     header = _with_optional_fields(data, header)
-    return _image(name, data, header, "; ".join(_value_problems(data, header)))
+    return _image(name, data, header, _value_problems(data, header))
 
 
 # --- discovery ----------------------------------------------------------------------------------
-
-
-def _folder_images(root: str) -> Iterator[str]:
-    """OTA-suffixed files under a folder, recursively, in a stable order."""
-    for folder, subfolders, files in os.walk(root):
-        subfolders.sort()
-        for filename in sorted(files):
-            if Path(filename).suffix.lower() in OTA_SUFFIXES:
-                yield os.path.join(folder, filename)
 
 
 def read_ota_file(path: str, max_bytes: int = MAX_OTA_BYTES) -> OtaImage:
@@ -360,16 +375,18 @@ def read_ota_file(path: str, max_bytes: int = MAX_OTA_BYTES) -> OtaImage:
             if size > max_bytes:
                 head = handle.read(HEADER_PEEK_BYTES)
                 image = parse_ota_header(head, path)
-                return replace(image, sha256="", size=size, error=_problem(
+                return replace(image, sha256="", size=size, problems=(OtaProblem(
                     OtaError.TOO_LARGE, f"{size} bytes is over the {max_bytes}-byte limit per image"
-                ))
+                ),))
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         return OtaImage(file=path, sha256="", size=0,
-                        error=_problem(OtaError.UNREADABLE, f"cannot read the file: {exc.strerror or exc}"))
+                        problems=(OtaProblem(OtaError.UNREADABLE,
+                                             f"cannot read the file: {exc.strerror or exc}"),))
     if len(data) > max_bytes:  # grew while we looked
         return replace(parse_ota_header(data[:HEADER_PEEK_BYTES], path), sha256="", size=len(data),
-                       error=_problem(OtaError.TOO_LARGE, f"over the {max_bytes}-byte limit per image"))
+                       problems=(OtaProblem(OtaError.TOO_LARGE,
+                                            f"over the {max_bytes}-byte limit per image"),))
     return parse_ota_header(data, path)
 
 
@@ -382,16 +399,11 @@ def discover_ota(paths: Sequence[str], max_bytes: int = MAX_OTA_BYTES) -> list[O
     for path in paths:
         if not os.path.exists(path):
             raise FileNotFoundError(f"OTA path not found: {path}")
-    images: list[OtaImage] = []
-    seen: set[str] = set()
-    for path in paths:
-        files = _folder_images(path) if os.path.isdir(path) else iter([path])
-        for file in files:
-            real = os.path.realpath(file)
-            if real not in seen:
-                seen.add(real)
-                images.append(read_ota_file(file, max_bytes))
-    return images
+    return [read_ota_file(file, max_bytes) for file, _ in walk_files(paths, _ota_suffixed)]
+
+
+def _ota_suffixed(path: str) -> bool:
+    return Path(path).suffix.lower() in OTA_SUFFIXES
 
 
 # --- CPL rows against images --------------------------------------------------------------------

@@ -11,7 +11,6 @@ Their results merge field by field; device fields group into listings (one per d
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,9 @@ from pathlib import Path
 import regex
 
 from pipeline.models import Certificate, DeviceListing, ExtractedDocument
+from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: callers name the folder
+from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
 CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
 ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
@@ -66,20 +66,14 @@ def _alternation(phrases: Iterable[str]) -> str:
     return "|".join(parts)
 
 
-def _schema_error(path: Path, problem: str) -> ValueError:
-    return ValueError(f"{path}: {problem}")
+def _schema_error(path: Path, problem: str) -> RulesFileError:
+    return RulesFileError(f"{path}: {problem}")
 
 
 def load_field_rules(path: Path | None = None) -> FieldRules:
     """Load and schema-check the field rules; any problem names the file and the key."""
-    path = path or RULES_DIR / "fields.toml"
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    allowed = {"schema", "version", "labels", "prose", "grammar"}
-    if unknown := set(data) - allowed:
-        raise _schema_error(path, f"unknown keys {sorted(unknown)}")
-    if data.get("schema") != 1:
-        raise _schema_error(path, "schema must be 1")
+    path = path or rules_path("fields.toml")
+    data = read_rules_toml(path, (), {"version", "labels", "prose", "grammar"}, "field rules")
     labels = _string_lists(path, data, "labels", required=ALL_FIELDS)
     prose_data = dict(data.get("prose", {}))
     stop_words = tuple(prose_data.pop("stop_words", ()))

@@ -11,24 +11,19 @@ Physical Device Type (SEC F2.5) is checked the same way: reported beside the ver
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import regex
 
-from pipeline.registry import RULES_DIR
+from pipeline.rulesfile import RulesFileError as RulesFileError  # re-exported: callers catch it
+from pipeline.rulesfile import check_keys, read_rules_toml, rules_path
 
-POLICY_TOML = RULES_DIR / "policy.toml"
-DEVICE_TYPES_TOML = RULES_DIR / "device_types.toml"
-
-
-class RulesFileError(ValueError):
-    """A rules file breaks its schema; the message names the file and the entry."""
+POLICY_TOML = rules_path("policy.toml")
+DEVICE_TYPES_TOML = rules_path("device_types.toml")
 
 
 # --- date policy ----------------------------------------------------------------------------------
@@ -54,18 +49,6 @@ class PolicyRules:
     path: str = ""
 
 
-def _table_keys(table: object, required: set[str], optional: set[str], where: str) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise RulesFileError(f"{where}: expected a table")
-    missing = required - set(table)
-    unknown = set(table) - required - optional
-    if missing or unknown:
-        raise RulesFileError(
-            f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}"
-        )
-    return table
-
-
 def _iso(value: object, where: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
@@ -75,21 +58,13 @@ def _iso(value: object, where: str) -> dt.date:
         raise RulesFileError(f"{where}: {value!r} is not an ISO date") from exc
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RulesFileError(f"{path}: {exc}") from exc
-
-
 def load_policy(path: Path = POLICY_TOML) -> PolicyRules:
     """The periods of rules/policy.toml, checked: known keys, ISO dates, no overlaps."""
-    data = _table_keys(_load_toml(path), {"schema", "version", "period"}, set(), str(path))
+    data = read_rules_toml(path, {"version", "period"}, what="policy")
     periods = []
     for i, table in enumerate(data["period"]):
         where = f"{path}: period {i + 1}"
-        entry = _table_keys(table, {"rule", "note"}, {"from", "until"}, where)
+        entry = check_keys(table, {"rule", "note"}, {"from", "until"}, where)
         if "from" not in entry and "until" not in entry:
             raise RulesFileError(f"{where}: needs `from` and/or `until`")
         start = _iso(entry["from"], where) if "from" in entry else None
@@ -174,11 +149,11 @@ def normalise_phrase(text: str) -> str:
 
 
 def load_device_types(path: Path = DEVICE_TYPES_TOML) -> DeviceTypes:
-    data = _table_keys(_load_toml(path), {"schema", "version", "device_type"}, set(), str(path))
+    data = read_rules_toml(path, {"version", "device_type"}, what="device types")
     phrases: dict[str, tuple[str, ...]] = {}
     for i, table in enumerate(data["device_type"]):
         where = f"{path}: device_type {i + 1}"
-        entry = _table_keys(table, {"code", "phrases"}, set(), where)
+        entry = check_keys(table, {"code", "phrases"}, set(), where)
         code = str(entry["code"]).strip().upper()
         if not regex.fullmatch(r"[A-Z0-9]{2,12}", code) or code in phrases:
             raise RulesFileError(f"{where}: code {code!r} is not a new 2-12 character code")

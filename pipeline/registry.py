@@ -10,7 +10,6 @@ the file it came from, so a verdict can cite it.
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +19,13 @@ from typing import NamedTuple
 
 import regex
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-MANUFACTURERS_CSV = RULES_DIR / "manufacturers.csv"
-MODELS_CSV = RULES_DIR / "models.csv"
+from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: scripts name the folder
+from pipeline.rulesfile import csv_rows, rules_path
+
+MANUFACTURERS_CSV = rules_path("manufacturers.csv")
+MODELS_CSV = rules_path("models.csv")
+# Columns a registry may carry beyond SPEC's: where a row came from, and a note on it.
+_EXTRA_COLUMNS = ("source", "note")
 
 # Trailing words that say what kind of company it is, not which company (compared after the
 # punctuation inside them is dropped: "S.A." -> "sa", "Co." -> "co"). The public Zigbee list writes
@@ -160,43 +163,10 @@ def canonical_code(text: str) -> str | None:
 
 
 def _rows(path: Path, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    """The data rows of a registry CSV with their line numbers; '#' lines are comments."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read registry file: {exc}") from exc
-    required = set(columns[:-1])  # the last column (aliases) is optional
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, cells in _numbered_cells(text):
-        if header is None:
-            header = [c.strip().lower() for c in cells]
-            missing = required - set(header)
-            unknown = set(header) - set(columns) - {"source", "note"}
-            if missing or unknown:
-                raise ValueError(
-                    f"{path}, line {number}: header must be {','.join(columns)}; "
-                    f"missing {sorted(missing)}, unknown {sorted(unknown)}"
-                )
-            continue
-        if len(cells) > len(header):
-            raise ValueError(
-                f"{path}, line {number}: {len(cells)} cells for {len(header)} columns "
-                "(separate aliases with ';', not ',')"
-            )
-        rows.append((number, dict(zip(header, (c.strip() for c in cells), strict=False))))
-    if header is None:
-        raise ValueError(f"{path}: no header line ({','.join(columns)})")
-    return rows
-
-
-def _numbered_cells(text: str) -> list[tuple[int, list[str]]]:
-    out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        out.append((number, next(csv.reader([line]))))
-    return out
+    """The data rows of a registry CSV with their line numbers; the last column (aliases) is
+    optional."""
+    return csv_rows(path, columns, _EXTRA_COLUMNS, what="registry file",
+                    hint=" (separate aliases with ';', not ',')")
 
 
 def _code(path: Path, number: int, value: str, what: str, highest: int) -> str:

@@ -148,3 +148,15 @@ def test_extract_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [Path(r["file"]).name for r in records] == [f.name for f in files]
     assert all(r["status"] == "OK" and r["listings"] for r in records)
+
+
+def test_extract_prints_the_cache_shape_with_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.run.cache import certificate_from_json
+
+    (file,) = sorted(CORPUS.glob("cert_0001_*.pdf"))
+    assert main(["extract", str(file)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert isinstance(record["evidence"], dict)
+    assert all(isinstance(listing["evidence"], dict) for listing in record["listings"])
+    certificate = certificate_from_json(json.dumps(record))  # one shape: it reads back
+    assert certificate.ok and certificate.certificate_id == record["certificate_id"]

@@ -94,3 +94,18 @@ def test_size_limit(tmp_path: Path) -> None:
 )
 def test_kind_of(head: bytes, kind: str) -> None:
     assert kind_of(head) == kind
+
+
+def test_walk_files_gives_each_real_file_once_and_keeps_what_is_named(tmp_path: Path) -> None:
+    from pipeline.ingest import walk_files
+
+    folder = tmp_path / "f"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.ota", "a.txt", "sub/c.ota"):
+        (folder / name).write_bytes(b"x")
+    (tmp_path / "link.ota").symlink_to(folder / "b.ota")
+    given = [str(folder), str(tmp_path / "link.ota"), str(folder / "a.txt"), str(folder)]
+    found = list(walk_files(given, lambda p: p.endswith(".ota")))
+    assert [(Path(p).relative_to(tmp_path).as_posix(), named) for p, named in found] == [
+        ("f/b.ota", False), ("f/sub/c.ota", False), ("f/a.txt", True),
+    ]

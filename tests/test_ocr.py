@@ -12,17 +12,17 @@ import pytest
 from pipeline import extract
 from pipeline.document import process_document
 from pipeline.extract import ExtractLimits, ocr_decision, page_facts
+from pipeline.idkeys import confusable_key
 from pipeline.ingest import IngestLimits, file_document
-from pipeline.models import Certificate, ErrorReason, TextSource
+from pipeline.models import Certificate, CplRow, ErrorReason, TextSource
 from pipeline.ocrfix import (
-    confusable_key,
-    link_candidates,
     repair_device_type,
     repair_roman,
     repair_text,
     repair_value,
 )
 from pipeline.policy import default_device_types
+from pipeline.reconcile import CertificateIndex, ConfusableKeys, link_row
 from samples.generate import build_corpus, certificate_bytes, make_scanned
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
@@ -214,8 +214,14 @@ def test_certificate_id_prefix_repair_is_noted_and_leaves_numbers_alone() -> Non
     ("ZIG17-2383", ["ZIG17-2388"], []),
     ("", ["ZIG17-2383"], []),
 ])
-def test_link_candidates(row_id: str, certificates: list[str], linked: list[str]) -> None:
-    assert link_candidates(row_id, certificates) == linked
+def test_link_row(row_id: str, certificates: list[str], linked: list[str]) -> None:
+    scans = CertificateIndex(
+        Certificate(f"scan{i}.pdf", "", text_source=TextSource.OCR, certificate_id=cid)
+        for i, cid in enumerate(certificates)
+    )
+    row = CplRow(1, "S1", row_id, "10:6C", "01:02", "01", "02", "00:00:00:01")
+    found, _ = link_row(row, scans, ConfusableKeys(scans.keys()))
+    assert [c.certificate_id for c in found] == linked
 
 
 def test_confusable_key() -> None:

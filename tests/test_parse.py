@@ -96,7 +96,7 @@ def test_field_rules_load_and_cover_every_field() -> None:
     ("text", "problem"),
     [
         ("schema = 2\n[labels]\n", "schema must be 1"),
-        ("schema = 1\nextra = 1\n[labels]\n", "unknown keys"),
+        ("schema = 1\nextra = 1\n[labels]\n", "unknown key"),
         ("schema = 1\n[labels]\nmanufacturer = ['Maker']\n", "is missing"),
         ("schema = 1\n[labels]\ncolour = ['x']\n", "unknown field 'colour'"),
         ("schema = 1\n[labels]\nmanufacturer = 'Maker'\n", "must be a list"),

@@ -62,7 +62,7 @@ def test_every_device_type_phrase_names_only_its_own_code() -> None:
         ('schema = 1\nversion = "x"\n[[period]]\nfrom = "2017-01-01"\nrule = "a"\nnote = "n"\n'
          '[[period]]\nfrom = "2018-01-01"\nrule = "b"\nnote = "n"\n', "overlap"),
         ('schema = 1\nversion = "x"\n[[period]]\nfrom = "2017-01-01"\nrule = "a"\nnote = "n"\n'
-         'colour = "red"\n', "unknown keys"),
+         'colour = "red"\n', "unknown key"),
     ],
 )
 def test_bad_policy_files_are_refused_with_the_reason(tmp_path: Path, text: str, message: str) -> None:

@@ -233,6 +233,13 @@ def test_summary_counts_and_run_info(report: report_mod.Report) -> None:
 # --- the CSVs ----------------------------------------------------------------------------------
 
 
+def test_csvs_are_utf8_with_a_bom_so_excel_reads_them_as_utf8(written: dict[str, Path]) -> None:
+    for name in ("reconciliation", "certificates"):
+        data = written[name].read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1, name
+        assert data[3:].decode("utf-8").startswith(("submission_row,", "certificate_file,")), name
+
+
 def test_reconciliation_csv_columns_and_order(written: dict[str, Path]) -> None:
     df = read_csv(written["reconciliation"])
     assert list(df.columns) == RECON_HEADER
@@ -294,7 +301,7 @@ def test_certificates_csv(written: dict[str, Path]) -> None:
 def test_csv_bytes_are_utf8_with_lf(written: dict[str, Path]) -> None:
     raw = written["reconciliation"].read_bytes()
     raw.decode("utf-8")
-    assert raw.startswith(b"submission_row,submission_id,")
+    assert raw.startswith(b"\xef\xbb\xbfsubmission_row,submission_id,")  # UTF-8 with a BOM
     assert b"\r" not in raw
     assert raw.count(b"\n") == 6  # header + five rows
 

@@ -25,8 +25,8 @@ from pipeline.evidence import (
     load_evidence,
     read_evidence_file,
     read_manifest,
-    tolerant_key,
 )
+from pipeline.idkeys import confusable_key as tolerant_key
 from pipeline.models import CplRow, Field, FieldJudgement, Verdict
 from pipeline.reconcile import apply_section5
 from samples import section5
@@ -41,7 +41,7 @@ POLICY_PREFIX = {"pre": "pre-2017-12-01", "strict": "strict:", "unknown": "submi
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

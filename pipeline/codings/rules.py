@@ -4,7 +4,6 @@ schema-checked.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,10 +15,11 @@ import regex
 
 from pipeline.codings.primitives import CONVERSIONS, PLACEMENTS
 from pipeline.models import Field, Verdict
-from pipeline.registry import RULES_DIR, canonical_code
+from pipeline.registry import canonical_code
+from pipeline.rulesfile import check_keys, read_rules_toml, read_toml, rules_path
 
-CODINGS_TOML = RULES_DIR / "codings.toml"
-MANUFACTURER_CODINGS_DIR = RULES_DIR / "manufacturer_codings"
+CODINGS_TOML = rules_path("codings.toml")
+MANUFACTURER_CODINGS_DIR = rules_path("manufacturer_codings")
 
 
 # --- the rules: loaded from TOML and schema-checked ------------------------------------------
@@ -79,7 +79,7 @@ class ManufacturerCodings:
 
 
 Keys = tuple[set[str], set[str]]  # (required, optional) keys of a rules table
-_TOP: Keys = ({"schema", "version", "tokenisers", "coding"}, set())
+_TOP: Keys = ({"version", "tokenisers", "coding"}, set())  # and `schema`, checked by rulesfile
 _TOKENISER: Keys = ({"description", "pattern"}, {"parts", "component", "claims"})
 _CODING: Keys = (
     {"name", "fields", "tokenisers", "conversion", "placement", "description", "source", "examples"},
@@ -87,19 +87,6 @@ _CODING: Keys = (
 )
 _EXAMPLE: Keys = ({"text", "cpl", "verdict"}, {"note"})
 _MANUFACTURER: Keys = ({"manufacturer_code", "codings"}, {"manufacturer", "source", "example"})
-
-
-def _check_keys(table: object, keys: Keys, where: str) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise ValueError(f"{where}: expected a table, found {type(table).__name__}")
-    required, optional = keys
-    missing = required - table.keys()
-    unknown = table.keys() - required - optional
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {sorted(missing)}")
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
-    return table
 
 
 def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
@@ -124,7 +111,7 @@ def _compile(pattern: str, where: str) -> Any:
 
 def _tokeniser(name: str, table: object, path: Path) -> Tokeniser:
     where = f"{path}: tokeniser {name!r}"
-    table = _check_keys(table, _TOKENISER, where)
+    table = check_keys(table, *_TOKENISER, where)
     pattern = _compile(_string(table, "pattern", where), where)
     parts = _strings(table.get("parts", ["comps"]), where, "parts")
     missing = [p for p in parts if p not in pattern.groupindex]
@@ -138,7 +125,7 @@ def _tokeniser(name: str, table: object, path: Path) -> Tokeniser:
 
 
 def _example(table: object, where: str) -> Example:
-    table = _check_keys(table, _EXAMPLE, f"{where} example")
+    table = check_keys(table, *_EXAMPLE, f"{where} example")
     try:
         verdict = Verdict(table["verdict"])
     except ValueError as exc:
@@ -152,7 +139,7 @@ def _example(table: object, where: str) -> Example:
 def _coding(table: object, index: int, path: Path, tokenisers: Mapping[str, Tokeniser]) -> Coding:
     name = table.get("name", f"#{index + 1}") if isinstance(table, dict) else f"#{index + 1}"
     where = f"{path}: coding {name!r}"
-    table = _check_keys(table, _CODING, where)
+    table = check_keys(table, *_CODING, where)
     try:
         fields = frozenset(Field(f) for f in _strings(table["fields"], where, "fields"))
     except ValueError as exc:
@@ -187,13 +174,7 @@ def _coding(table: object, index: int, path: Path, tokenisers: Mapping[str, Toke
 def load_codings(path: Path = CODINGS_TOML) -> CodingRules:
     """Load and schema-check the codings; a bad file is a ValueError naming file and coding."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read codings: {exc}") from exc
-    _check_keys(data, _TOP, str(path))
-    if data["schema"] != 1:
-        raise ValueError(f"{path}: schema {data['schema']!r} is not supported (expected 1)")
+    data = read_rules_toml(path, *_TOP, what="codings")
     if not isinstance(data["tokenisers"], dict) or not isinstance(data["coding"], list):
         raise ValueError(f"{path}: [tokenisers.*] tables and [[coding]] entries expected")
     tokenisers = {n: _tokeniser(n, t, path) for n, t in data["tokenisers"].items()}
@@ -209,11 +190,7 @@ def load_codings(path: Path = CODINGS_TOML) -> CodingRules:
 
 def _manufacturer_codings(path: Path, rules: CodingRules) -> ManufacturerCodings:
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{where}: cannot read: {exc}") from exc
-    _check_keys(data, _MANUFACTURER, where)
+    data = check_keys(read_toml(path), *_MANUFACTURER, where)
     code = canonical_code(_string(data, "manufacturer_code", where))
     if code is None:
         raise ValueError(f"{where}: manufacturer_code must be XX:XX hex")

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
+from pipeline.idkeys import exact_key
 from pipeline.models import Certificate
-from pipeline.ocrfix import exact_key
 from pipeline.run.cache import certificate_from_json, certificate_to_json
 
 T = TypeVar("T")

@@ -67,7 +67,9 @@ class OutputWriter:
             raise
 
     def _csv(self, path: Path, columns: _Columns) -> _CsvStream:
-        handle = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        # UTF-8 with a BOM: without one, Excel opens a CSV as the local code page and shows § as
+        # two characters. (audit.xlsx is still the file to open in Excel: see README.)
+        handle = open(path, "w", encoding="utf-8-sig", errors="backslashreplace", newline="")
         self._files.append(handle)
         return _CsvStream(handle, columns)
 

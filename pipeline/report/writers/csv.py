@@ -10,7 +10,8 @@ from pipeline.report.writers.cells import _Columns, neutralise
 
 
 class _CsvStream:
-    """UTF-8, header row, minimal quoting, `\\n` line ends; cells neutralised.
+    """UTF-8 with a BOM (as the file is opened), header row, minimal quoting, `\\n` line ends;
+    cells neutralised.
 
     A row holding a bare CR is fully quoted: with a `\\n` line terminator the csv module (3.11)
     does not quote a field containing `\\r`, and readers would split the row there.
