@@ -9,6 +9,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
+from pipeline.hexform import canonical_hex as canonical_hex  # re-exported for the codings' callers
 from pipeline.models import Field
 
 OCTETS: Mapping[Field, int] = MappingProxyType(
@@ -266,35 +267,3 @@ def _shown_text(nibbles: Nibbles, field: Field) -> str:
 def _value_text(nibbles: Nibbles, field: Field) -> str:
     """`format_value` of the engine's nibbles."""
     return _separator(field).join(_engine_octets(nibbles, _VALUE_OCTETS))
-
-
-
-
-def canonical_hex(text: str, octets: int) -> str | None:
-    """'0c030c22', '0x0C030C22', '0C-03-0C-22', '0c 03 0c 22' -> '0C:03:0C:22'.
-
-    One separator kind (':', '-', '_' or space) between every octet, or none; None when the text
-    is not exactly `octets` hex octets.
-    """
-    if not isinstance(text, str) or octets < 1 or len(text) > 8 * octets + 8:
-        return None
-    body = text.strip()
-    if body[:2] in ("0x", "0X"):
-        body = body[2:]
-    if len(body) == 2 * octets and _HEX_DIGITS.issuperset(body):
-        pairs = [body[i:i + 2] for i in range(0, len(body), 2)]
-    else:
-        separators = set(body[2::3])  # the characters at 2, 5, 8, ...
-        if len(separators) != 1 or not separators <= _SEPARATORS:
-            return None
-        pairs = body.split(separators.pop())
-        # `octets` pieces in 3 * octets - 1 characters, with the separator at 2, 5, 8, ...: then
-        # every piece has two characters
-        if (len(pairs) != octets or len(body) != 3 * octets - 1
-                or not _HEX_DIGITS.issuperset("".join(pairs))):
-            return None
-    return ":".join(pairs).upper()
-
-
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_SEPARATORS = frozenset(":-_ ")
