@@ -192,19 +192,29 @@ def test_manufacturer_codings_load_and_name_known_codings() -> None:
     assert any(Path(p).suffix == ".toml" for p in map(str, MANUFACTURER_CODINGS_DIR.iterdir()))
 
 
+S = 'source = "s"\n'
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["no-such"]\n',
+        (S + 'manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["no-such"]\n',
          "unknown coding(s) ['no-such']"),
-        ('manufacturer_code = "EDMI"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "EDMI"\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "manufacturer_code must be XX:XX"),
-        ('manufacturer_code = "10:6C"\ncolour = 1\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "10:6C"\ncolour = 1\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "unknown key(s) ['colour']"),
-        ('manufacturer_code = "10:6C"\n[codings]\ncolour = ["hex-shown"]\n', "is not a field"),
-        ('[codings]\nfirmware_version = ["hex-shown"]\n', "missing key(s) ['manufacturer_code']"),
-        ('manufacturer_code = "10:6C"\nexample = "yes"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "10:6C"\n[codings]\ncolour = ["hex-shown"]\n', "is not a field"),
+        (S + '[codings]\nfirmware_version = ["hex-shown"]\n', "missing key(s) ['manufacturer_code']"),
+        (S + 'manufacturer_code = "10:6C"\nexample = "yes"\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "example must be true or false"),
+        ('manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+         "missing key(s) ['source']"),
+        ('source = " "\nmanufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+         "source must name the public source"),
+        (S + 'manufacturer_code = "10:6C"\n', "[codings] or [also] must list codings"),
+        (S + 'manufacturer_code = "10:6C"\n[also]\nfirmware_version = ["bcd/left-aligned"]\n',
+         "adds ['bcd/left-aligned'], which every manufacturer already has"),
     ],
 )
 def test_bad_manufacturer_codings_file_is_named(tmp_path: Path, body: str, message: str) -> None:

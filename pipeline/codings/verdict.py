@@ -132,13 +132,23 @@ def _alternatives(readings: Iterable[Reading], chosen: Reading | None, field: Fi
     )
 
 
+def _declaration_note(found: Readings, chosen: Reading, field: Field) -> str:
+    """Whose mapping it was: the declaration that lets (or makes) this manufacturer use the coding."""
+    declared = found.narrowed_by
+    if declared is None or chosen.authoritative or not declared.declares(field, chosen.coding):
+        return ""
+    who = f" ({declared.manufacturer})" if declared.manufacturer else ""
+    return (f"; {chosen.coding} is declared for manufacturer {declared.manufacturer_code}{who} "
+            f"in {declared.name} (source: {declared.source})")
+
+
 def _narrowing_note(found: Readings, target: tuple[int, ...], field: Field) -> str:
     if found.narrowed_by is None or not found.excluded:
         return ""
     code = found.narrowed_by.manufacturer_code
     would = [r for r in found.excluded if r.value_nibbles == target]
     if would:
-        return (f"; the CPL value would map by {would[0].coding}, which {found.narrowed_by.path} "
+        return (f"; the CPL value would map by {would[0].coding}, which {found.narrowed_by.name} "
                 f"does not declare for manufacturer {code}")
     return f"; codings not declared for manufacturer {code} were not used"
 
@@ -187,13 +197,15 @@ def _judge(
     if chosen is not None:
         status = Verdict.MATCH if chosen.authoritative else Verdict.MAPPED
         return FieldJudgement(field, cpl, text, status, chosen.coding,
-                              _mapped_reason(chosen, field, cpl_text),
+                              _mapped_reason(chosen, field, cpl_text)
+                              + _declaration_note(found, chosen, field),
                               _alternatives(readings, chosen, field))
     partial = [r for r in readings if _agrees(r, target)]
     if partial:
         chosen = max(partial, key=lambda r: sum(n is not None for n in r.nibbles))
         return FieldJudgement(field, cpl, text, Verdict.PARTIAL, chosen.coding,
-                              _partial_reason(chosen, field, cpl_text) + note,
+                              _partial_reason(chosen, field, cpl_text)
+                              + _declaration_note(found, chosen, field) + note,
                               _alternatives(readings, chosen, field))
     legend = " ('?' = not shown, must be 0)" if any(None in r.nibbles for r in readings) else ""
     reason = (f"{_quote(text)} maps to {_listing(readings, field)}{legend}; "
