@@ -132,6 +132,17 @@ def _alternatives(readings: Iterable[Reading], chosen: Reading | None, field: Fi
     )
 
 
+def _shared_name_note(found: Readings, chosen: Reading, field: Field) -> str:
+    """A registry name held by several codes maps to each; the reason names them all."""
+    if not chosen.coding.startswith("registry:"):
+        return ""
+    codes = [_value_text(r.nibbles, field) for r in found.kept if r.coding == chosen.coding]
+    if len(codes) < 2:
+        return ""
+    name = chosen.coding.split(":", 2)[2]
+    return f"; {name!r} is the name of {len(codes)} codes: {', '.join(codes)}"
+
+
 def _declaration_note(found: Readings, chosen: Reading, field: Field) -> str:
     """Whose mapping it was: the declaration that lets (or makes) this manufacturer use the coding."""
     declared = found.narrowed_by
@@ -198,6 +209,7 @@ def _judge(
         status = Verdict.MATCH if chosen.authoritative else Verdict.MAPPED
         return FieldJudgement(field, cpl, text, status, chosen.coding,
                               _mapped_reason(chosen, field, cpl_text)
+                              + _shared_name_note(found, chosen, field)
                               + _declaration_note(found, chosen, field),
                               _alternatives(readings, chosen, field))
     partial = [r for r in readings if _agrees(r, target)]
