@@ -149,8 +149,8 @@ def _declaration_note(found: Readings, chosen: Reading, field: Field) -> str:
     if declared is None or chosen.authoritative or not declared.declares(field, chosen.coding):
         return ""
     who = f" ({declared.manufacturer})" if declared.manufacturer else ""
-    return (f"; {chosen.coding} is declared for manufacturer {declared.manufacturer_code}{who} "
-            f"in {declared.name} (source: {declared.source})")
+    code = declared.manufacturer_code
+    return f"; {chosen.coding} is declared for manufacturer {code}{who} in {declared.name}"
 
 
 def _narrowing_note(found: Readings, target: tuple[int, ...], field: Field) -> str:
