@@ -15,12 +15,14 @@ from pipeline.cli import main
 from pipeline.codings import (
     MANUFACTURER_CODINGS_DIR,
     candidates_for,
+    clear_cache,
     explain_rows,
     judge,
     load_codings,
     load_manufacturer_codings,
     manufacturer_code_for,
 )
+from pipeline.codings import rules as codings_rules
 from pipeline.codings.engine import _readings
 from pipeline.models import Field, Verdict
 from pipeline.registry import load_registry
@@ -222,3 +224,53 @@ def test_example_3_is_no_vendor_coding_either() -> None:
 
 def test_shipped_declarations_live_in_the_rules_folder() -> None:
     assert all(Path(d.path).parent == MANUFACTURER_CODINGS_DIR for d in DECLARED.values())
+
+
+# --- constant tails: a declaration may name the digits a vendor's string never shows -----------
+
+@pytest.fixture
+def tail_declared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A manufacturer FF:01 whose bcd-digits strings end in the constant 631 (as IKEA's 2.3.089
+    -> 23:08:96:31 would if its tail were constant; the shipped IKEA file declares none)."""
+    (tmp_path / "FF-01.toml").write_text(
+        'manufacturer_code = "FF:01"\nsource = "test"\n'
+        '[codings]\nfirmware_version = ["bcd-digits/left-aligned", "bcd/app-stack"]\n'
+        '[tails]\nfirmware_version = [{ coding = "bcd-digits/left-aligned", digits = "631" }]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(codings_rules, "MANUFACTURER_CODINGS_DIR", tmp_path)
+    clear_cache()
+    yield "FF:01"
+    clear_cache()
+
+
+def test_a_declared_tail_maps_and_names_its_declaration(tail_declared) -> None:
+    result = judge("2.3.072", FW, "23:07:26:31", manufacturer_code=tail_declared)
+    assert (result.status, result.method) == (MAPPED, "bcd-digits/left-aligned+tail 631"), result.reason
+    assert "tail 631 declared" in result.reason and "FF-01.toml" in result.reason
+    assert judge("2.3.072", FW, "23:07:26:32", manufacturer_code=tail_declared).status is PARTIAL
+    assert judge("2.3.072", FW, "23:07:26:31").status is PARTIAL  # no declaration, no tail
+    # the tail fills exactly the digits the text leaves out: 5 digits shown, 3 left
+    shorter = candidates_for("2.3.07", FW, manufacturer_code=tail_declared)
+    assert not any("tail" in c.coding for c in shorter)
+
+
+NOT_USED = "not a coding this manufacturer's declaration uses"
+
+
+@pytest.mark.parametrize(
+    ("tails", "message"),
+    [('[{ coding = "bcd/right-aligned", digits = "631" }]', NOT_USED),
+     ('[{ coding = "hex-shown", digits = "631" }]', NOT_USED),
+     ('[{ coding = "bcd-digits/left-aligned", digits = "63G" }]', "tail digits must be 1-7 hex digits"),
+     ('[{ coding = "bcd-digits/left-aligned", digits = "63100000" }]', "tail digits must be 1-7 hex digits"),
+     ('[{ coding = "bcd-digits/left-aligned" }]', "missing key(s) ['digits']")],
+)
+def test_a_bad_tail_is_named(tmp_path: Path, tails: str, message: str) -> None:
+    path = tmp_path / "FF-01.toml"
+    path.write_text('manufacturer_code = "FF:01"\nsource = "test"\n[codings]\n'
+                    f'firmware_version = ["bcd-digits/left-aligned"]\n[tails]\nfirmware_version = {tails}\n',
+                    encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        load_manufacturer_codings(tmp_path)
+    assert str(path) in str(error.value) and message in str(error.value)

@@ -279,17 +279,30 @@ def _text_readings(text: str, field: Field) -> tuple[Reading, ...]:
     return tuple(_coding_readings(text, field, load_codings()))
 
 
+def _with_tails(
+    readings: list[Reading], field: Field, declared: ManufacturerCodings | None
+) -> list[Reading]:
+    """The readings, and for each declared tail a reading of its coding with the tail filling the
+    digits the text does not show (exactly those: a tail never overwrites what the text shows)."""
+    tails = declared.tails.get(field, ()) if declared else ()
+    out = list(readings)
+    for tail in tails:
+        digits = tuple(int(d, 16) for d in tail.digits)
+        for r in readings:
+            shown = r.nibbles[: len(r.nibbles) - len(digits)]
+            if (r.coding == tail.coding and None not in shown
+                    and all(n is None for n in r.nibbles[len(shown):])):
+                out.append(r._replace(nibbles=shown + digits, coding=tail.name,
+                                      steps=(*r.steps, f"tail {tail.digits} declared")))
+    return out
+
+
 def _usable(reading: Reading, field: Field, declared: ManufacturerCodings | None) -> bool:
-    """A hex value shown always counts; a declaration's own list, when it has one for the field,
-    is the manufacturer's codings; otherwise the general codings and the vendor codings it adds."""
-    if reading.authoritative:
-        return True
-    narrowed = declared.codings.get(field) if declared else None
-    if narrowed is not None:
-        return reading.coding in narrowed
-    if reading.declared_only:
-        return declared is not None and reading.coding in declared.also.get(field, ())
-    return True
+    """`ManufacturerCodings.uses` for a reading; without a declaration, the general codings."""
+    if declared is None:
+        return reading.authoritative or not reading.declared_only
+    return declared.uses(field, reading.coding, authoritative=reading.authoritative,
+                         declared_only=reading.declared_only)
 
 
 @lru_cache(maxsize=1024)
@@ -300,7 +313,7 @@ def _readings_cached(
     if declared is not None and field not in declared.codings and field not in declared.also:
         declared = None
     readings = _text_readings(text, field)
-    kept = [r for r in readings if _usable(r, field, declared)]
+    kept = _with_tails([r for r in readings if _usable(r, field, declared)], field, declared)
     if not readings:
         kept = _registry_readings(text, field, registry, manufacturer_code)
     by_value = _dedupe(kept)

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
-from pipeline.codings.primitives import CONVERSIONS, PLACEMENTS
+from pipeline.codings.primitives import CONVERSIONS, OCTETS, PLACEMENTS
 from pipeline.models import Field, Verdict
 from pipeline.registry import RULES_DIR, canonical_code
 
@@ -85,6 +85,7 @@ class ManufacturerCodings:
     path: str
     example: bool = False  # an example is schema-checked but never narrows a verdict
     also: Mapping[Field, frozenset[str]] = dataclass_field(default_factory=lambda: MappingProxyType({}))
+    tails: Mapping[Field, tuple[Tail, ...]] = dataclass_field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def name(self) -> str:
@@ -92,7 +93,29 @@ class ManufacturerCodings:
         return Path(self.path).name
 
     def declares(self, field: Field, coding: str) -> bool:
-        return coding in self.codings.get(field, ()) or coding in self.also.get(field, ())
+        return (coding in self.codings.get(field, ()) or coding in self.also.get(field, ())
+                or any(coding == t.name for t in self.tails.get(field, ())))
+
+    def uses(self, field: Field, name: str, *, authoritative: bool, declared_only: bool) -> bool:
+        """Whether a coding reads this manufacturer's certificates for the field: a hex value
+        shown always; else the declaration's own list when it has one for the field; else the
+        general codings and the vendor codings it adds."""
+        if authoritative:
+            return True
+        if field in self.codings:
+            return name in self.codings[field]
+        return not declared_only or name in self.also.get(field, ())
+
+
+class Tail(NamedTuple):
+    """A constant a manufacturer puts in the digits its version string does not show."""
+
+    coding: str
+    digits: str  # hex digits, filling the value's last len(digits) digits
+
+    @property
+    def name(self) -> str:
+        return f"{self.coding}+tail {self.digits}"
 
 
 Keys = tuple[set[str], set[str]]  # (required, optional) keys of a rules table
@@ -103,7 +126,10 @@ _CODING: Keys = (
     {"authoritative", "declared_only", "bits"},
 )
 _EXAMPLE: Keys = ({"text", "cpl", "verdict"}, {"note"})
-_MANUFACTURER: Keys = ({"manufacturer_code", "source"}, {"manufacturer", "codings", "also", "example"})
+_MANUFACTURER: Keys = (
+    {"manufacturer_code", "source"}, {"manufacturer", "codings", "also", "tails", "example"}
+)
+_TAIL: Keys = ({"coding", "digits"}, set())
 
 
 def _check_keys(table: object, keys: Keys, where: str) -> dict[str, Any]:
@@ -265,10 +291,45 @@ def _manufacturer_codings(path: Path, rules: CodingRules) -> ManufacturerCodings
     example = data.get("example", False)
     if not isinstance(example, bool):
         raise ValueError(f"{where}: example must be true or false")
-    return ManufacturerCodings(
+    declared = ManufacturerCodings(
         code, _string(data, "manufacturer", where), _string(data, "source", where),
         codings, where, example, also,
     )
+    return replace(declared, tails=_tails(data.get("tails"), rules, declared, f"{where} [tails]"))
+
+
+def _tails(
+    table: object, rules: CodingRules, declared: ManufacturerCodings, where: str
+) -> Mapping[Field, tuple[Tail, ...]]:
+    """field -> constant tails, each after a coding the manufacturer uses for that field."""
+    if table is None:
+        return MappingProxyType({})
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"{where}: must list tails per field")
+    out: dict[Field, tuple[Tail, ...]] = {}
+    for key, entries in table.items():
+        try:
+            f = Field(key)
+        except ValueError as exc:
+            raise ValueError(f"{where}: key {key!r} is not a field") from exc
+        if not isinstance(entries, list) or not entries:
+            raise ValueError(f"{where}: {key} must be a list of {{ coding, digits }} tables")
+        tails = []
+        for entry in entries:
+            entry = _check_keys(entry, _TAIL, f"{where} {key}")
+            known = {c.name: c for c in rules.for_field(f)}
+            coding, digits = _string(entry, "coding", where), _string(entry, "digits", where)
+            base = known.get(coding)
+            if base is None or base.authoritative or not declared.uses(
+                f, coding, authoritative=False, declared_only=base.declared_only
+            ):
+                raise ValueError(f"{where}: {key} tail follows {coding!r}, not a coding this "
+                                 "manufacturer's declaration uses")
+            if not 0 < len(digits) < 2 * OCTETS[f] or any(c not in "0123456789ABCDEFabcdef" for c in digits):
+                raise ValueError(f"{where}: {key} tail digits must be 1-{2 * OCTETS[f] - 1} hex digits")
+            tails.append(Tail(coding, digits.upper()))
+        out[f] = tuple(tails)
+    return MappingProxyType(out)
 
 
 def _declared(
