@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("text", nargs="?", metavar="VALUE_TEXT")
     exp.add_argument("--field", choices=[f.value for f in Field], default=Field.FIRMWARE.value)
     exp.add_argument("--cpl", metavar="VALUE", help="CPL value to judge against")
-    exp.add_argument("--batch", metavar="CSV", help="CSV with columns text,field,cpl")
+    exp.add_argument("--batch", metavar="CSV",
+                     help="CSV with columns text,field,cpl[,manufacturer] (a code or a company name)")
     exp.add_argument("--output", metavar="CSV", help="with --batch: write here (default stdout)")
     return parser
 
@@ -157,7 +158,9 @@ def _explain(args: argparse.Namespace) -> int:
         with open(args.batch, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
         if rows and not {"text", "field"} <= set(rows[0]):
-            raise ValueError(f"{args.batch}: needs columns text,field[,cpl]; found {list(rows[0])}")
+            raise ValueError(
+                f"{args.batch}: needs columns text,field[,cpl][,manufacturer]; found {list(rows[0])}"
+            )
         out_rows = explain_rows(rows, registry)
         handle_out = open(args.output, "w", newline="", encoding="utf-8") if args.output else None
         try:

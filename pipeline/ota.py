@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from pipeline.hexform import canonical_hex
 from pipeline.ingest import walk_files
 from pipeline.models import CplRow
 
@@ -56,7 +56,6 @@ RESERVED_FILE_VERSION = 0xFFFFFFFF
 STACK_NAMES = {0x0000: "ZigBee 2006", 0x0001: "ZigBee 2007", 0x0002: "ZigBee PRO", 0x0003: "ZigBee IP"}
 MAX_VERSIONS_LISTED = 5
 
-_HARDWARE_OCTET = re.compile(r"[0-9A-F]{2}")
 
 
 class OtaError(StrEnum):
@@ -172,10 +171,8 @@ def hardware_text(value: int) -> str:
 
 def hardware_value(text: str) -> int | None:
     """VV_RR back to the 16-bit value; None when it is not two hex octets."""
-    version, sep, revision = text.upper().partition("_")
-    if not sep or not _HARDWARE_OCTET.fullmatch(version) or not _HARDWARE_OCTET.fullmatch(revision):
-        return None
-    return int(version, 16) << 8 | int(revision, 16)
+    canonical = canonical_hex(text, 2, "_", loose=False)
+    return None if canonical is None else int(canonical.replace(":", ""), 16)
 
 
 def ota_key(manufacturer: str, image_type: str, file_version: str) -> tuple[str, str, str]:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import regex
 
+from pipeline.hexform import canonical_hex
 from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: scripts name the folder
 from pipeline.rulesfile import csv_rows, rules_path
 
@@ -56,7 +57,6 @@ _TAG_MARK = "\x00"  # a word that is a bracketed country tag (no real word holds
 _JOINERS = regex.compile(r"[.'\u2019]")  # dropped: "S.A." and "Co." read as "sa" and "co"
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
 _BRACKETED_OR_WORD = regex.compile(r"\(([^()]*)\)|[\p{L}\p{N}]+")
-_CODE = regex.compile(r"^\s*(?:0[xX])?([0-9A-Fa-f]{2})[:\-_ ]?([0-9A-Fa-f]{2})\s*$")
 _MAX_NAME = 200
 
 
@@ -156,10 +156,7 @@ def normalise_model(name: str) -> str:
 
 def canonical_code(text: str) -> str | None:
     """'106c', '0x106C', '10-6c' -> '10:6C'; None when not two hex octets."""
-    match = _CODE.match(text[:_MAX_NAME])
-    if match is None:
-        return None
-    return f"{match.group(1)}:{match.group(2)}".upper()
+    return canonical_hex(text[:_MAX_NAME], 2) if isinstance(text, str) else None
 
 
 def _rows(path: Path, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:

@@ -467,8 +467,14 @@ def test_property_rendered_identifier_reads_back(case: tuple[str, Field, str]) -
     assert judge(text, field, value, REGISTRY).status is MATCH
 
 
+# Normalised registry names a coding reads as hex by themselves ('2d2c' is code 2D:2C; the company
+# 2D2C, Inc. maps from its listed name: tests/test_registry_public.py)
+READ_AS_HEX = {n for n in REGISTRY.manufacturers if candidates_for(n, MAN)}
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(sorted(REGISTRY.manufacturers)), st.sampled_from(["", " Ltd", " Limited"]))
+@given(st.sampled_from(sorted(set(REGISTRY.manufacturers) - READ_AS_HEX)),
+       st.sampled_from(["", " Ltd", " Limited"]))
 def test_property_registry_names_read_back(name: str, suffix: str) -> None:
     codes = {e.code for e in REGISTRY.manufacturers[name]}
     assert codes <= _values(name + suffix, MAN)

@@ -206,6 +206,7 @@ def test_honeywell_maps_only_to_its_two_codes_and_names_both() -> None:
         result = judge("Honeywell Ltd", MAN, cpl, REGISTRY)
         assert (result.status, result.method) == (Verdict.MAPPED, "registry:manufacturers.csv:Honeywell")
         assert "'Honeywell'" in result.reason and cpl in result.reason
+        assert "'Honeywell' is the name of 2 codes: 10:16, 10:D8" in result.reason
         assert result.alternatives == (f"{other} (registry:manufacturers.csv:Honeywell)",)
     wrong = judge("Honeywell", MAN, "10:6C", REGISTRY)
     assert wrong.status is Verdict.MISMATCH

@@ -11,10 +11,12 @@ from pipeline.codings import (
     CODINGS_TOML,
     MANUFACTURER_CODINGS_DIR,
     candidates_for,
+    clear_cache,
     judge,
     load_codings,
     load_manufacturer_codings,
 )
+from pipeline.codings import rules as codings_rules
 from pipeline.models import FIELDS, Field, Verdict
 from pipeline.registry import MANUFACTURERS_CSV, MODELS_CSV, load_registry
 
@@ -44,13 +46,53 @@ def test_every_field_has_a_hex_shown_coding() -> None:
         assert any(c.authoritative for c in RULES.for_field(f)), f
 
 
+VENDOR_CODE = "FF:00"  # a code no company holds: the lint's own declarations use it
+
+
+@pytest.fixture
+def declaring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Put in force a declaration of manufacturer VENDOR_CODE whose codings are the ones given."""
+
+    def declare(field: Field, *names: str) -> str:
+        listed = ", ".join(f'"{n}"' for n in names)
+        (tmp_path / "vendor.toml").write_text(
+            f'manufacturer_code = "{VENDOR_CODE}"\nsource = "test"\n[codings]\n{field.value} = [{listed}]\n',
+            encoding="utf-8",
+        )
+        monkeypatch.setattr(codings_rules, "MANUFACTURER_CODINGS_DIR", tmp_path)
+        clear_cache()
+        return VENDOR_CODE
+
+    yield declare
+    clear_cache()
+
+
 @pytest.mark.parametrize(("coding", "field", "example"), EXAMPLES)
-def test_coding_example(coding, field, example) -> None:
-    """Each documented example gives its verdict, by this coding where the verdict names one."""
-    result = judge(example.text, field, example.cpl)
+def test_coding_example(coding, field, example, declaring) -> None:
+    """Each documented example gives its verdict, by this coding where the verdict names one.
+
+    A vendor coding (declared_only) is judged under a declaration naming it alone, as its
+    manufacturer's certificates are."""
+    maker = declaring(field, coding.name) if coding.declared_only else None
+    result = judge(example.text, field, example.cpl, manufacturer_code=maker)
     assert result.status is example.verdict, result.reason
     if example.verdict in BY_ITSELF:
         assert result.method == coding.name, result.reason
+    if maker and example.verdict in (Verdict.MAPPED, Verdict.PARTIAL):
+        assert "vendor.toml" in result.reason, result.reason
+
+
+@pytest.mark.parametrize(
+    ("coding", "field", "example"),
+    [p for p in EXAMPLES if p.values[0].declared_only and p.values[2].verdict is Verdict.MAPPED],
+)
+def test_vendor_codings_apply_only_under_a_declaration(coding, field, example) -> None:
+    """Without a declaration naming it, a vendor coding never maps: not for an unknown
+    manufacturer, not for none."""
+    for maker in (None, "10:6C"):
+        result = judge(example.text, field, example.cpl, manufacturer_code=maker)
+        assert result.method != coding.name, result.reason
+        assert coding.name not in {c.coding for c in candidates_for(example.text, field)}
 
 
 def test_every_coding_is_exercised_by_its_own_example() -> None:
@@ -192,19 +234,29 @@ def test_manufacturer_codings_load_and_name_known_codings() -> None:
     assert any(Path(p).suffix == ".toml" for p in map(str, MANUFACTURER_CODINGS_DIR.iterdir()))
 
 
+S = 'source = "s"\n'
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["no-such"]\n',
+        (S + 'manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["no-such"]\n',
          "unknown coding(s) ['no-such']"),
-        ('manufacturer_code = "EDMI"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "EDMI"\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "manufacturer_code must be XX:XX"),
-        ('manufacturer_code = "10:6C"\ncolour = 1\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "10:6C"\ncolour = 1\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "unknown key(s) ['colour']"),
-        ('manufacturer_code = "10:6C"\n[codings]\ncolour = ["hex-shown"]\n', "is not a field"),
-        ('[codings]\nfirmware_version = ["hex-shown"]\n', "missing key(s) ['manufacturer_code']"),
-        ('manufacturer_code = "10:6C"\nexample = "yes"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+        (S + 'manufacturer_code = "10:6C"\n[codings]\ncolour = ["hex-shown"]\n', "is not a field"),
+        (S + '[codings]\nfirmware_version = ["hex-shown"]\n', "missing key(s) ['manufacturer_code']"),
+        (S + 'manufacturer_code = "10:6C"\nexample = "yes"\n[codings]\nfirmware_version = ["hex-shown"]\n',
          "example must be true or false"),
+        ('manufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+         "missing key(s) ['source']"),
+        ('source = " "\nmanufacturer_code = "10:6C"\n[codings]\nfirmware_version = ["hex-shown"]\n',
+         "source must name the public source"),
+        (S + 'manufacturer_code = "10:6C"\n', "[codings] or [also] must list codings"),
+        (S + 'manufacturer_code = "10:6C"\n[also]\nfirmware_version = ["bcd/left-aligned"]\n',
+         "adds ['bcd/left-aligned'], which every manufacturer already has"),
     ],
 )
 def test_bad_manufacturer_codings_file_is_named(tmp_path: Path, body: str, message: str) -> None:

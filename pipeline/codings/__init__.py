@@ -35,12 +35,13 @@ from pipeline.codings.rules import (
 )
 from pipeline.codings.verdict import _cpl_value, _judge
 from pipeline.models import Candidate, Field, FieldJudgement, Verdict
-from pipeline.registry import Registry
+from pipeline.registry import Registry, canonical_code
 
 __all__ = [
     "CODINGS_TOML", "INTERNAL_ERROR", "MANUFACTURER_CODINGS_DIR", "MAX_SCAN", "OCTETS",
     "candidates_for", "canonical_hex", "clear_cache", "display", "explain", "explain_rows",
     "field_named", "format_value", "judge", "load_codings", "load_manufacturer_codings",
+    "manufacturer_code_for",
 ]
 
 INTERNAL_ERROR = "internal error while reading the text"
@@ -120,15 +121,39 @@ def field_named(name: str) -> Field:
     return _FIELD_ALIASES[key]
 
 
+def manufacturer_code_for(text: str, registry: Registry | None) -> tuple[str | None, str]:
+    """A manufacturer given as a code ('11:7C', '117c') or a company name -> its code, and a note
+    when a name does not settle on one code (then no declaration can apply)."""
+    text = (text or "").strip()
+    if not text:
+        return None, ""
+    code = canonical_code(text)
+    if code is not None:
+        return code, ""
+    codes = sorted({e.code for e in registry.manufacturer_entries(text)}) if registry else []
+    if len(codes) == 1:
+        return codes[0], ""
+    if codes:
+        listed = ", ".join(codes)
+        return None, f"manufacturer {text!r} names {len(codes)} codes ({listed}): no declaration applied"
+    return None, f"manufacturer {text!r} has no code in the registry: no declaration applied"
+
+
 def explain_rows(
     rows: Iterable[Mapping[str, str]], registry: Registry | None = None
 ) -> list[dict[str, str]]:
-    """`explain --batch`: text,field[,cpl][,manufacturer_code] + status,method,candidates,reason."""
+    """`explain --batch`: text,field[,cpl][,manufacturer] + status,method,candidates,reason.
+
+    `manufacturer` (or `manufacturer_code`) is a code or a company name; its declaration in
+    rules/manufacturer_codings/ applies as in a reconcile.
+    """
     out_rows = []
     for row in rows:
         out = {k: (v if isinstance(v, str) else "") for k, v in row.items() if isinstance(k, str)}
         text, cpl = out.get("text", ""), out.get("cpl", "").strip()
-        maker = out.get("manufacturer_code", "").strip() or None
+        maker, maker_note = manufacturer_code_for(
+            out.get("manufacturer_code", "") or out.get("manufacturer", ""), registry
+        )
         try:
             field = field_named(out.get("field", "") or "firmware_version")
         except ValueError as exc:
@@ -142,6 +167,8 @@ def explain_rows(
             status, method, reason = j.status.value, j.method, j.reason
         elif not text.strip():
             status, reason = Verdict.MISSING.value, "no text"
+        if maker_note:
+            reason = f"{reason}; {maker_note}" if reason else maker_note
         out.update(
             status=status,
             method=method,

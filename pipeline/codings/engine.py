@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from types import MappingProxyType
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import regex
@@ -21,6 +20,7 @@ from pipeline.codings.primitives import (
     _engine_octets,
     _shown_text,
     _value_text,
+    place_bitfield,
 )
 from pipeline.codings.rules import (
     Coding,
@@ -58,6 +58,7 @@ class Reading(NamedTuple):
     steps: tuple[str, ...]
     authoritative: bool = False
     also: tuple[str, ...] = ()  # other codings giving the same value
+    declared_only: bool = False  # a vendor's coding, read only under a declaration naming it
 
     @property
     def value_nibbles(self) -> tuple[int, ...]:
@@ -66,8 +67,8 @@ class Reading(NamedTuple):
 
 class Readings(NamedTuple):
     kept: tuple[Reading, ...]
-    excluded: tuple[Reading, ...]  # ruled out by the manufacturer's declared codings
-    narrowed_by: ManufacturerCodings | None
+    excluded: tuple[Reading, ...]  # general readings ruled out by the manufacturer's declaration
+    narrowed_by: ManufacturerCodings | None  # the declaration in force for this field, if any
     by_value: Mapping[tuple[int, ...], Reading]  # the kept readings by value_nibbles (one each)
 
 
@@ -166,7 +167,7 @@ def _make_plan(rules: CodingRules, field: Field) -> Plan:
     tokenisers = tuple(t for n, t in rules.tokenisers.items() if n in wanted)
     needed = {t for c in codings if c.authoritative for t in c.tokenisers}
     split = max((i + 1 for i, t in enumerate(tokenisers) if t.name in needed), default=0)
-    steps = [Step(t, c, PLACEMENTS[c.placement], CONVERSIONS[c.conversion])
+    steps = [Step(t, c, _placement(c), CONVERSIONS[c.conversion])
              for c in codings for t in c.tokenisers]
     return Plan(
         2 * OCTETS[field],
@@ -175,6 +176,13 @@ def _make_plan(rules: CodingRules, field: Field) -> Plan:
         tuple(s for s in steps if s.coding.authoritative),
         tuple(s for s in steps if not s.coding.authoritative),
     )
+
+
+def _placement(coding: Coding) -> Place:
+    """The coding's placement, with its bit widths when it has them (the bitfield placement)."""
+    if coding.bits:
+        return partial(place_bitfield, bits=coding.bits)
+    return PLACEMENTS[coding.placement]
 
 
 _PLANS: dict[tuple[int, Field], tuple[CodingRules, Plan]] = {}
@@ -197,7 +205,7 @@ def _place_tokens(steps: Iterable[Step], tokens: Mapping[str, list[Token]], tota
             if layout is not None:
                 readings.append(
                     Reading(layout.nibbles, coding.name, coding.placement, token.shown,
-                            layout.steps, coding.authoritative)
+                            layout.steps, coding.authoritative, (), coding.declared_only)
                 )
     return readings
 
@@ -261,31 +269,57 @@ def _dedupe(readings: Iterable[Reading]) -> dict[tuple[int, ...], Reading]:
 
 
 @lru_cache(maxsize=1024)
-def _text_readings(text: str, field: Field) -> Mapping[tuple[int, ...], Reading]:
-    """The codings' readings of a scanned text, one per value (`_dedupe`).
+def _text_readings(text: str, field: Field) -> tuple[Reading, ...]:
+    """Every coding's readings of a scanned text, vendor codings included, in rules order.
 
     They depend on the text and field alone, so they are cached apart from the registry and the
     manufacturer code: a hardware text such as 'Version 1 Revision 2' recurs under many
-    manufacturers. Read-only, as every caller shares it.
+    manufacturers. Which of them count depends on the manufacturer's declaration (`_usable`).
     """
-    return MappingProxyType(_dedupe(_coding_readings(text, field, load_codings())))
+    return tuple(_coding_readings(text, field, load_codings()))
+
+
+def _with_tails(
+    readings: list[Reading], field: Field, declared: ManufacturerCodings | None
+) -> list[Reading]:
+    """The readings, and for each declared tail a reading of its coding with the tail filling the
+    digits the text does not show (exactly those: a tail never overwrites what the text shows)."""
+    tails = declared.tails.get(field, ()) if declared else ()
+    out = list(readings)
+    for tail in tails:
+        digits = tuple(int(d, 16) for d in tail.digits)
+        for r in readings:
+            shown = r.nibbles[: len(r.nibbles) - len(digits)]
+            if (r.coding == tail.coding and None not in shown
+                    and all(n is None for n in r.nibbles[len(shown):])):
+                out.append(r._replace(nibbles=shown + digits, coding=tail.name,
+                                      steps=(*r.steps, f"tail {tail.digits} declared")))
+    return out
+
+
+def _usable(reading: Reading, field: Field, declared: ManufacturerCodings | None) -> bool:
+    """`ManufacturerCodings.uses` for a reading; without a declaration, the general codings."""
+    if declared is None:
+        return reading.authoritative or not reading.declared_only
+    return declared.uses(field, reading.coding, authoritative=reading.authoritative,
+                         declared_only=reading.declared_only)
 
 
 @lru_cache(maxsize=1024)
 def _readings_cached(
     text: str, field: Field, registry: Registry | None, manufacturer_code: str | None
 ) -> Readings:
-    by_value = _text_readings(text, field)
-    if not by_value:
-        by_value = _dedupe(_registry_readings(text, field, registry, manufacturer_code))
     declared = _declarations().get(manufacturer_code or "")
-    allowed = declared.codings.get(field) if declared else None
-    if allowed is None:
-        return Readings(tuple(by_value.values()), (), None, by_value)
-    kept = {v: r for v, r in by_value.items() if r.authoritative or r.coding.startswith("registry:")
-            or r.coding in allowed}
-    drop = tuple(r for v, r in by_value.items() if v not in kept)
-    return Readings(tuple(kept.values()), drop, declared, kept)
+    if declared is not None and field not in declared.codings and field not in declared.also:
+        declared = None
+    readings = _text_readings(text, field)
+    kept = _with_tails([r for r in readings if _usable(r, field, declared)], field, declared)
+    if not readings:
+        kept = _registry_readings(text, field, registry, manufacturer_code)
+    by_value = _dedupe(kept)
+    excluded = _dedupe(r for r in readings if not r.declared_only and not _usable(r, field, declared))
+    drop = tuple(r for v, r in excluded.items() if v not in by_value)
+    return Readings(tuple(by_value.values()), drop, declared, by_value)
 
 
 @lru_cache(maxsize=1024)

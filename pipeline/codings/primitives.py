@@ -9,6 +9,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
+from pipeline.hexform import canonical_hex as canonical_hex  # re-exported for the codings' callers
 from pipeline.models import Field
 
 OCTETS: Mapping[Field, int] = MappingProxyType(
@@ -140,10 +141,9 @@ def place_whole(parts: Sequence[Sequence[str]], convert: Convert, total: int) ->
     return _fill(components, convert, total // len(components))
 
 
-def place_digit_stream(
-    parts: Sequence[Sequence[str]], convert: Convert, total: int
+def _digit_stream(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int, *, right: bool
 ) -> Layout | None:
-    """Each written digit is one hex digit, packed from the start; the rest not shown."""
     components = _flat(parts)
     nibbles: tuple[int, ...] = ()
     for component in components:
@@ -153,8 +153,80 @@ def place_digit_stream(
         nibbles += converted.nibbles
     if not nibbles or len(nibbles) > total:
         return None
-    steps = (f"digits {' '.join(_hexstr(nibbles))} packed from octet 1",)
-    return Layout(nibbles + (None,) * (total - len(nibbles)), steps)
+    unshown = (None,) * (total - len(nibbles))
+    if right:
+        return Layout(unshown + nibbles, (f"digits {' '.join(_hexstr(nibbles))} ending at the last digit",))
+    return Layout(nibbles + unshown, (f"digits {' '.join(_hexstr(nibbles))} packed from octet 1",))
+
+
+def place_digit_stream(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int
+) -> Layout | None:
+    """Each written digit is one hex digit, packed from the start; the rest not shown."""
+    return _digit_stream(parts, convert, total, right=False)
+
+
+def place_digit_stream_right(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int
+) -> Layout | None:
+    """Each written digit is one hex digit, the last written digit the value's last; the digits
+    before them not shown ('1.1.006' -> ??:?1:10:06)."""
+    return _digit_stream(parts, convert, total, right=True)
+
+
+def place_last_component(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int
+) -> Layout | None:
+    """Only the last component is encoded, as the whole value ('1.11' -> 00:00:00:0B); the
+    components before it are a label the value does not carry."""
+    components = _flat(parts)
+    if len(components) < 2:
+        return None  # one component is the integer codings' reading, not this one
+    filled = _fill(components[-1:], convert, total)
+    if filled is None:
+        return None
+    return Layout(filled.nibbles, (f"last component {filled.steps[0]}",))
+
+
+def place_joined(parts: Sequence[Sequence[str]], convert: Convert, total: int) -> Layout | None:
+    """The components' digits written together are one number, the whole value ('3.18' is 318)."""
+    components = _flat(parts)
+    if len(components) < 2:
+        return None
+    filled = _fill(("".join(components),), convert, total)
+    if filled is None:
+        return None
+    return Layout(filled.nibbles, (f"digits joined {filled.steps[0]}",))
+
+
+def place_bitfield(
+    parts: Sequence[Sequence[str]], convert: Convert, total: int, bits: Sequence[int] = ()
+) -> Layout | None:
+    """Each component in its own bit field, most significant first, the fields packed at the
+    value's end ('1.0.14' in 2+2+4 bits -> 0x4E); the octets above the fields not shown.
+
+    `bits` comes from the coding (rules/codings.toml); `convert` is the coding's conversion of a
+    component to its number, so a component too wide for its field gives no reading.
+    """
+    components = _flat(parts)
+    if not bits or len(components) != len(bits) or sum(bits) > 4 * total:
+        return None
+    value = 0
+    steps = []
+    for component, width in zip(components, bits, strict=True):
+        converted = _converted(convert, component, total)
+        if converted is None:
+            return None
+        number = int(_hexstr(converted.nibbles), 16)
+        if number >= 1 << width:
+            return None
+        value = value << width | number
+        steps.append(f"{component} in {width} bits")
+    shown = -(-sum(bits) // 8) * 2  # whole octets that hold the fields
+    digits = _in_base(value, 16, shown)
+    if digits is None:
+        return None
+    return Layout((None,) * (total - shown) + tuple(digits), (", ".join(steps) + f" = {value:X}",))
 
 
 def _sixteen_bits(components: Sequence[str], convert: Convert) -> Layout | None:
@@ -212,6 +284,10 @@ PLACEMENTS: Mapping[str, Place] = MappingProxyType(
         "app-stack": place_app_stack,
         "app-only": place_app_only,
         "digit-stream": place_digit_stream,
+        "digit-stream-right": place_digit_stream_right,
+        "last-component": place_last_component,
+        "joined-integer": place_joined,
+        "bitfield": place_bitfield,
     }
 )
 
@@ -266,35 +342,3 @@ def _shown_text(nibbles: Nibbles, field: Field) -> str:
 def _value_text(nibbles: Nibbles, field: Field) -> str:
     """`format_value` of the engine's nibbles."""
     return _separator(field).join(_engine_octets(nibbles, _VALUE_OCTETS))
-
-
-
-
-def canonical_hex(text: str, octets: int) -> str | None:
-    """'0c030c22', '0x0C030C22', '0C-03-0C-22', '0c 03 0c 22' -> '0C:03:0C:22'.
-
-    One separator kind (':', '-', '_' or space) between every octet, or none; None when the text
-    is not exactly `octets` hex octets.
-    """
-    if not isinstance(text, str) or octets < 1 or len(text) > 8 * octets + 8:
-        return None
-    body = text.strip()
-    if body[:2] in ("0x", "0X"):
-        body = body[2:]
-    if len(body) == 2 * octets and _HEX_DIGITS.issuperset(body):
-        pairs = [body[i:i + 2] for i in range(0, len(body), 2)]
-    else:
-        separators = set(body[2::3])  # the characters at 2, 5, 8, ...
-        if len(separators) != 1 or not separators <= _SEPARATORS:
-            return None
-        pairs = body.split(separators.pop())
-        # `octets` pieces in 3 * octets - 1 characters, with the separator at 2, 5, 8, ...: then
-        # every piece has two characters
-        if (len(pairs) != octets or len(body) != 3 * octets - 1
-                or not _HEX_DIGITS.issuperset("".join(pairs))):
-            return None
-    return ":".join(pairs).upper()
-
-
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_SEPARATORS = frozenset(":-_ ")

@@ -132,13 +132,34 @@ def _alternatives(readings: Iterable[Reading], chosen: Reading | None, field: Fi
     )
 
 
+def _shared_name_note(found: Readings, chosen: Reading, field: Field) -> str:
+    """A registry name held by several codes maps to each; the reason names them all."""
+    if not chosen.coding.startswith("registry:"):
+        return ""
+    codes = [_value_text(r.nibbles, field) for r in found.kept if r.coding == chosen.coding]
+    if len(codes) < 2:
+        return ""
+    name = chosen.coding.split(":", 2)[2]
+    return f"; {name!r} is the name of {len(codes)} codes: {', '.join(codes)}"
+
+
+def _declaration_note(found: Readings, chosen: Reading, field: Field) -> str:
+    """Whose mapping it was: the declaration that lets (or makes) this manufacturer use the coding."""
+    declared = found.narrowed_by
+    if declared is None or chosen.authoritative or not declared.declares(field, chosen.coding):
+        return ""
+    who = f" ({declared.manufacturer})" if declared.manufacturer else ""
+    code = declared.manufacturer_code
+    return f"; {chosen.coding} is declared for manufacturer {code}{who} in {declared.name}"
+
+
 def _narrowing_note(found: Readings, target: tuple[int, ...], field: Field) -> str:
     if found.narrowed_by is None or not found.excluded:
         return ""
     code = found.narrowed_by.manufacturer_code
     would = [r for r in found.excluded if r.value_nibbles == target]
     if would:
-        return (f"; the CPL value would map by {would[0].coding}, which {found.narrowed_by.path} "
+        return (f"; the CPL value would map by {would[0].coding}, which {found.narrowed_by.name} "
                 f"does not declare for manufacturer {code}")
     return f"; codings not declared for manufacturer {code} were not used"
 
@@ -187,13 +208,16 @@ def _judge(
     if chosen is not None:
         status = Verdict.MATCH if chosen.authoritative else Verdict.MAPPED
         return FieldJudgement(field, cpl, text, status, chosen.coding,
-                              _mapped_reason(chosen, field, cpl_text),
+                              _mapped_reason(chosen, field, cpl_text)
+                              + _shared_name_note(found, chosen, field)
+                              + _declaration_note(found, chosen, field),
                               _alternatives(readings, chosen, field))
     partial = [r for r in readings if _agrees(r, target)]
     if partial:
         chosen = max(partial, key=lambda r: sum(n is not None for n in r.nibbles))
         return FieldJudgement(field, cpl, text, Verdict.PARTIAL, chosen.coding,
-                              _partial_reason(chosen, field, cpl_text) + note,
+                              _partial_reason(chosen, field, cpl_text)
+                              + _declaration_note(found, chosen, field) + note,
                               _alternatives(readings, chosen, field))
     legend = " ('?' = not shown, must be 0)" if any(None in r.nibbles for r in readings) else ""
     reason = (f"{_quote(text)} maps to {_listing(readings, field)}{legend}; "
