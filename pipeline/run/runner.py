@@ -6,11 +6,6 @@ The one place that knows every stage; per-document work is in document.py.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -18,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
 from pipeline.cpl import read_cpl
 from pipeline.evidence import Evidence, load_evidence
-from pipeline.ingest import IngestLimits, Skipped, discover, sha256_file
+from pipeline.ingest import discover
 from pipeline.models import (
     Certificate,
     CplRow,
@@ -32,42 +26,24 @@ from pipeline.models import (
     Overall,
 )
 from pipeline.ota import OtaImage, discover_ota
-from pipeline.parse import RULES_DIR, load_field_rules
+from pipeline.parse import load_field_rules
 from pipeline.policy import default_device_types, default_policy
 from pipeline.reconcile import CertificateLookup, reconcile_rows
 from pipeline.registry import Registry, load_registry
 from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
-from pipeline.run.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
+from pipeline.run.cache import ResultCache, certificate_from_json
+from pipeline.run.fingerprint import (
+    extraction_fingerprint,
+    run_fingerprint,
+    run_inputs,
+    tool_versions,
+    unchanged_outputs,
+)
 from pipeline.run.progress import Progress
+from pipeline.run.settings import DEFAULT_TIMEOUT_S, TASKS_PER_WORKER, Settings
 from pipeline.run.spool import CertificateSpool
 
-DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
-TASKS_PER_WORKER = 500  # documents before a worker is replaced: leaks cannot build up
-
-
-@dataclass(frozen=True)
-class Settings:
-    certs: tuple[str, ...]
-    cpl: str
-    out: str
-    manufacturers: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-    evidence: str | None = None
-    ota: tuple[str, ...] = ()  # --ota: OTA image files or folders
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    ocr: str = "auto"  # auto | always | never
-    fail_on: str | None = None  # fail | review
-    extract_limits: ExtractLimits = ExtractLimits()
-    ingest_limits: IngestLimits = IngestLimits()
-    cache: bool = True  # --no-cache turns it off
-    cache_dir: str | None = None  # default: the output folder
-    timeout_s: float | None = DEFAULT_TIMEOUT_S  # None or 0: no limit (documents run in-process)
-    quiet: bool = False  # no progress bar
-    tasks_per_worker: int = TASKS_PER_WORKER
-
-    @property
-    def cache_path(self) -> Path:
-        return Path(self.cache_dir or self.out) / CACHE_FILE
+__all__ = ["DEFAULT_TIMEOUT_S", "TASKS_PER_WORKER", "RunOutcome", "Settings", "run_reconcile"]
 
 
 @dataclass(frozen=True)
@@ -260,116 +236,11 @@ def _differences(a: Certificate, b: Certificate) -> list[str]:
     return out
 
 
-def _extraction_fingerprint(settings: Settings, versions: dict[str, str]) -> str:
-    limits = dataclasses.asdict(settings.extract_limits)
-    limits.pop("ocr_timeout_s", None)  # how long we waited does not change what was read
-    return pipeline_fingerprint(versions, RULES_DIR, settings.ocr, limits)
-
-
 def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
     if not settings.cache:
         return None
     cache = ResultCache(settings.cache_path, fingerprint)
     return cache if cache.enabled else None
-
-
-def run_inputs(
-    settings: Settings, cpl_rows: Sequence[CplRow], documents: int, skipped: Sequence[Skipped]
-) -> dict[str, Any]:
-    """The run's input files with their hashes (run.json "inputs"), each file hashed once."""
-    return {
-        "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},
-        "certs": list(settings.certs),
-        "documents": documents,
-        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-        "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
-        "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
-        "evidence": (
-            {"path": settings.evidence, "sha256": sha256_file(settings.evidence)}
-            if settings.evidence else None
-        ),
-        "ota": list(settings.ota),
-    }
-
-
-def run_fingerprint(
-    settings: Settings,
-    extraction: str,
-    inputs: Mapping[str, Any],
-    documents: Iterable[Document],
-    evidence: Evidence | None,
-    ota_images: Sequence[OtaImage] | None,
-) -> str:
-    """One hash over everything the outputs depend on: the pipeline (code, rules, tools,
-    settings), the input files by content (`inputs`), the files the evidence manifest names
-    and the OTA images by content, and every input document by name and content."""
-    digest = hashlib.sha256()
-
-    def feed(value: Any) -> None:
-        digest.update(json.dumps(value, sort_keys=True, default=str).encode() + b"\n")
-
-    feed({
-        "extraction": extraction,
-        "timeout_s": settings.timeout_s,
-        "ingest_limits": dataclasses.asdict(settings.ingest_limits),
-        "inputs": inputs,
-        "evidence_files": None if evidence is None else sorted(
-            [str(path), text.sha256, text.error] for path, text in evidence.texts.items()
-        ),
-        "ota_images": None if ota_images is None else [[i.file, i.sha256] for i in ota_images],
-    })
-    for d in documents:
-        feed([d.name, d.sha256, d.size, str(d.error) if d.error else None])
-    return digest.hexdigest()
-
-
-def _unchanged_outputs(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The previous run.json, when that run had this fingerprint and its outputs are untouched."""
-    try:
-        run = json.loads((out / OUTPUT_FILES["run"]).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(run, dict) or run.get("run_fingerprint") != fingerprint:
-        return None
-    recorded = run.get("output_sha256")
-    if not isinstance(recorded, dict) or not isinstance(run.get("counts"), dict):
-        return None
-    if run["counts"].get("certificate_errors", {}).get(ErrorReason.TIMEOUT.value):
-        return None  # a document that ran out of time may not next time: never cached, retried
-    for key in ("reconciliation", "certificates", "audit"):
-        name = OUTPUT_FILES[key]
-        path = out / name
-        if not path.is_file() or recorded.get(name) != sha256_file(str(path)):
-            return None
-    return run
-
-
-def _tool_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"cplrecon": __version__, "python": platform.python_version()}
-    for package in (
-        "pdfplumber", "pypdfium2", "pikepdf", "pebble", "pytesseract", "regex", "openpyxl", "xlsxwriter"
-    ):
-        try:
-            versions[package] = md.version(package)
-        except md.PackageNotFoundError:
-            versions[package] = "not installed"
-    versions["tesseract"] = _tesseract_version()
-    return versions
-
-
-def _tesseract_version() -> str:
-    """`tesseract --version`'s first line (the binary pytesseract runs): part of the cache key.
-    Asked directly, so a run needing no OCR loads neither pytesseract nor PIL."""
-    try:
-        done = subprocess.run(
-            ["tesseract", "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "not installed"  # recorded, not fatal
-    words = (done.stdout or done.stderr).split()
-    return words[1] if done.returncode == 0 and len(words) > 1 else "not installed"
 
 
 def run_reconcile(settings: Settings) -> RunOutcome:
@@ -389,14 +260,14 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     mark = time.perf_counter()
     documents, skipped = discover(settings.certs, settings.ingest_limits)
     timings["ingest_s"] = time.perf_counter() - mark
-    versions = _tool_versions()
-    extraction = _extraction_fingerprint(settings, versions)
+    versions = tool_versions()
+    extraction = extraction_fingerprint(settings, versions)
     count = len(documents)
     inputs = run_inputs(settings, cpl.rows, count, skipped)
     inputs["cpl"]["notices"] = list(cpl.notices)
     fingerprint = run_fingerprint(settings, extraction, inputs, documents, evidence, ota_images)
     if settings.cache:  # --no-cache reads and writes everything again
-        previous = _unchanged_outputs(Path(settings.out), fingerprint)
+        previous = unchanged_outputs(Path(settings.out), fingerprint)
         if previous is not None:
             return _up_to_date(settings, previous, count, started)
     cache = _open_cache(settings, extraction)
