@@ -21,11 +21,15 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from pipeline.models import DocumentError, ErrorReason
+from pipeline.run.executor import Job, Limits, Task
+from pipeline.run.executor import Outcome as ExecutorOutcome
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -161,3 +165,30 @@ def _outcome(
         return Outcome(job, failure=TaskTimeout(timeout_s or 0.0))
     except ProcessExpired as exc:
         return Outcome(job, failure=TaskCrashed(f"the worker process died (exit code {exc.exitcode})"))
+
+
+class PebbleExecutor:
+    """The local pool as an executor (pipeline.run.executor): pebble's failures become typed
+    document errors here, so they never reach the runner."""
+
+    def map(self, task: Task, jobs: Iterable[Job], limits: Limits) -> Iterator[ExecutorOutcome]:
+        for outcome in run_in_workers(
+            task, jobs, max(1, limits.workers), limits.timeout_s, limits.tasks_per_worker,
+            limits.on_wait,
+        ):
+            sha256 = outcome.job.sha256
+            if outcome.result is not None:
+                yield ExecutorOutcome(sha256, certificate=outcome.result)
+            else:
+                yield ExecutorOutcome(sha256, error=failure_error(outcome.failure))
+
+
+def failure_error(failure: TaskTimeout | TaskCrashed | None) -> DocumentError:
+    """A task's failure as the document's typed error (ERROR row)."""
+    if isinstance(failure, TaskTimeout):
+        return DocumentError(
+            ErrorReason.TIMEOUT,
+            f"reading it took over {failure.seconds:g} s (--timeout); it was stopped",
+        )
+    detail = failure.detail if failure is not None else "no result"
+    return DocumentError(ErrorReason.UNREADABLE, f"the parser crashed: {detail}")

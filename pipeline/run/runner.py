@@ -20,9 +20,6 @@ from pipeline.models import (
     Certificate,
     CplRow,
     Document,
-    DocumentError,
-    ErrorReason,
-    ExtractLimits,
     Overall,
 )
 from pipeline.ota import OtaImage, discover_ota
@@ -32,6 +29,7 @@ from pipeline.reconcile import CertificateLookup, reconcile_rows
 from pipeline.registry import Registry, load_registry
 from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
 from pipeline.run.cache import ResultCache, certificate_from_json
+from pipeline.run.executor import Executor, Job, Limits, SerialExecutor, read_document
 from pipeline.run.fingerprint import (
     extraction_fingerprint,
     run_fingerprint,
@@ -56,19 +54,12 @@ class RunOutcome:
     stats: dict[str, Any] = field(default_factory=dict)  # documents, cached, errors, seconds
 
 
-def _process_star(args: tuple[Document, str, ExtractLimits]) -> Certificate:
-    # Imported here: the PDF and OCR libraries load where documents are read, not in a run
-    # whose documents all come from the cache.
-    from pipeline.document import process_document
-
-    return process_document(*args)
-
-
 def process_documents(
     documents: Sequence[Document],
     settings: Settings,
     cache: ResultCache | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Certificate]:
     """One Certificate per document, in input order, streamed as they are ready.
 
@@ -101,7 +92,7 @@ def process_documents(
                     repeated[digest] = position
     fresh = _fresh_certificates(
         _first_copies(documents, cached, repeated), fresh_count, settings,
-        cache.flush if cache else None,
+        cache.flush if cache else None, executor,
     )
     done: dict[str, Certificate] = {}
     for position, document in enumerate(documents):
@@ -153,7 +144,7 @@ def _certificate_for(
         if text is not None:
             return certificate_from_json(text, document.name), True
         # The cache failed since the look-up (it warned): read this one here, in-process.
-        return _process_star((document, settings.ocr, settings.extract_limits)), False
+        return read_document(Job(document, settings.ocr, settings.extract_limits)), False
     while document.sha256 not in done:  # workers answer in job order: pull up to this one
         certificate = next(fresh)
         done[certificate.sha256] = certificate
@@ -163,37 +154,42 @@ def _certificate_for(
 
 
 def _fresh_certificates(
-    jobs: Iterable[Document],
+    documents: Iterable[Document],
     count: int,
     settings: Settings,
     on_wait: Callable[[], None] | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Certificate]:
-    """Read and parse `count` documents: in child processes whenever a time limit must be
-    enforceable. Jobs are taken from `jobs` as workers get to them, not all at once."""
+    """Read and parse `count` documents with the executor, in the order they finish. Jobs are
+    taken from `documents` as workers get to them, not all at once."""
     if not count:
         return
-    work = ((d, settings.ocr, settings.extract_limits) for d in jobs)
-    if not settings.timeout_s and settings.workers == 1:
-        yield from map(_process_star, work)
-        return
-    from pipeline.run.pebble import TaskTimeout, run_in_workers
+    names: dict[str, str] = {}  # sha256 -> name, for the jobs handed out and not yet back
 
-    workers = max(1, min(settings.workers, count))
-    for outcome in run_in_workers(
-        _process_star, work, workers, settings.timeout_s or None, settings.tasks_per_worker, on_wait
-    ):
-        if outcome.result is not None:
-            yield outcome.result
-            continue
-        document = outcome.job[0]
-        if isinstance(outcome.failure, TaskTimeout):
-            error = DocumentError(
-                ErrorReason.TIMEOUT,
-                f"reading it took over {outcome.failure.seconds:g} s (--timeout); it was stopped",
-            )
+    def jobs() -> Iterator[Job]:
+        for document in documents:
+            names[document.sha256] = document.name
+            yield Job(document, settings.ocr, settings.extract_limits)
+
+    limits = Limits(
+        workers=max(1, min(settings.workers, count)), timeout_s=settings.timeout_s or None,
+        tasks_per_worker=settings.tasks_per_worker, on_wait=on_wait,
+    )
+    for outcome in (executor or executor_for(settings)).map(read_document, jobs(), limits):
+        name = names.pop(outcome.sha256, "")
+        if outcome.certificate is not None:
+            yield outcome.certificate
         else:
-            error = DocumentError(ErrorReason.UNREADABLE, f"the parser crashed: {outcome.failure}")
-        yield Certificate(file=document.name, sha256=document.sha256, error=error)
+            yield Certificate(file=name, sha256=outcome.sha256, error=outcome.error)
+
+
+def executor_for(settings: Settings) -> Executor:
+    """In this process when nothing needs stopping; else child processes, which can be killed."""
+    if not settings.timeout_s and settings.workers == 1:
+        return SerialExecutor()
+    from pipeline.run.pebble import PebbleExecutor  # here: a cached run never loads pebble
+
+    return PebbleExecutor()
 
 
 def certificate_conflicts(lookup: CertificateLookup) -> list[dict[str, str]]:
@@ -243,7 +239,7 @@ def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
     return cache if cache.enabled else None
 
 
-def run_reconcile(settings: Settings) -> RunOutcome:
+def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOutcome:
     """The whole run, streamed: documents are spooled to disk as they are read, and rows go to
     the output files as they are judged, so memory stays flat however large the archive."""
     timings: dict[str, float] = {}
@@ -275,7 +271,7 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     with CertificateSpool() as spool:
         mark = time.perf_counter()
         try:
-            for certificate in process_documents(documents, settings, cache, progress):
+            for certificate in process_documents(documents, settings, cache, progress, executor):
                 spool.add(certificate)
         finally:
             progress.close()
