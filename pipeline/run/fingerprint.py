@@ -29,7 +29,7 @@ def extraction_fingerprint(settings: Settings, versions: dict[str, str]) -> str:
     return pipeline_fingerprint(versions, RULES_DIR, settings.ocr, limits)
 
 
-def run_inputs(
+def input_hashes(
     settings: Settings, cpl_rows: Sequence[CplRow], documents: int, skipped: Sequence[Skipped]
 ) -> dict[str, Any]:
     """The run's input files with their hashes (run.json "inputs"), each file hashed once."""

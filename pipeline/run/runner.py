@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cpl import read_cpl
-from pipeline.evidence import Evidence, load_evidence
 from pipeline.ingest import discover
 from pipeline.models import (
     Certificate,
@@ -22,23 +21,21 @@ from pipeline.models import (
     Document,
     Overall,
 )
-from pipeline.ota import OtaImage, discover_ota
 from pipeline.parse import load_field_rules
 from pipeline.policy import default_device_types, default_policy
 from pipeline.reconcile import CertificateLookup, reconcile_rows
-from pipeline.registry import Registry, load_registry
 from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
 from pipeline.run.cache import ResultCache, certificate_from_json
 from pipeline.run.executor import Executor, Job, Limits, SerialExecutor, read_document
 from pipeline.run.fingerprint import (
     extraction_fingerprint,
+    input_hashes,
     run_fingerprint,
-    run_inputs,
     tool_versions,
     unchanged_outputs,
 )
 from pipeline.run.progress import Progress
-from pipeline.run.settings import DEFAULT_TIMEOUT_S, TASKS_PER_WORKER, Settings
+from pipeline.run.settings import DEFAULT_TIMEOUT_S, TASKS_PER_WORKER, RunInputs, Settings
 from pipeline.run.spool import CertificateSpool
 
 __all__ = ["DEFAULT_TIMEOUT_S", "TASKS_PER_WORKER", "RunOutcome", "Settings", "run_reconcile"]
@@ -247,11 +244,7 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
     cpl = read_cpl(settings.cpl)  # first: a bad CPL file stops the run before any slow work
     for notice in () if settings.quiet else cpl.notices:  # which sheet, header row, encoding
         print(f"cplrecon: CPL file {settings.cpl}: {notice}", file=sys.stderr)
-    registry = load_registry(
-        [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
-    )
-    evidence = load_evidence(settings.evidence) if settings.evidence else None  # bad manifest: exit 2
-    ota_images = discover_ota(settings.ota) if settings.ota else None
+    run_inputs = RunInputs.load(settings)  # a bad evidence manifest stops the run here too
     timings["read_inputs_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     documents, skipped = discover(settings.certs, settings.ingest_limits)
@@ -259,9 +252,11 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
     versions = tool_versions()
     extraction = extraction_fingerprint(settings, versions)
     count = len(documents)
-    inputs = run_inputs(settings, cpl.rows, count, skipped)
+    inputs = input_hashes(settings, cpl.rows, count, skipped)
     inputs["cpl"]["notices"] = list(cpl.notices)
-    fingerprint = run_fingerprint(settings, extraction, inputs, documents, evidence, ota_images)
+    fingerprint = run_fingerprint(
+        settings, extraction, inputs, documents, run_inputs.evidence, run_inputs.ota_images
+    )
     if settings.cache:  # --no-cache reads and writes everything again
         previous = unchanged_outputs(Path(settings.out), fingerprint)
         if previous is not None:
@@ -289,9 +284,7 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
         }
         run_info = _run_info(settings, inputs, versions, cache, stats, timings)
         run_info["run_fingerprint"] = fingerprint
-        return _reconcile_and_report(
-            settings, spool, cpl.rows, registry, evidence, ota_images, run_info, started
-        )
+        return _reconcile_and_report(settings, spool, cpl.rows, run_inputs, run_info, started)
 
 
 def _up_to_date(
@@ -316,9 +309,7 @@ def _reconcile_and_report(
     settings: Settings,
     spool: CertificateSpool,
     cpl_rows: Sequence[CplRow],
-    registry: Registry,
-    evidence: Evidence | None,
-    ota_images: Sequence[OtaImage] | None,
+    run_inputs: RunInputs,
     run_info: dict[str, Any],
     started: float,
 ) -> RunOutcome:
@@ -335,9 +326,7 @@ def _reconcile_and_report(
         for certificate in spool.unreadable():
             assembler.document(certificate)
         mark = time.perf_counter()
-        for result in reconcile_rows(
-            cpl_rows, spool, registry, evidence=evidence, ota_images=ota_images
-        ):
+        for result in reconcile_rows(cpl_rows, spool, run_inputs):
             assembler.result(result)
         timings["reconcile_s"] = time.perf_counter() - mark  # rows written as they are judged
         mark = time.perf_counter()
@@ -347,7 +336,9 @@ def _reconcile_and_report(
         timings["certificates_s"] = time.perf_counter() - mark
         # Set before writing: run.json shares this dict, and a timing set after it is written is lost.
         timings["total_before_writing_s"] = time.perf_counter() - started
-        summary, run = assembler.finish(run_info, cpl_rows, conflicts, ota_images, evidence)
+        summary, run = assembler.finish(
+            run_info, cpl_rows, conflicts, run_inputs.ota_images, run_inputs.evidence
+        )
         outputs = writer.finish(summary, run)
     timings["total_s"] = time.perf_counter() - started
     stats["seconds"] = timings["total_s"]

@@ -1,13 +1,19 @@
-"""What a run was asked to do: the settings from the command line, in one frozen record."""
+"""What a run was asked to do (Settings, from the command line) and the reference data its rows
+are judged against (RunInputs: registries, evidence, OTA images, policy, device types)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.evidence import Evidence, load_evidence
 from pipeline.ingest import IngestLimits
 from pipeline.models import ExtractLimits
+from pipeline.ota import OtaImage, discover_ota
+from pipeline.policy import DeviceTypes, PolicyRules
+from pipeline.registry import Registry, load_registry
 from pipeline.run.cache import CACHE_FILE
 
 DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
@@ -39,3 +45,27 @@ class Settings:
         return Path(self.cache_dir or self.out) / CACHE_FILE
 
 
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything besides the CPL rows and the certificates that a row's verdict depends on.
+
+    None means "not given" for evidence and OTA images (their columns stay empty), and "the
+    shipped rules" for the registry, policy and device types."""
+
+    registry: Registry | None = None
+    evidence: Evidence | None = None
+    ota_images: Sequence[OtaImage] | None = None
+    policy: PolicyRules | None = None
+    device_types: DeviceTypes | None = None
+
+    @classmethod
+    def load(cls, settings: Settings) -> RunInputs:
+        """The files the settings name; a bad evidence manifest raises (exit 2) before slow work."""
+        registry = load_registry(
+            [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
+        )
+        evidence = load_evidence(settings.evidence) if settings.evidence else None
+        ota_images = discover_ota(settings.ota) if settings.ota else None
+        return cls(registry=registry, evidence=evidence, ota_images=ota_images)
