@@ -60,14 +60,10 @@ class Outcome(Generic[T, R]):
     failure: TaskTimeout | TaskCrashed | None = None
 
 
-def _limit_threads() -> None:
-    """One tesseract thread per worker: measured 1.88x for 2 workers, own threads are slower."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-
 def _init_worker(run_dir: str) -> None:
-    """Worker start: one tesseract thread, and all temporary files in this worker's folder."""
-    _limit_threads()
+    """Worker start: all temporary files in this worker's folder. (One tesseract thread per
+    worker is set where tesseract runs, pipeline.extract.tesseract.one_tesseract_thread, so it
+    holds in every executor and in-process too.)"""
     try:
         folder = _worker_temp_dir(run_dir)
     except OSError:  # an initializer that raises ends the worker, and the next would fail too
