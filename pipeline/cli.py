@@ -8,11 +8,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
-from pipeline.models import Field
+from pipeline.evidence import EvidenceFileError
+from pipeline.models import ErrorReason, Field
+from pipeline.policy import RulesFileError
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
@@ -20,6 +22,13 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 class UsageError(Exception):
     """A command line that cannot run as given; the message says what to change (exit 2)."""
+
+
+# The input errors: the message says which file or option to fix (exit 2). FileNotFoundError is
+# raised for --certs and --ota paths that do not exist.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    CplFileError, EvidenceFileError, RulesFileError, UsageError, FileNotFoundError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,15 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         return _explain(args)
-    except (CplFileError, UsageError) as exc:
+    except INPUT_ERRORS as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("cplrecon: interrupted; outputs already in place are unchanged", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"cplrecon: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    # Anything else is a bug: its traceback and exit 1, never passed off as a usage error.
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -129,7 +136,25 @@ def _reconcile(args: argparse.Namespace) -> int:
             f"{stats.get('seconds', 0.0):.1f} s; outputs in {args.out}",
             file=sys.stderr,
         )
+    _warn_if_ocr_is_off(counts)
     return outcome.exit_code
+
+
+def _warn_if_ocr_is_off(counts: dict[str, Any]) -> None:
+    """Documents that needed OCR while tesseract is missing: said once, with the count and the
+    fix, rather than left to be found among the unreadable ones (even with --quiet)."""
+    needing = counts.get("certificate_errors", {}).get(ErrorReason.OCR_UNAVAILABLE.value, 0)
+    if not needing:
+        return
+    from pipeline.extract.tesseract import TESSERACT_INSTALL, tesseract_available
+
+    if not tesseract_available():
+        print(
+            f"cplrecon: warning: OCR is off because tesseract is not installed: {needing} "
+            f"document(s) needed it and are ERROR {ErrorReason.OCR_UNAVAILABLE.value} "
+            f"(install it: {TESSERACT_INSTALL})",
+            file=sys.stderr,
+        )
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -177,7 +202,7 @@ def _explain(args: argparse.Namespace) -> int:
         with open(args.batch, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
         if rows and not {"text", "field"} <= set(rows[0]):
-            raise ValueError(f"{args.batch}: needs columns text,field[,cpl]; found {list(rows[0])}")
+            raise UsageError(f"{args.batch}: needs columns text,field[,cpl]; found {list(rows[0])}")
         out_rows = explain_rows(rows, registry)
         handle_out = open(args.output, "w", newline="", encoding="utf-8") if args.output else None
         try:
@@ -193,7 +218,7 @@ def _explain(args: argparse.Namespace) -> int:
                 handle_out.close()
         return EXIT_OK
     if args.text is None:
-        raise ValueError("explain needs VALUE_TEXT or --batch CSV")
+        raise UsageError("explain needs VALUE_TEXT or --batch CSV")
     result = explain(args.text, Field(args.field), args.cpl, registry)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return EXIT_OK

@@ -12,7 +12,7 @@ from pipeline.evidence import Evidence, load_evidence
 from pipeline.ingest import IngestLimits
 from pipeline.models import ExtractLimits
 from pipeline.ota import OtaImage, discover_ota
-from pipeline.policy import DeviceTypes, PolicyRules
+from pipeline.policy import DeviceTypes, PolicyRules, RulesFileError
 from pipeline.registry import Registry, load_registry
 from pipeline.run.cache import CACHE_FILE
 
@@ -63,9 +63,14 @@ class RunInputs:
     @classmethod
     def load(cls, settings: Settings) -> RunInputs:
         """The files the settings name; a bad evidence manifest raises (exit 2) before slow work."""
-        registry = load_registry(
-            [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
-        )
+        try:
+            registry = load_registry(
+                [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
+            )
+        except RulesFileError:
+            raise
+        except ValueError as exc:  # registry.py reports a bad line as ValueError naming the file
+            raise RulesFileError(str(exc)) from exc
         evidence = load_evidence(settings.evidence) if settings.evidence else None
         ota_images = discover_ota(settings.ota) if settings.ota else None
         return cls(registry=registry, evidence=evidence, ota_images=ota_images)
