@@ -71,7 +71,7 @@ def process_documents(
     )
     seen: set[bytes] = set()
     repeated: dict[bytes, int] = {}  # digest of bytes seen twice -> position of the first copy
-    fresh_count = 0
+    fresh_count = fresh_images = 0
     for document in documents:
         if document.error is None:
             digest = _digest(document.sha256)
@@ -80,7 +80,10 @@ def process_documents(
             else:
                 seen.add(digest)
                 fresh_count += digest not in cached
+                fresh_images += digest not in cached and document.kind == "image"
     del seen
+    if progress is not None:
+        progress.expect(images=fresh_images, pdfs=fresh_count - fresh_images)
     if repeated:
         for position, document in enumerate(documents):
             if document.error is None:
@@ -105,7 +108,9 @@ def process_documents(
             note = f"duplicate of {documents[original].name} (same sha256): read once"
             certificate = dataclasses.replace(certificate, notes=(*certificate.notes, note))
         if progress is not None:
-            progress.advance(certificate, cached=from_cache, duplicate=duplicate)
+            progress.advance(
+                certificate, cached=from_cache, duplicate=duplicate, image=document.kind == "image"
+            )
         yield certificate
 
 
