@@ -128,3 +128,32 @@ def tesseract_version() -> str:
     return words[1] if done.returncode == 0 and len(words) > 1 else "not installed"
 
 
+
+
+def rules_file_hashes(rules_dir: Path = RULES_DIR) -> dict[str, str]:
+    """sha256 of every file in rules/, by its path there: which rules judged this run."""
+    return {
+        path.relative_to(rules_dir).as_posix(): sha256_file(str(path))
+        for path in sorted(p for p in rules_dir.rglob("*") if p.is_file())
+    }
+
+
+def package_set() -> dict[str, Any]:
+    """The installed distributions (`name==version`, sorted) as one hash and a count: two runs
+    with the same hash ran on the same package set."""
+    import importlib.metadata as md
+
+    names = sorted({
+        f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in md.distributions()
+    })
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
+    return {"sha256": digest, "count": len(names)}
+
+
+def platform_info() -> dict[str, str]:
+    """The operating system the run used (run.json "platform")."""
+    return {
+        "os": platform.platform(),
+        "machine": platform.machine(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+    }

@@ -6,6 +6,7 @@ The one place that knows every stage; per-document work is in document.py.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,6 +31,9 @@ from pipeline.run.executor import Executor, Job, Limits, SerialExecutor, read_do
 from pipeline.run.fingerprint import (
     extraction_fingerprint,
     input_hashes,
+    package_set,
+    platform_info,
+    rules_file_hashes,
     run_fingerprint,
     tool_versions,
     unchanged_outputs,
@@ -246,6 +250,7 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
     the output files as they are judged, so memory stays flat however large the archive."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     cpl = read_cpl(settings.cpl)  # first: a bad CPL file stops the run before any slow work
     for notice in () if settings.quiet else cpl.notices:  # which sheet, header row, encoding
         print(f"cplrecon: CPL file {settings.cpl}: {notice}", file=sys.stderr)
@@ -288,6 +293,7 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
             "ocr_pages": progress.ocr,
         }
         run_info = _run_info(settings, inputs, versions, cache, stats, timings)
+        run_info.update(started=started_at, **_environment())
         run_info["run_fingerprint"] = fingerprint
         return _reconcile_and_report(settings, spool, cpl.rows, run_inputs, run_info, started)
 
@@ -373,6 +379,13 @@ def _run_info(
         "documents": stats,
         "timings": timings,
     }
+
+
+def _environment() -> dict[str, Any]:
+    """Where the run ran and with what: the OS, each rules/ file's hash, the package set's hash
+    (run.json keys added after the SPEC's; the existing ones keep their shape)."""
+    return {"platform": platform_info(), "rules_files": rules_file_hashes(),
+            "packages": package_set()}
 
 
 def exit_code_for(counts: Mapping[str, Any], fail_on: str | None) -> int:
