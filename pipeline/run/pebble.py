@@ -33,6 +33,7 @@ from pipeline.run.executor import Outcome as ExecutorOutcome
 
 T = TypeVar("T")
 R = TypeVar("R")
+V = TypeVar("V")
 
 WINDOW_PER_WORKER = 8  # tasks queued per worker: enough to keep it busy, few enough to stream
 RUN_DIR_PREFIX = "cplrecon-run-"  # one per run, in the system temporary folder
@@ -60,7 +61,7 @@ class Outcome(Generic[T, R]):
     failure: TaskTimeout | TaskCrashed | None = None
 
 
-def _init_worker(run_dir: str) -> None:
+def init_worker(run_dir: str) -> None:
     """Worker start: all temporary files in this worker's folder. (One tesseract thread per
     worker is set where tesseract runs, pipeline.extract.tesseract.one_tesseract_thread, so it
     holds in every executor and in-process too.)"""
@@ -100,7 +101,7 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _remove_run_dir(run_dir: str) -> None:
+def remove_run_dir(run_dir: str) -> None:
     """Retried: an orphaned tesseract of a killed worker may create a file while it is removed."""
     for _ in range(3):
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -130,7 +131,7 @@ def run_in_workers(
         from pebble import ProcessPool  # here: a run served from the cache never loads it
 
         pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
-                           initializer=_init_worker, initargs=(run_dir,))
+                           initializer=init_worker, initargs=(run_dir,))
         window = max(2, workers * WINDOW_PER_WORKER)
         pending: deque[tuple[T, Future[R]]] = deque()
         try:
@@ -145,22 +146,30 @@ def run_in_workers(
             pool.stop()  # on an interrupt or an early exit: no orphaned workers
             pool.join()
     finally:
-        _remove_run_dir(run_dir)  # after pool.join(): no worker is left to write there
+        remove_run_dir(run_dir)  # after pool.join(): no worker is left to write there
 
 
 def _outcome(
     job: T, future: Future[R], timeout_s: float | None, on_wait: Callable[[], None] | None
 ) -> Outcome[T, R]:
-    from pebble import ProcessExpired  # loaded already: run_in_workers made the pool
-
     if on_wait is not None and not future.done():
         on_wait()
+    result, failure = settle(future, timeout_s)
+    return Outcome(job, result=result, failure=failure)
+
+
+def settle(
+    future: Future[V], timeout_s: float | None
+) -> tuple[V | None, TaskTimeout | TaskCrashed | None]:
+    """Wait for a pebble task: its result, or the typed reason there is none."""
+    from pebble import ProcessExpired  # loaded already: the caller made the pool
+
     try:
-        return Outcome(job, result=future.result())
+        return future.result(), None
     except FutureTimeout:
-        return Outcome(job, failure=TaskTimeout(timeout_s or 0.0))
+        return None, TaskTimeout(timeout_s or 0.0)
     except ProcessExpired as exc:
-        return Outcome(job, failure=TaskCrashed(f"the worker process died (exit code {exc.exitcode})"))
+        return None, TaskCrashed(f"the worker process died (exit code {exc.exitcode})")
 
 
 class PebbleExecutor:
