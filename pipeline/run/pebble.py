@@ -154,8 +154,8 @@ def _outcome(
 ) -> Outcome[T, R]:
     if on_wait is not None and not future.done():
         on_wait()
-    result, failure = settle(future, timeout_s)
-    return Outcome(job, result=result, failure=failure)
+    settled = settle(future, timeout_s)
+    return Outcome(job, result=settled[0], failure=settled[1])
 
 
 def settle(
