@@ -15,9 +15,11 @@ from pipeline.cpl import CplFileError
 from pipeline.evidence import EvidenceFileError
 from pipeline.models import ErrorReason, Field
 from pipeline.policy import RulesFileError
+from pipeline.run.cluster import ClusterError
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+SCHEDULER_ENV = "CPLRECON_SCHEDULER"  # the default --scheduler
 
 
 class UsageError(Exception):
@@ -27,7 +29,7 @@ class UsageError(Exception):
 # The input errors: the message says which file or option to fix (exit 2). FileNotFoundError is
 # raised for --certs and --ota paths that do not exist.
 INPUT_ERRORS: tuple[type[Exception], ...] = (
-    CplFileError, EvidenceFileError, RulesFileError, UsageError, FileNotFoundError,
+    CplFileError, EvidenceFileError, RulesFileError, UsageError, FileNotFoundError, ClusterError,
 )
 
 
@@ -69,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--cache-dir", metavar="DIR",
                      help="where the cache lives (default: the --out folder)")
     rec.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    rec.add_argument("--executor", choices=("local", "dask"), default=None,
+                     help="where documents are read: local (this machine, default) or dask "
+                          "(a Dask cluster; a LocalCluster of --workers without --scheduler)")
+    rec.add_argument("--scheduler", metavar="ADDRESS",
+                     help=f"a Dask scheduler, e.g. tcp://host:8786 (implies --executor dask; "
+                          f"default ${SCHEDULER_ENV})")
 
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
@@ -109,12 +117,13 @@ def _reconcile(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be 0 (no limit) or more seconds")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out} is a file; give a folder for the outputs")
+    executor, scheduler = _executor(args)
     settings = Settings(
         certs=tuple(args.certs), cpl=args.cpl, out=args.out,
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
         evidence=args.evidence, ota=tuple(args.ota), workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
         timeout_s=args.timeout or None, cache=not args.no_cache, cache_dir=args.cache_dir,
-        quiet=args.quiet,
+        quiet=args.quiet, executor=executor, scheduler=scheduler,
     )
     outcome = run_reconcile(settings)
     counts = outcome.counts
@@ -138,6 +147,21 @@ def _reconcile(args: argparse.Namespace) -> int:
         )
     _warn_if_ocr_is_off(counts)
     return outcome.exit_code
+
+
+def _executor(args: argparse.Namespace) -> tuple[str, str | None]:
+    """--executor and --scheduler: a scheduler (given, or $CPLRECON_SCHEDULER) implies dask."""
+    if args.executor == "local":
+        if args.scheduler:
+            raise UsageError("--scheduler is for --executor dask; drop one of them")
+        return "local", None
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if args.executor == "dask" or scheduler:
+        from pipeline.run.cluster import require_distributed
+
+        require_distributed()  # before any slow work: the message names the extra
+        return "dask", scheduler
+    return "local", None
 
 
 def _warn_if_ocr_is_off(counts: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ class ErrorReason(StrEnum):
     OCR_UNAVAILABLE = "OCR_UNAVAILABLE"
     NO_FIELDS = "NO_FIELDS"
     UNREADABLE = "UNREADABLE"
+    WORKER_LOST = "WORKER_LOST"  # the (Dask) workers reading it died, more often than retried
 
 
 class DocumentError(Exception):

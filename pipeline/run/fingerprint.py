@@ -15,11 +15,11 @@ from typing import Any
 from pipeline import __version__
 from pipeline.evidence import Evidence
 from pipeline.ingest import Skipped, sha256_file
-from pipeline.models import CplRow, Document, ErrorReason
+from pipeline.models import CplRow, Document
 from pipeline.ota import OtaImage
 from pipeline.parse import RULES_DIR
 from pipeline.report import OUTPUT_FILES
-from pipeline.run.cache import pipeline_fingerprint
+from pipeline.run.cache import RETRIED_NEXT_RUN, pipeline_fingerprint
 from pipeline.run.settings import Settings
 
 
@@ -90,7 +90,8 @@ def unchanged_outputs(out: Path, fingerprint: str) -> dict[str, Any] | None:
     recorded = run.get("output_sha256")
     if not isinstance(recorded, dict) or not isinstance(run.get("counts"), dict):
         return None
-    if run["counts"].get("certificate_errors", {}).get(ErrorReason.TIMEOUT.value):
+    errors = run["counts"].get("certificate_errors", {})
+    if any(errors.get(reason.value) for reason in RETRIED_NEXT_RUN):
         return None  # a document that ran out of time may not next time: never cached, retried
     for key in ("reconciliation", "certificates", "audit"):
         name = OUTPUT_FILES[key]

@@ -190,7 +190,12 @@ def _fresh_certificates(
 
 
 def executor_for(settings: Settings) -> Executor:
-    """In this process when nothing needs stopping; else child processes, which can be killed."""
+    """A Dask cluster when asked for; else in this process when nothing needs stopping, and
+    otherwise child processes, which can be killed."""
+    if settings.executor == "dask":
+        from pipeline.run.cluster import DaskExecutor
+
+        return DaskExecutor(settings.scheduler)
     if not settings.timeout_s and settings.workers == 1:
         return SerialExecutor()
     from pipeline.run.pebble import PebbleExecutor  # here: a cached run never loads pebble
@@ -374,6 +379,7 @@ def _run_info(
         "inputs": inputs,
         "settings": {
             "workers": settings.workers, "ocr": settings.ocr, "timeout_s": settings.timeout_s,
+            "executor": settings.executor, "scheduler": settings.scheduler,
             "cache": str(settings.cache_path) if cache is not None else None,
         },
         "documents": stats,

@@ -39,6 +39,8 @@ class Settings:
     timeout_s: float | None = DEFAULT_TIMEOUT_S  # None or 0: no limit (documents run in-process)
     quiet: bool = False  # no progress bar
     tasks_per_worker: int = TASKS_PER_WORKER
+    executor: str = "local"  # local (this machine's pool) | dask
+    scheduler: str | None = None  # a Dask scheduler's address; None with dask: a LocalCluster
 
     @property
     def cache_path(self) -> Path:
