@@ -195,7 +195,7 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
                           "distributed.worker.daemon": False}):
         return distributed.LocalCluster(
             n_workers=max(1, workers), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
+            dashboard_address=":0", silence_logs=logging.ERROR,  # ":0": any free port
         )
 
 

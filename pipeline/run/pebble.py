@@ -62,15 +62,26 @@ class Outcome(Generic[T, R]):
 
 
 def init_worker(run_dir: str) -> None:
-    """Worker start: all temporary files in this worker's folder. (One tesseract thread per
-    worker is set where tesseract runs, pipeline.extract.tesseract.one_tesseract_thread, so it
-    holds in every executor and in-process too.)"""
+    """Worker start: all temporary files in this worker's folder, and the PDF libraries loaded.
+    (One tesseract thread per worker is set where tesseract runs,
+    pipeline.extract.tesseract.one_tesseract_thread, so it holds in every executor.)"""
+    _load_readers()
     try:
         folder = _worker_temp_dir(run_dir)
     except OSError:  # an initializer that raises ends the worker, and the next would fail too
         return  # so: the system's temporary folder, as before
     os.environ["TMPDIR"] = folder  # tesseract and any other subprocess
     tempfile.tempdir = folder  # tempfile in this process: pytesseract's tess_*, our OCR folder
+
+
+def _load_readers() -> None:
+    """Import the readers before the first task: pebble starts a task's clock when the worker
+    takes it, so the 0.2-0.5 s of imports in a fresh worker (one replacing a killed one, too)
+    would otherwise count against the first document's --timeout."""
+    try:
+        import pipeline.document  # noqa: F401
+    except ImportError:  # the task will report it, as one ERROR row per document
+        pass
 
 
 def _worker_temp_dir(run_dir: str) -> str:
