@@ -23,6 +23,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.extract import tesseract_available
+from pipeline.ingest import discover
+from pipeline.models import ErrorReason, ExtractLimits
+from pipeline.run.cluster import DaskExecutor
+from pipeline.run.executor import Job, Limits
 from samples.generate import generate_corpus
 
 from conftest import ROOT, SAMPLES
@@ -166,6 +170,22 @@ def _busy_worker(cluster: Cluster, deadline: float) -> str:
                 return str(worker)
         time.sleep(0.05)
     raise AssertionError("no worker took a document")
+
+
+def test_a_document_that_kills_workers_twice_is_worker_lost(cluster: Cluster, corpus: Path) -> None:
+    from tests.dask_poison import POISONED, kill_my_worker
+
+    documents, _ = discover([str(corpus / "certs")])
+    jobs = [Job(d, "never", ExtractLimits()) for d in documents if d.error is None]
+    limits = Limits(workers=2, timeout_s=60, tasks_per_worker=100)
+    outcomes = {o.sha256: o for o in DaskExecutor(cluster.address).map(kill_my_worker, jobs, limits)}
+    assert set(outcomes) == {job.sha256 for job in jobs}  # every document came back
+    lost = [job.document.name for job in jobs if outcomes[job.sha256].error is not None]
+    assert [Path(name).name for name in lost] == [POISONED]
+    error = outcomes[jobs[[j.document.name for j in jobs].index(lost[0])].sha256].error
+    assert error is not None and error.reason is ErrorReason.WORKER_LOST
+    assert "died 2 times" in error.message
+    cluster.client.wait_for_workers(2, timeout=60)  # the nannies restart them
 
 
 @needs_tesseract
