@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.bench_dask import SubprocessCluster
 from pipeline.cli import main
 from pipeline.extract import tesseract_available
 from pipeline.ingest import discover
@@ -44,52 +45,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Cluster:
-    """A scheduler and its workers as subprocesses, as a user would start them."""
-
-    def __init__(self, workers: int, pythonpath: Path = ROOT) -> None:
-        self.address = f"tcp://127.0.0.1:{_free_port()}"
-        self.processes: list[subprocess.Popen[bytes]] = []
-        scheduler_env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
-        self._start(["scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
-                     "--no-dashboard"], scheduler_env)
-        for _ in range(workers):
-            self.add_worker(pythonpath)
-        self.client = distributed.Client(self.address, timeout=30)
-        self.client.wait_for_workers(workers, timeout=60)
-
-    def add_worker(self, pythonpath: Path) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "PYTHONPATH": str(pythonpath),
-               "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}  # its pebble pool starts processes
-        return self._start(["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                            "--nworkers", "1", "--no-dashboard"], env, cwd=pythonpath)
-
-    def _start(
-        self, command: list[str], env: dict[str, str], cwd: Path = ROOT
-    ) -> subprocess.Popen[bytes]:
-        # cwd: `python -m` puts it first on sys.path, before PYTHONPATH
-        process = subprocess.Popen([sys.executable, "-m", "dask", *command], env=env, cwd=cwd,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   start_new_session=True)
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        self.client.close()
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    running = Cluster(workers=2)
+def cluster() -> Iterator[SubprocessCluster]:
+    running = SubprocessCluster(workers=2)
     try:
         yield running
     finally:
@@ -121,7 +79,7 @@ def local(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, b
 
 
 def test_a_run_on_the_cluster_gives_the_local_outputs(
-    cluster: Cluster, corpus: Path, local: dict[str, bytes], tmp_path: Path
+    cluster: SubprocessCluster, corpus: Path, local: dict[str, bytes], tmp_path: Path
 ) -> None:
     assert _reconcile(corpus, tmp_path, "--ocr", "never", "--scheduler", cluster.address) == 0
     assert _outputs(tmp_path) == local
@@ -130,7 +88,7 @@ def test_a_run_on_the_cluster_gives_the_local_outputs(
 
 
 def test_the_environment_names_the_scheduler(
-    cluster: Cluster, corpus: Path, local: dict[str, bytes], tmp_path: Path,
+    cluster: SubprocessCluster, corpus: Path, local: dict[str, bytes], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CPLRECON_SCHEDULER", cluster.address)
@@ -141,7 +99,7 @@ def test_the_environment_names_the_scheduler(
 
 @needs_tesseract
 def test_a_worker_killed_mid_run_loses_no_document(
-    cluster: Cluster, corpus: Path, tmp_path: Path
+    cluster: SubprocessCluster, corpus: Path, tmp_path: Path
 ) -> None:
     certs = tmp_path / "certs"
     shutil.copytree(corpus / "certs", certs)
@@ -162,7 +120,7 @@ def test_a_worker_killed_mid_run_loses_no_document(
     cluster.client.wait_for_workers(2, timeout=60)  # the nanny restarts it
 
 
-def _busy_worker(cluster: Cluster, deadline: float) -> str:
+def _busy_worker(cluster: SubprocessCluster, deadline: float) -> str:
     """A worker that is reading one of our documents now."""
     while time.monotonic() < deadline:
         for worker, keys in cluster.client.processing().items():
@@ -172,7 +130,7 @@ def _busy_worker(cluster: Cluster, deadline: float) -> str:
     raise AssertionError("no worker took a document")
 
 
-def test_a_document_that_kills_workers_twice_is_worker_lost(cluster: Cluster, corpus: Path) -> None:
+def test_a_document_that_kills_workers_twice_is_worker_lost(cluster: SubprocessCluster, corpus: Path) -> None:
     from tests.dask_poison import POISONED, kill_my_worker
 
     documents, _ = discover([str(corpus / "certs")])
@@ -190,7 +148,7 @@ def test_a_document_that_kills_workers_twice_is_worker_lost(cluster: Cluster, co
 
 @needs_tesseract
 def test_a_hung_document_is_a_timeout_on_the_workers(
-    cluster: Cluster, corpus: Path, tmp_path: Path
+    cluster: SubprocessCluster, corpus: Path, tmp_path: Path
 ) -> None:
     certs = tmp_path / "certs"
     certs.mkdir()
@@ -220,7 +178,7 @@ def test_a_worker_with_other_rules_is_refused(
     fields = other / "rules" / "fields.toml"
     fields.write_text(fields.read_text(encoding="utf-8") + "\n# edited on this worker\n",
                       encoding="utf-8")
-    odd = Cluster(workers=1, pythonpath=other)
+    odd = SubprocessCluster(workers=1, pythonpath=other)
     try:
         out = tmp_path / "out"
         out.mkdir()
