@@ -8,19 +8,29 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
 from pipeline.evidence import EvidenceFileError
-from pipeline.models import Field
+from pipeline.models import ErrorReason, Field
+from pipeline.policy import RulesFileError
+from pipeline.run.cluster import ClusterError
 
 EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+SCHEDULER_ENV = "CPLRECON_SCHEDULER"  # the default --scheduler
 
 
 class UsageError(Exception):
     """A command line that cannot run as given; the message says what to change (exit 2)."""
+
+
+# The input errors: the message says which file or option to fix (exit 2). FileNotFoundError is
+# raised for --certs and --ota paths that do not exist.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    CplFileError, EvidenceFileError, RulesFileError, UsageError, FileNotFoundError, ClusterError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--cache-dir", metavar="DIR",
                      help="where the cache lives (default: the --out folder)")
     rec.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    rec.add_argument("--executor", choices=("local", "dask"), default=None,
+                     help="where documents are read: local (this machine, default) or dask "
+                          "(a Dask cluster; a LocalCluster of --workers without --scheduler)")
+    rec.add_argument("--scheduler", metavar="ADDRESS",
+                     help=f"a Dask scheduler, e.g. tcp://host:8786 (implies --executor dask; "
+                          f"default ${SCHEDULER_ENV})")
 
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
@@ -84,15 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         return _explain(args)
-    except (CplFileError, EvidenceFileError, UsageError) as exc:
+    except INPUT_ERRORS as exc:
         print(f"cplrecon: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("cplrecon: interrupted; outputs already in place are unchanged", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"cplrecon: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    # Anything else is a bug: its traceback and exit 1, never passed off as a usage error.
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -104,12 +118,13 @@ def _reconcile(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be 0 (no limit) or more seconds")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out} is a file; give a folder for the outputs")
+    executor, scheduler = _executor(args)
     settings = Settings(
         certs=tuple(args.certs), cpl=args.cpl, out=args.out,
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
         evidence=args.evidence, ota=tuple(args.ota), workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
         timeout_s=args.timeout or None, cache=not args.no_cache, cache_dir=args.cache_dir,
-        quiet=args.quiet,
+        quiet=args.quiet, executor=executor, scheduler=scheduler,
     )
     outcome = run_reconcile(settings)
     counts = outcome.counts
@@ -131,7 +146,40 @@ def _reconcile(args: argparse.Namespace) -> int:
             f"{stats.get('seconds', 0.0):.1f} s; outputs in {args.out}",
             file=sys.stderr,
         )
+    _warn_if_ocr_is_off(counts)
     return outcome.exit_code
+
+
+def _executor(args: argparse.Namespace) -> tuple[str, str | None]:
+    """--executor and --scheduler: a scheduler (given, or $CPLRECON_SCHEDULER) implies dask."""
+    if args.executor == "local":
+        if args.scheduler:
+            raise UsageError("--scheduler is for --executor dask; drop one of them")
+        return "local", None
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if args.executor == "dask" or scheduler:
+        from pipeline.run.cluster import require_distributed
+
+        require_distributed()  # before any slow work: the message names the extra
+        return "dask", scheduler
+    return "local", None
+
+
+def _warn_if_ocr_is_off(counts: dict[str, Any]) -> None:
+    """Documents that needed OCR while tesseract is missing: said once, with the count and the
+    fix, rather than left to be found among the unreadable ones (even with --quiet)."""
+    needing = counts.get("certificate_errors", {}).get(ErrorReason.OCR_UNAVAILABLE.value, 0)
+    if not needing:
+        return
+    from pipeline.extract.tesseract import TESSERACT_INSTALL, tesseract_available
+
+    if not tesseract_available():
+        print(
+            f"cplrecon: warning: OCR is off because tesseract is not installed: {needing} "
+            f"document(s) needed it and are ERROR {ErrorReason.OCR_UNAVAILABLE.value} "
+            f"(install it: {TESSERACT_INSTALL})",
+            file=sys.stderr,
+        )
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -158,7 +206,7 @@ def _explain(args: argparse.Namespace) -> int:
         with open(args.batch, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
         if rows and not {"text", "field"} <= set(rows[0]):
-            raise ValueError(
+            raise UsageError(
                 f"{args.batch}: needs columns text,field[,cpl][,manufacturer]; found {list(rows[0])}"
             )
         out_rows = explain_rows(rows, registry)
@@ -176,7 +224,7 @@ def _explain(args: argparse.Namespace) -> int:
                 handle_out.close()
         return EXIT_OK
     if args.text is None:
-        raise ValueError("explain needs VALUE_TEXT or --batch CSV")
+        raise UsageError("explain needs VALUE_TEXT or --batch CSV")
     result = explain(args.text, Field(args.field), args.cpl, registry)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return EXIT_OK

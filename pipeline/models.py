@@ -59,6 +59,7 @@ class ErrorReason(StrEnum):
     NO_FIELDS = "NO_FIELDS"
     NOT_A_CERTIFICATE = "NOT_A_CERTIFICATE"  # a cover letter, a paper: no certificate ID + fields
     UNREADABLE = "UNREADABLE"
+    WORKER_LOST = "WORKER_LOST"  # the (Dask) workers reading it died, more often than retried
 
 
 class DocumentError(Exception):

@@ -44,6 +44,7 @@ from pipeline.policy import (
     policy_for,
 )
 from pipeline.registry import Registry
+from pipeline.run.settings import RunInputs
 from pipeline.section5 import apply_section5, reuse_groups, reuse_notes, survey_rows
 from pipeline.section5 import reuse_candidates as reuse_candidates  # re-exported for callers
 
@@ -385,21 +386,12 @@ def reconcile(
     device_types: DeviceTypes | None = None,
 ) -> list[RowResult]:
     """One RowResult per CPL row, in input order, for certificates held in memory."""
-    return list(reconcile_rows(
-        rows, CertificateIndex(certificates), registry, evidence=evidence, ota_images=ota_images,
-        policy=policy, device_types=device_types,
-    ))
+    inputs = RunInputs(registry, evidence, ota_images, policy, device_types)
+    return list(reconcile_rows(rows, CertificateIndex(certificates), inputs))
 
 
 def reconcile_rows(
-    rows: Sequence[CplRow],
-    lookup: CertificateLookup,
-    registry: Registry | None = None,
-    *,
-    evidence: Evidence | None = None,
-    ota_images: Sequence[OtaImage] | None = None,
-    policy: PolicyRules | None = None,
-    device_types: DeviceTypes | None = None,
+    rows: Sequence[CplRow], lookup: CertificateLookup, inputs: RunInputs | None = None
 ) -> Iterator[RowResult]:
     """One RowResult per CPL row, in input order, each yielded as soon as it is final.
 
@@ -409,8 +401,10 @@ def reconcile_rows(
     (`survey_rows`: rare) are compared first and again when their turn comes -- twice the
     work for those rows, in exchange for holding no comparison between rows.
     """
-    policy = policy or default_policy()
-    device_types = device_types or default_device_types()
+    inputs = inputs or RunInputs()
+    registry, evidence, ota_images = inputs.registry, inputs.evidence, inputs.ota_images
+    policy = inputs.policy or default_policy()
+    device_types = inputs.device_types or default_device_types()
     survey = survey_rows(rows, lookup)
     confusable = ConfusableKeys(lookup.keys(), survey.unmatched)
     unreadable = lookup.unreadable()

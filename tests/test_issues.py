@@ -68,3 +68,58 @@ def test_issue_10_ctrl_c_is_one_line_exit_130_and_keeps_the_outputs(tmp_path: Pa
     assert (out / "run.json").read_text() == "{}"
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cplrecon-cache")) == [
         "run.json"]
+
+
+def _reconcile(certs: Path, out: Path, *extra: str) -> int:
+    return main(["reconcile", "--certs", str(certs), "--cpl", str(SAMPLES / "cpl_submission.csv"),
+                 "--out", str(out), "--no-cache", "--quiet", *extra])
+
+
+def test_issue_10_a_bug_is_a_traceback_not_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ValueError was exit 2, "bad usage": a bug in the code read as the user's fault."""
+    import pipeline.run.runner as runner
+
+    def broken(*_: object, **__: object) -> None:
+        raise ValueError("a bug, not the user's input")
+
+    monkeypatch.setattr(runner, "reconcile_rows", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        _reconcile(CORPUS, tmp_path / "out")
+
+
+@pytest.mark.parametrize("bad", ["registry", "batch"])
+def test_issue_10_input_errors_stay_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    if bad == "registry":
+        registry = tmp_path / "makers.csv"
+        registry.write_text("code,name\nZZ:ZZ,Nobody Ltd\n")
+        code = _reconcile(CORPUS, tmp_path / "out", "--manufacturers", str(registry))
+    else:
+        batch = tmp_path / "batch.csv"
+        batch.write_text("value,kind\n12.3,firmware_version\n")
+        code = main(["explain", "--batch", str(batch)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert ("ZZ:ZZ" in err) if bad == "registry" else ("needs columns text,field" in err)
+
+
+def test_issue_10_missing_tesseract_says_ocr_is_off_and_for_how_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console said only "6 unreadable"; it says OCR is off, why, and for how many."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    scans = sorted((SAMPLES / "scanned").glob("scan_00[14]_*"))  # a scanned PDF and a PNG
+    for scan in scans:
+        (certs / scan.name).write_bytes(scan.read_bytes())
+    (certs / "digital.pdf").write_bytes(sorted(CORPUS.glob("*.pdf"))[0].read_bytes())
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tesseract-here"))
+    assert _reconcile(certs, tmp_path / "out", "--workers", "1", "--timeout", "0") == 0
+    err = capsys.readouterr().err
+    assert (f"OCR is off because tesseract is not installed: {len(scans)} document(s) needed it"
+            in err), err
+    assert "apt-get install tesseract-ocr" in err

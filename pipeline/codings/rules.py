@@ -293,7 +293,7 @@ def _tails(
             raise ValueError(f"{where}: {key} must be a list of {{ coding, digits }} tables")
         tails = []
         for entry in entries:
-            entry = _check_keys(entry, _TAIL, f"{where} {key}")
+            entry = check_keys(entry, *_TAIL, f"{where} {key}")
             known = {c.name: c for c in rules.for_field(f)}
             coding, digits = _string(entry, "coding", where), _string(entry, "digits", where)
             base = known.get(coding)

@@ -159,9 +159,13 @@ def _tuples(value: Any) -> Any:
     return value
 
 
+# May pass next time: on a quieter machine, with a longer --timeout, on workers that stay up.
+RETRIED_NEXT_RUN = frozenset({ErrorReason.TIMEOUT, ErrorReason.WORKER_LOST})
+
+
 def cacheable(certificate: Certificate) -> bool:
-    """Everything but TIMEOUT, which may pass on a quieter machine or with a longer --timeout."""
-    return certificate.error is None or certificate.error.reason is not ErrorReason.TIMEOUT
+    """Everything but the errors a next run may not have (RETRIED_NEXT_RUN)."""
+    return certificate.error is None or certificate.error.reason not in RETRIED_NEXT_RUN
 
 
 # --- the store --------------------------------------------------------------------------------

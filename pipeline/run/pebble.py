@@ -21,14 +21,19 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from pipeline.models import DocumentError, ErrorReason
+from pipeline.run.executor import Job, Limits, Task
+from pipeline.run.executor import Outcome as ExecutorOutcome
+
 T = TypeVar("T")
 R = TypeVar("R")
+V = TypeVar("V")
 
 WINDOW_PER_WORKER = 8  # tasks queued per worker: enough to keep it busy, few enough to stream
 RUN_DIR_PREFIX = "cplrecon-run-"  # one per run, in the system temporary folder
@@ -56,20 +61,27 @@ class Outcome(Generic[T, R]):
     failure: TaskTimeout | TaskCrashed | None = None
 
 
-def _limit_threads() -> None:
-    """One tesseract thread per worker: measured 1.88x for 2 workers, own threads are slower."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-
-def _init_worker(run_dir: str) -> None:
-    """Worker start: one tesseract thread, and all temporary files in this worker's folder."""
-    _limit_threads()
+def init_worker(run_dir: str) -> None:
+    """Worker start: all temporary files in this worker's folder, and the PDF libraries loaded.
+    (One tesseract thread per worker is set where tesseract runs,
+    pipeline.extract.tesseract.one_tesseract_thread, so it holds in every executor.)"""
+    _load_readers()
     try:
         folder = _worker_temp_dir(run_dir)
     except OSError:  # an initializer that raises ends the worker, and the next would fail too
         return  # so: the system's temporary folder, as before
     os.environ["TMPDIR"] = folder  # tesseract and any other subprocess
     tempfile.tempdir = folder  # tempfile in this process: pytesseract's tess_*, our OCR folder
+
+
+def _load_readers() -> None:
+    """Import the readers before the first task: pebble starts a task's clock when the worker
+    takes it, so the 0.2-0.5 s of imports in a fresh worker (one replacing a killed one, too)
+    would otherwise count against the first document's --timeout."""
+    try:
+        import pipeline.document  # noqa: F401
+    except ImportError:  # the task will report it, as one ERROR row per document
+        pass
 
 
 def _worker_temp_dir(run_dir: str) -> str:
@@ -100,7 +112,7 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _remove_run_dir(run_dir: str) -> None:
+def remove_run_dir(run_dir: str) -> None:
     """Retried: an orphaned tesseract of a killed worker may create a file while it is removed."""
     for _ in range(3):
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -130,7 +142,7 @@ def run_in_workers(
         from pebble import ProcessPool  # here: a run served from the cache never loads it
 
         pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
-                           initializer=_init_worker, initargs=(run_dir,))
+                           initializer=init_worker, initargs=(run_dir,))
         window = max(2, workers * WINDOW_PER_WORKER)
         pending: deque[tuple[T, Future[R]]] = deque()
         try:
@@ -145,19 +157,54 @@ def run_in_workers(
             pool.stop()  # on an interrupt or an early exit: no orphaned workers
             pool.join()
     finally:
-        _remove_run_dir(run_dir)  # after pool.join(): no worker is left to write there
+        remove_run_dir(run_dir)  # after pool.join(): no worker is left to write there
 
 
 def _outcome(
     job: T, future: Future[R], timeout_s: float | None, on_wait: Callable[[], None] | None
 ) -> Outcome[T, R]:
-    from pebble import ProcessExpired  # loaded already: run_in_workers made the pool
-
     if on_wait is not None and not future.done():
         on_wait()
+    settled = settle(future, timeout_s)
+    return Outcome(job, result=settled[0], failure=settled[1])
+
+
+def settle(
+    future: Future[V], timeout_s: float | None
+) -> tuple[V | None, TaskTimeout | TaskCrashed | None]:
+    """Wait for a pebble task: its result, or the typed reason there is none."""
+    from pebble import ProcessExpired  # loaded already: the caller made the pool
+
     try:
-        return Outcome(job, result=future.result())
+        return future.result(), None
     except FutureTimeout:
-        return Outcome(job, failure=TaskTimeout(timeout_s or 0.0))
+        return None, TaskTimeout(timeout_s or 0.0)
     except ProcessExpired as exc:
-        return Outcome(job, failure=TaskCrashed(f"the worker process died (exit code {exc.exitcode})"))
+        return None, TaskCrashed(f"the worker process died (exit code {exc.exitcode})")
+
+
+class PebbleExecutor:
+    """The local pool as an executor (pipeline.run.executor): pebble's failures become typed
+    document errors here, so they never reach the runner."""
+
+    def map(self, task: Task, jobs: Iterable[Job], limits: Limits) -> Iterator[ExecutorOutcome]:
+        for outcome in run_in_workers(
+            task, jobs, max(1, limits.workers), limits.timeout_s, limits.tasks_per_worker,
+            limits.on_wait,
+        ):
+            sha256 = outcome.job.sha256
+            if outcome.result is not None:
+                yield ExecutorOutcome(sha256, certificate=outcome.result)
+            else:
+                yield ExecutorOutcome(sha256, error=failure_error(outcome.failure))
+
+
+def failure_error(failure: TaskTimeout | TaskCrashed | None) -> DocumentError:
+    """A task's failure as the document's typed error (ERROR row)."""
+    if isinstance(failure, TaskTimeout):
+        return DocumentError(
+            ErrorReason.TIMEOUT,
+            f"reading it took over {failure.seconds:g} s (--timeout); it was stopped",
+        )
+    detail = failure.detail if failure is not None else "no result"
+    return DocumentError(ErrorReason.UNREADABLE, f"the parser crashed: {detail}")

@@ -6,11 +6,7 @@ The one place that knows every stage; per-document work is in document.py.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
-import platform
-import subprocess
+import datetime
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -18,57 +14,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
 from pipeline.cpl import read_cpl
-from pipeline.evidence import Evidence, load_evidence
-from pipeline.ingest import IngestLimits, Skipped, discover, sha256_file
+from pipeline.ingest import discover
 from pipeline.models import (
     Certificate,
     CplRow,
     Document,
-    DocumentError,
-    ErrorReason,
-    ExtractLimits,
     Overall,
     certificates_in,
 )
-from pipeline.ota import OtaImage, discover_ota
-from pipeline.parse import RULES_DIR, load_field_rules
+from pipeline.parse import load_field_rules
 from pipeline.policy import default_device_types, default_policy
 from pipeline.reconcile import CertificateLookup, reconcile_rows
-from pipeline.registry import Registry, load_registry
 from pipeline.report import OUTPUT_FILES, OutputWriter, ReportAssembler
-from pipeline.run.cache import CACHE_FILE, ResultCache, certificate_from_json, pipeline_fingerprint
+from pipeline.run.cache import ResultCache, certificate_from_json
+from pipeline.run.executor import Executor, Job, Limits, SerialExecutor, read_document
+from pipeline.run.fingerprint import (
+    extraction_fingerprint,
+    input_hashes,
+    package_set,
+    platform_info,
+    rules_file_hashes,
+    run_fingerprint,
+    tool_versions,
+    unchanged_outputs,
+)
 from pipeline.run.progress import Progress
+from pipeline.run.settings import DEFAULT_TIMEOUT_S, TASKS_PER_WORKER, RunInputs, Settings
 from pipeline.run.spool import CertificateSpool
 
-DEFAULT_TIMEOUT_S = 120.0  # per document, OCR included; a hung parser is killed after this
-TASKS_PER_WORKER = 500  # documents before a worker is replaced: leaks cannot build up
-
-
-@dataclass(frozen=True)
-class Settings:
-    certs: tuple[str, ...]
-    cpl: str
-    out: str
-    manufacturers: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-    evidence: str | None = None
-    ota: tuple[str, ...] = ()  # --ota: OTA image files or folders
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    ocr: str = "auto"  # auto | always | never
-    fail_on: str | None = None  # fail | review
-    extract_limits: ExtractLimits = ExtractLimits()
-    ingest_limits: IngestLimits = IngestLimits()
-    cache: bool = True  # --no-cache turns it off
-    cache_dir: str | None = None  # default: the output folder
-    timeout_s: float | None = DEFAULT_TIMEOUT_S  # None or 0: no limit (documents run in-process)
-    quiet: bool = False  # no progress bar
-    tasks_per_worker: int = TASKS_PER_WORKER
-
-    @property
-    def cache_path(self) -> Path:
-        return Path(self.cache_dir or self.out) / CACHE_FILE
+__all__ = ["DEFAULT_TIMEOUT_S", "TASKS_PER_WORKER", "RunOutcome", "Settings", "run_reconcile"]
 
 
 @dataclass(frozen=True)
@@ -81,19 +56,12 @@ class RunOutcome:
     stats: dict[str, Any] = field(default_factory=dict)  # documents, cached, errors, seconds
 
 
-def _process_star(args: tuple[Document, str, ExtractLimits]) -> Certificate:
-    # Imported here: the PDF and OCR libraries load where documents are read, not in a run
-    # whose documents all come from the cache.
-    from pipeline.document import process_document
-
-    return process_document(*args)
-
-
 def process_documents(
     documents: Sequence[Document],
     settings: Settings,
     cache: ResultCache | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Certificate]:
     """One Certificate per document, in input order, streamed as they are ready.
 
@@ -108,7 +76,7 @@ def process_documents(
     )
     seen: set[bytes] = set()
     repeated: dict[bytes, int] = {}  # digest of bytes seen twice -> position of the first copy
-    fresh_count = 0
+    fresh_count = fresh_images = 0
     for document in documents:
         if document.error is None:
             digest = _digest(document.sha256)
@@ -117,7 +85,10 @@ def process_documents(
             else:
                 seen.add(digest)
                 fresh_count += digest not in cached
+                fresh_images += digest not in cached and document.kind == "image"
     del seen
+    if progress is not None:
+        progress.expect(images=fresh_images, pdfs=fresh_count - fresh_images)
     if repeated:
         for position, document in enumerate(documents):
             if document.error is None:
@@ -126,7 +97,7 @@ def process_documents(
                     repeated[digest] = position
     fresh = _fresh_certificates(
         _first_copies(documents, cached, repeated), fresh_count, settings,
-        cache.flush if cache else None,
+        cache.flush if cache else None, executor,
     )
     done: dict[str, Certificate] = {}
     for position, document in enumerate(documents):
@@ -142,7 +113,9 @@ def process_documents(
             note = f"duplicate of {documents[original].name} (same sha256): read once"
             certificate = dataclasses.replace(certificate, notes=(*certificate.notes, note))
         if progress is not None:
-            progress.advance(certificate, cached=from_cache, duplicate=duplicate)
+            progress.advance(
+                certificate, cached=from_cache, duplicate=duplicate, image=document.kind == "image"
+            )
         yield certificate
 
 
@@ -178,7 +151,7 @@ def _certificate_for(
         if text is not None:
             return certificate_from_json(text, document.name), True
         # The cache failed since the look-up (it warned): read this one here, in-process.
-        return _process_star((document, settings.ocr, settings.extract_limits)), False
+        return read_document(Job(document, settings.ocr, settings.extract_limits)), False
     while document.sha256 not in done:  # workers answer in job order: pull up to this one
         certificate = next(fresh)
         done[certificate.sha256] = certificate
@@ -188,37 +161,47 @@ def _certificate_for(
 
 
 def _fresh_certificates(
-    jobs: Iterable[Document],
+    documents: Iterable[Document],
     count: int,
     settings: Settings,
     on_wait: Callable[[], None] | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Certificate]:
-    """Read and parse `count` documents: in child processes whenever a time limit must be
-    enforceable. Jobs are taken from `jobs` as workers get to them, not all at once."""
+    """Read and parse `count` documents with the executor, in the order they finish. Jobs are
+    taken from `documents` as workers get to them, not all at once."""
     if not count:
         return
-    work = ((d, settings.ocr, settings.extract_limits) for d in jobs)
-    if not settings.timeout_s and settings.workers == 1:
-        yield from map(_process_star, work)
-        return
-    from pipeline.run.pebble import TaskTimeout, run_in_workers
+    names: dict[str, str] = {}  # sha256 -> name, for the jobs handed out and not yet back
 
-    workers = max(1, min(settings.workers, count))
-    for outcome in run_in_workers(
-        _process_star, work, workers, settings.timeout_s or None, settings.tasks_per_worker, on_wait
-    ):
-        if outcome.result is not None:
-            yield outcome.result
-            continue
-        document = outcome.job[0]
-        if isinstance(outcome.failure, TaskTimeout):
-            error = DocumentError(
-                ErrorReason.TIMEOUT,
-                f"reading it took over {outcome.failure.seconds:g} s (--timeout); it was stopped",
-            )
+    def jobs() -> Iterator[Job]:
+        for document in documents:
+            names[document.sha256] = document.name
+            yield Job(document, settings.ocr, settings.extract_limits)
+
+    limits = Limits(
+        workers=max(1, min(settings.workers, count)), timeout_s=settings.timeout_s or None,
+        tasks_per_worker=settings.tasks_per_worker, on_wait=on_wait,
+    )
+    for outcome in (executor or executor_for(settings)).map(read_document, jobs(), limits):
+        name = names.pop(outcome.sha256, "")
+        if outcome.certificate is not None:
+            yield outcome.certificate
         else:
-            error = DocumentError(ErrorReason.UNREADABLE, f"the parser crashed: {outcome.failure}")
-        yield Certificate(file=document.name, sha256=document.sha256, error=error)
+            yield Certificate(file=name, sha256=outcome.sha256, error=outcome.error)
+
+
+def executor_for(settings: Settings) -> Executor:
+    """A Dask cluster when asked for; else in this process when nothing needs stopping, and
+    otherwise child processes, which can be killed."""
+    if settings.executor == "dask":
+        from pipeline.run.cluster import DaskExecutor
+
+        return DaskExecutor(settings.scheduler)
+    if not settings.timeout_s and settings.workers == 1:
+        return SerialExecutor()
+    from pipeline.run.pebble import PebbleExecutor  # here: a cached run never loads pebble
+
+    return PebbleExecutor()
 
 
 def certificate_conflicts(lookup: CertificateLookup) -> list[dict[str, str]]:
@@ -261,12 +244,6 @@ def _differences(a: Certificate, b: Certificate) -> list[str]:
     return out
 
 
-def _extraction_fingerprint(settings: Settings, versions: dict[str, str]) -> str:
-    limits = dataclasses.asdict(settings.extract_limits)
-    limits.pop("ocr_timeout_s", None)  # how long we waited does not change what was read
-    return pipeline_fingerprint(versions, RULES_DIR, settings.ocr, limits)
-
-
 def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
     if not settings.cache:
         return None
@@ -274,130 +251,30 @@ def _open_cache(settings: Settings, fingerprint: str) -> ResultCache | None:
     return cache if cache.enabled else None
 
 
-def run_inputs(
-    settings: Settings, cpl_rows: Sequence[CplRow], documents: int, skipped: Sequence[Skipped]
-) -> dict[str, Any]:
-    """The run's input files with their hashes (run.json "inputs"), each file hashed once."""
-    return {
-        "cpl": {"path": settings.cpl, "sha256": sha256_file(settings.cpl), "rows": len(cpl_rows)},
-        "certs": list(settings.certs),
-        "documents": documents,
-        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-        "manufacturers": [{"path": p, "sha256": sha256_file(p)} for p in settings.manufacturers],
-        "models": [{"path": p, "sha256": sha256_file(p)} for p in settings.models],
-        "evidence": (
-            {"path": settings.evidence, "sha256": sha256_file(settings.evidence)}
-            if settings.evidence else None
-        ),
-        "ota": list(settings.ota),
-    }
-
-
-def run_fingerprint(
-    settings: Settings,
-    extraction: str,
-    inputs: Mapping[str, Any],
-    documents: Iterable[Document],
-    evidence: Evidence | None,
-    ota_images: Sequence[OtaImage] | None,
-) -> str:
-    """One hash over everything the outputs depend on: the pipeline (code, rules, tools,
-    settings), the input files by content (`inputs`), the files the evidence manifest names
-    and the OTA images by content, and every input document by name and content."""
-    digest = hashlib.sha256()
-
-    def feed(value: Any) -> None:
-        digest.update(json.dumps(value, sort_keys=True, default=str).encode() + b"\n")
-
-    feed({
-        "extraction": extraction,
-        "timeout_s": settings.timeout_s,
-        "ingest_limits": dataclasses.asdict(settings.ingest_limits),
-        "inputs": inputs,
-        "evidence_files": None if evidence is None else sorted(
-            [str(path), text.sha256, text.error] for path, text in evidence.texts.items()
-        ),
-        "ota_images": None if ota_images is None else [[i.file, i.sha256] for i in ota_images],
-    })
-    for d in documents:
-        feed([d.name, d.sha256, d.size, str(d.error) if d.error else None])
-    return digest.hexdigest()
-
-
-def _unchanged_outputs(out: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The previous run.json, when that run had this fingerprint and its outputs are untouched."""
-    try:
-        run = json.loads((out / OUTPUT_FILES["run"]).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(run, dict) or run.get("run_fingerprint") != fingerprint:
-        return None
-    recorded = run.get("output_sha256")
-    if not isinstance(recorded, dict) or not isinstance(run.get("counts"), dict):
-        return None
-    if run["counts"].get("certificate_errors", {}).get(ErrorReason.TIMEOUT.value):
-        return None  # a document that ran out of time may not next time: never cached, retried
-    for key in ("reconciliation", "certificates", "audit"):
-        name = OUTPUT_FILES[key]
-        path = out / name
-        if not path.is_file() or recorded.get(name) != sha256_file(str(path)):
-            return None
-    return run
-
-
-def _tool_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"cplrecon": __version__, "python": platform.python_version()}
-    for package in (
-        "pdfplumber", "pypdfium2", "pikepdf", "pebble", "pytesseract", "regex", "openpyxl", "xlsxwriter"
-    ):
-        try:
-            versions[package] = md.version(package)
-        except md.PackageNotFoundError:
-            versions[package] = "not installed"
-    versions["tesseract"] = _tesseract_version()
-    return versions
-
-
-def _tesseract_version() -> str:
-    """`tesseract --version`'s first line (the binary pytesseract runs): part of the cache key.
-    Asked directly, so a run needing no OCR loads neither pytesseract nor PIL."""
-    try:
-        done = subprocess.run(
-            ["tesseract", "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "not installed"  # recorded, not fatal
-    words = (done.stdout or done.stderr).split()
-    return words[1] if done.returncode == 0 and len(words) > 1 else "not installed"
-
-
-def run_reconcile(settings: Settings) -> RunOutcome:
+def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOutcome:
     """The whole run, streamed: documents are spooled to disk as they are read, and rows go to
     the output files as they are judged, so memory stays flat however large the archive."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     cpl = read_cpl(settings.cpl)  # first: a bad CPL file stops the run before any slow work
     for notice in () if settings.quiet else cpl.notices:  # which sheet, header row, encoding
         print(f"cplrecon: CPL file {settings.cpl}: {notice}", file=sys.stderr)
-    registry = load_registry(
-        [Path(p) for p in settings.manufacturers], [Path(p) for p in settings.models]
-    )
-    evidence = load_evidence(settings.evidence) if settings.evidence else None  # bad manifest: exit 2
-    ota_images = discover_ota(settings.ota) if settings.ota else None
+    run_inputs = RunInputs.load(settings)  # a bad evidence manifest stops the run here too
     timings["read_inputs_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     documents, skipped = discover(settings.certs, settings.ingest_limits)
     timings["ingest_s"] = time.perf_counter() - mark
-    versions = _tool_versions()
-    extraction = _extraction_fingerprint(settings, versions)
+    versions = tool_versions()
+    extraction = extraction_fingerprint(settings, versions)
     count = len(documents)
-    inputs = run_inputs(settings, cpl.rows, count, skipped)
+    inputs = input_hashes(settings, cpl.rows, count, skipped)
     inputs["cpl"]["notices"] = list(cpl.notices)
-    fingerprint = run_fingerprint(settings, extraction, inputs, documents, evidence, ota_images)
+    fingerprint = run_fingerprint(
+        settings, extraction, inputs, documents, run_inputs.evidence, run_inputs.ota_images
+    )
     if settings.cache:  # --no-cache reads and writes everything again
-        previous = _unchanged_outputs(Path(settings.out), fingerprint)
+        previous = unchanged_outputs(Path(settings.out), fingerprint)
         if previous is not None:
             return _up_to_date(settings, previous, count, started)
     cache = _open_cache(settings, extraction)
@@ -405,7 +282,7 @@ def run_reconcile(settings: Settings) -> RunOutcome:
     with CertificateSpool() as spool:
         mark = time.perf_counter()
         try:
-            for certificate in process_documents(documents, settings, cache, progress):
+            for certificate in process_documents(documents, settings, cache, progress, executor):
                 for part in certificates_in(certificate):  # a bundle is several certificates
                     spool.add(part)
         finally:
@@ -423,10 +300,9 @@ def run_reconcile(settings: Settings) -> RunOutcome:
             "ocr_pages": progress.ocr,
         }
         run_info = _run_info(settings, inputs, versions, cache, stats, timings)
+        run_info.update(started=started_at, **_environment())
         run_info["run_fingerprint"] = fingerprint
-        return _reconcile_and_report(
-            settings, spool, cpl.rows, registry, evidence, ota_images, run_info, started
-        )
+        return _reconcile_and_report(settings, spool, cpl.rows, run_inputs, run_info, started)
 
 
 def _up_to_date(
@@ -451,9 +327,7 @@ def _reconcile_and_report(
     settings: Settings,
     spool: CertificateSpool,
     cpl_rows: Sequence[CplRow],
-    registry: Registry,
-    evidence: Evidence | None,
-    ota_images: Sequence[OtaImage] | None,
+    run_inputs: RunInputs,
     run_info: dict[str, Any],
     started: float,
 ) -> RunOutcome:
@@ -470,9 +344,7 @@ def _reconcile_and_report(
         for certificate in spool.unreadable():
             assembler.document(certificate)
         mark = time.perf_counter()
-        for result in reconcile_rows(
-            cpl_rows, spool, registry, evidence=evidence, ota_images=ota_images
-        ):
+        for result in reconcile_rows(cpl_rows, spool, run_inputs):
             assembler.result(result)
         timings["reconcile_s"] = time.perf_counter() - mark  # rows written as they are judged
         mark = time.perf_counter()
@@ -482,7 +354,9 @@ def _reconcile_and_report(
         timings["certificates_s"] = time.perf_counter() - mark
         # Set before writing: run.json shares this dict, and a timing set after it is written is lost.
         timings["total_before_writing_s"] = time.perf_counter() - started
-        summary, run = assembler.finish(run_info, cpl_rows, conflicts, ota_images, evidence)
+        summary, run = assembler.finish(
+            run_info, cpl_rows, conflicts, run_inputs.ota_images, run_inputs.evidence
+        )
         outputs = writer.finish(summary, run)
     timings["total_s"] = time.perf_counter() - started
     stats["seconds"] = timings["total_s"]
@@ -507,11 +381,19 @@ def _run_info(
         "inputs": inputs,
         "settings": {
             "workers": settings.workers, "ocr": settings.ocr, "timeout_s": settings.timeout_s,
+            "executor": settings.executor, "scheduler": settings.scheduler,
             "cache": str(settings.cache_path) if cache is not None else None,
         },
         "documents": stats,
         "timings": timings,
     }
+
+
+def _environment() -> dict[str, Any]:
+    """Where the run ran and with what: the OS, each rules/ file's hash, the package set's hash
+    (run.json keys added after the SPEC's; the existing ones keep their shape)."""
+    return {"platform": platform_info(), "rules_files": rules_file_hashes(),
+            "packages": package_set()}
 
 
 def exit_code_for(counts: Mapping[str, Any], fail_on: str | None) -> int:

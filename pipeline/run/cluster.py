@@ -1,0 +1,316 @@
+"""The document stage on a Dask cluster: `--executor dask [--scheduler ADDRESS]`.
+
+Tasks are documents. A document up to `BYTES_LIMIT` travels as its bytes; a larger one as its
+path (or fsspec URL), which the workers read on shared storage. A worker returns the JSON the
+cache stores (`certificate_to_json`); the main process alone writes the cache and the outputs.
+Results come back as they complete; the runner puts them in input order.
+
+Faults, each a typed outcome and never a stopped run:
+- The per-document time limit holds on the workers: each Dask worker reads its documents in a
+  pebble pool of its own (one process per worker thread), so a hung document is killed at its
+  limit (ERROR TIMEOUT) and that process replaced, exactly as in a local run.
+- A worker that dies mid-task has its documents retried on another worker by the scheduler;
+  the scheduler's `allowed-failures` says how often. At 1 (what our LocalCluster uses, and what
+  the README asks of a cluster), a document that kills workers twice is ERROR WORKER_LOST.
+- A worker with other rules, code or tool versions is refused before any document is read,
+  and any task landing on one later is refused too: mixed verdicts would be worse than none.
+A scheduler that cannot be reached, or is lost mid-run, is a ClusterError (exit 2): the outputs
+are only written at the end, so the previous ones stay, and a re-run resumes from the cache.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import functools
+import json
+import logging
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pipeline import __version__
+from pipeline.models import Certificate, DocumentError, ErrorReason
+from pipeline.run.cache import certificate_from_json, certificate_to_json, code_digest, rules_digest
+from pipeline.run.executor import Job, Limits, Outcome, Task
+
+BYTES_LIMIT = 32 * 2**20  # documents up to 32 MB travel in the task; larger ones as a path
+CONNECT_TIMEOUT_S = 10.0  # to reach the scheduler at start: then it is "unreachable", exit 2
+WORKERS_TIMEOUT_S = 60.0  # for a first worker to join (LocalCluster's take ~2 s here)
+TASKS_PER_THREAD = 4  # documents queued per worker thread: keeps it busy, few lost if it dies
+ALLOWED_FAILURES = 1  # our LocalCluster: a task is retried after one worker death, not two
+EXTRA = "pip install 'cplrecon[dask]'"
+DAEMON_FIX = "start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (or --no-nanny)"
+
+
+class ClusterError(Exception):
+    """The cluster cannot run this run: the message says what to change (exit 2)."""
+
+
+def require_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ClusterError(f"--executor dask needs dask and distributed: {EXTRA}") from exc
+    return distributed
+
+
+# --- what a worker must share with us ------------------------------------------------------------
+
+
+@functools.cache
+def worker_identity() -> dict[str, str]:
+    """What decides a document's fields besides the document: checked on every worker."""
+    from pipeline.parse import RULES_DIR
+    from pipeline.run.cache import _EXTRACTION_TOOLS
+    from pipeline.run.fingerprint import tool_versions
+
+    versions = tool_versions()
+    identity = {"cplrecon": __version__, "code": code_digest(), "rules": rules_digest(RULES_DIR)}
+    return identity | {tool: versions.get(tool, "") for tool in _EXTRACTION_TOOLS if tool != "cplrecon"}
+
+
+def identity_problem(worker: dict[str, str], ours: dict[str, str]) -> str:
+    """'' when the worker reads as we do; else what differs, for the refusal message."""
+    names = {"code": "cplrecon source", "rules": "rules/ files"}
+    differs = [
+        f"{names.get(key, key)} {worker.get(key, 'missing')!r:.14} here {value!r:.14}"
+        for key, value in ours.items() if worker.get(key) != value
+    ]
+    return "; ".join(differs)
+
+
+def _refusal(address: str, problem: str) -> str:
+    return (f"Dask worker {address} is refused: it would read documents differently "
+            f"({problem}). Install the same cplrecon and rules on every worker.")
+
+
+# --- on the worker -------------------------------------------------------------------------------
+
+
+_pool_lock = threading.Lock()
+_pool: Any = None
+
+
+def _worker_pool(threads: int, tasks_per_worker: int) -> Any:
+    """This Dask worker's own pebble pool (made once, remade if it broke)."""
+    global _pool
+    from pebble import ProcessPool
+
+    from pipeline.run.pebble import RUN_DIR_PREFIX, init_worker, remove_run_dir
+
+    with _pool_lock:
+        if _pool is None or not _pool.active:
+            # Loaded here before the pool forks its processes: they start with the readers in
+            # memory instead of importing them (~0.4 s each, again after every timeout).
+            import pipeline.document  # noqa: F401
+
+            run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)
+            atexit.register(remove_run_dir, run_dir)
+            _pool = ProcessPool(max_workers=threads, max_tasks=tasks_per_worker,
+                                initializer=init_worker, initargs=(run_dir,))
+        return _pool
+
+
+def read_on_worker(
+    task: Task, job: Job, data: bytes | None, limits: Limits, expected: dict[str, str]
+) -> str:
+    """Run on a Dask worker: the certificate's cache JSON, or {"refused": why}."""
+    from distributed import get_worker
+
+    problem = identity_problem(worker_identity(), expected)
+    if not problem and limits.timeout_s and _daemonic():
+        problem = ("it runs as a daemonic process, which cannot start the processes that "
+                   f"enforce --timeout: {DAEMON_FIX}")
+    if problem:
+        return json.dumps({"refused": problem, "worker": get_worker().address})
+    with tempfile.TemporaryDirectory(prefix="cplrecon-dask-") as folder:
+        job = _local_job(job, data, folder)
+        if not limits.timeout_s:
+            return certificate_to_json(task(job))
+        return certificate_to_json(_in_pool(task, job, limits))
+
+
+def _local_job(job: Job, data: bytes | None, folder: str) -> Job:
+    """The job with its document where this worker can read it: bytes written to a file here,
+    an fsspec URL fetched, a path on shared storage as it is."""
+    document = job.document
+    if data is None and "://" in document.location and not document.location.startswith("file://"):
+        import fsspec  # comes with dask
+
+        with fsspec.open(document.location, "rb") as handle:
+            data = handle.read()
+    if data is None:
+        location = document.location.removeprefix("file://")
+        return dataclasses.replace(job, document=dataclasses.replace(document, location=location))
+    path = os.path.join(folder, "document")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return dataclasses.replace(job, document=dataclasses.replace(document, location=path, member=None))
+
+
+def _in_pool(task: Task, job: Job, limits: Limits) -> Certificate:
+    from distributed import get_worker
+
+    from pipeline.run.pebble import failure_error, settle
+
+    pool = _worker_pool(max(1, get_worker().state.nthreads), limits.tasks_per_worker)
+    result, failure = settle(pool.schedule(task, args=(job,), timeout=limits.timeout_s),
+                             limits.timeout_s)
+    if result is not None:
+        return result
+    document = job.document
+    return Certificate(file=document.name, sha256=document.sha256, error=failure_error(failure))
+
+
+# --- in the main process ---------------------------------------------------------------------
+
+
+class DaskExecutor:
+    """Documents read on a Dask cluster: the scheduler at `address`, or a LocalCluster sized
+    like --workers when there is none."""
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address
+
+    def map(self, task: Task, jobs: Iterable[Job], limits: Limits) -> Iterator[Outcome]:
+        distributed = require_distributed()
+        cluster: Any = None if self.address else _local_cluster(distributed, limits.workers)
+        address = self.address or str(cluster.scheduler_address)
+        try:
+            client = _connect(distributed, address, limits)
+            try:
+                yield from _stream(distributed, client, task, jobs, limits)
+            finally:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+
+def _local_cluster(distributed: Any, workers: int) -> Any:
+    import dask
+
+    # Set before the cluster exists: its scheduler and nannies read them when they start.
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.worker.daemon": False}):
+        return distributed.LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True,
+            dashboard_address=":0", silence_logs=logging.ERROR,  # ":0": any free port
+        )
+
+
+def _connect(distributed: Any, address: str, limits: Limits) -> Any:
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        _check_workers(client, limits)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _check_workers(client: Any, limits: Limits) -> None:
+    """Every worker now in the cluster reads as we do, or the run is refused before it starts
+    (one joining later is refused at its first task: read_on_worker checks again)."""
+    ours = worker_identity()
+    try:
+        identities = client.run(worker_identity)
+        daemonic = client.run(_daemonic) if limits.timeout_s else {}
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"the Dask workers did not answer: {exc}") from exc
+    for address, identity in sorted(identities.items()):
+        problem = identity_problem(identity, ours)
+        if problem:
+            raise ClusterError(_refusal(address, problem))
+    for address, daemon in sorted(daemonic.items()):
+        if daemon:
+            raise ClusterError(f"Dask worker {address} runs as a daemonic process, which cannot "
+                               f"start the processes that enforce --timeout: {DAEMON_FIX}")
+
+
+def _daemonic() -> bool:
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
+def _stream(
+    distributed: Any, client: Any, task: Task, jobs: Iterable[Job], limits: Limits
+) -> Iterator[Outcome]:
+    """Submit through a window of a few tasks per worker thread; yield each as it completes."""
+    expected = worker_identity()
+    threads = sum(client.nthreads().values()) or 1
+    window = max(2, threads * TASKS_PER_THREAD)
+    run = uuid.uuid4().hex[:8]
+    pending = distributed.as_completed()
+    queued = iter(jobs)
+    in_flight = 0
+    try:
+        for job in queued:
+            pending.add(_submit(client, task, job, limits, expected, run))
+            in_flight += 1
+            if in_flight >= window:
+                break
+        while in_flight:
+            if limits.on_wait is not None and not pending.has_ready():
+                limits.on_wait()
+            future = next(pending)
+            in_flight -= 1
+            yield _outcome(distributed, future)
+            future.release()
+            for job in queued:
+                pending.add(_submit(client, task, job, limits, expected, run))
+                in_flight += 1
+                break
+    except distributed.CancelledError as exc:  # the scheduler went away
+        raise ClusterError(
+            "lost the Dask scheduler mid-run: the previous outputs are unchanged, and a re-run "
+            "resumes from the cache"
+        ) from exc
+    finally:
+        pending.clear()
+
+
+def _submit(client: Any, task: Task, job: Job, limits: Limits, expected: dict[str, str], run: str) -> Any:
+    document = job.document
+    data = None
+    if document.size <= BYTES_LIMIT:
+        from pipeline.ingest import read_bytes
+
+        data = read_bytes(document)
+    else:
+        job = dataclasses.replace(job, document=dataclasses.replace(
+            document, location=os.path.abspath(document.location)
+            if "://" not in document.location else document.location,
+        ))
+    worker_limits = dataclasses.replace(limits, on_wait=None)  # a callback of this process stays here
+    return client.submit(read_on_worker, task, job, data, worker_limits, expected,
+                         key=f"cplrecon-{run}-{document.sha256}", pure=False)
+
+
+def _outcome(distributed: Any, future: Any) -> Outcome:
+    sha256 = future.key.rsplit("-", 1)[-1]  # the key ends with the document's sha256
+    try:
+        text = future.result()
+    except distributed.KilledWorker as exc:
+        return Outcome(sha256, error=DocumentError(
+            ErrorReason.WORKER_LOST,
+            f"the Dask workers reading it died {exc.allowed_failures + 1} times; it was given up",
+        ))
+    except distributed.CancelledError:
+        raise
+    except Exception as exc:  # read_on_worker catches documents' failures: this is the cluster's
+        return Outcome(sha256, error=DocumentError(
+            ErrorReason.UNREADABLE, f"the Dask task failed: {type(exc).__name__}: {exc}"))
+    data = json.loads(text)
+    if "refused" in data:
+        raise ClusterError(_refusal(data["worker"], data["refused"]))
+    return Outcome(sha256, certificate=certificate_from_json(text))
