@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 	@scripts/ensure-tesseract.sh
+	@scripts/ensure-chromium.sh
 
 reconcile: setup
 	$(BIN)/cplrecon reconcile --certs $(CERTS) --cpl $(CPL) --out $(OUT) $(ARGS)
