@@ -197,3 +197,108 @@ def row_sentences(row: dict[str, str]) -> dict[str, str]:
             row.get(f"{f.value}_alternatives", ""),
         ) if status else ""
     return out
+
+
+# --- explain, for people -----------------------------------------------------------------------
+
+EXIT_BACKED, EXIT_CONTRADICTED, EXIT_NEEDS_A_PERSON = 0, 1, 3
+
+
+def explain_exit_code(status: str | None) -> int:
+    """`explain`'s exit status: 0 MATCH/MAPPED, 1 MISMATCH/INVALID_CPL, 3 anything else (no
+    --cpl given, MISSING, PARTIAL, UNVERIFIABLE...), so scripts can act on the verdict."""
+    if status in (Verdict.MATCH, Verdict.MAPPED):
+        return EXIT_BACKED
+    if status in (Verdict.MISMATCH, Verdict.INVALID_CPL):
+        return EXIT_CONTRADICTED
+    return EXIT_NEEDS_A_PERSON
+
+
+def cpl_problem(field: Field, cpl: str) -> str | None:
+    """The rule a CPL value breaks (guidance section 2), as reconcile judges it; None if valid."""
+    from pipeline.cpl import validate
+    from pipeline.models import CplRow
+
+    version, _, revision = cpl.partition("_") if field is Field.HARDWARE else ("00", "", "00")
+    values = {"manufacturer_identifier": "00:00", "model_identifier": "00:00",
+              "firmware_version": "00:00:00:00", "hardware_version_version": version,
+              "hardware_version_revision": revision}
+    if field is not Field.HARDWARE:
+        values[field.value] = cpl
+    return validate(CplRow(row=1, submission_id="", certificate_id="", **values)).get(field)
+
+
+def checked_explanation(result: dict[str, object]) -> dict[str, object]:
+    """`codings.explain`'s result with the CPL value checked as reconcile checks it first: an
+    invalid value is INVALID_CPL with the rule it broke, whatever the text reads as."""
+    cpl = result.get("cpl")
+    if not isinstance(cpl, str):
+        return result
+    problem = cpl_problem(Field(str(result["field"])), cpl)
+    if problem is None:
+        return result
+    return {**result, "status": Verdict.INVALID_CPL.value, "method": "", "reason": problem}
+
+
+def explanation_of(result: dict[str, object]) -> str:
+    """The sentence for an `explain` result; without a CPL value, what the text may stand for."""
+    field = Field(str(result["field"]))
+    text = str(result["text"])
+    candidates = result.get("candidates") or []
+    assert isinstance(candidates, list)
+    if "status" not in result:
+        if not candidates:
+            return f"the text {_quoted(text)} gives no {FIELD_WORDS[field]} under any coding"
+        readings = " or ".join(f"{c['value']} ({c['coding']})" for c in candidates)
+        return f"the text {_quoted(text)} can stand for {readings}; give --cpl to judge one"
+    alternatives = "; ".join(str(a) for a in result.get("alternatives") or ()) or "; ".join(
+        f"{c['value']} ({c['coding']})" for c in candidates)
+    return sentence(field, str(result["cpl"]), text, str(result["status"]),
+                    str(result.get("method", "")), str(result.get("reason", "")), alternatives)
+
+
+def explain_for_terminal(result: dict[str, object]) -> str:
+    """The sentence first, then the verdict's details and every candidate, for a person."""
+    status = result.get("status")
+    head = f"{status}: " if status else ""
+    lines = [head + explanation_of(result), ""]
+    for key in ("field", "text", "cpl", "method", "reason"):
+        if result.get(key):
+            lines.append(f"  {key + ':':<12}{result[key]}")
+    candidates = result.get("candidates") or []
+    assert isinstance(candidates, list)
+    if candidates:
+        lines.append("  candidates:")
+        lines += [f"    {c['value']:<14}{c['coding']}  {c['note']}" for c in candidates]
+    return "\n".join(lines)
+
+
+def with_explanations(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`explain --batch` rows (codings.explain_rows) with an `explanation` column: the sentence.
+    A CPL value that breaks its format or range is INVALID_CPL, as in a reconcile run."""
+    from pipeline.codings import field_named
+
+    out = []
+    for row in rows:
+        row = dict(row)
+        try:
+            field = field_named(row.get("field", "") or Field.FIRMWARE.value)
+        except ValueError:
+            out.append({**row, "explanation": row.get("reason", "")})
+            continue
+        cpl, text = row.get("cpl", "").strip(), row.get("text", "")
+        problem = cpl_problem(field, cpl) if cpl else None
+        if problem:
+            row.update(status=Verdict.INVALID_CPL.value, method="", reason=problem)
+        if row.get("status"):
+            explanation = sentence(field, cpl, text, row["status"], row.get("method", ""),
+                                   row.get("reason", ""), row.get("candidates", ""))
+        else:
+            candidates = [
+                {"value": c.rsplit(" (", 1)[0], "coding": c.rsplit(" (", 1)[-1].rstrip(")")}
+                for c in row.get("candidates", "").split("; ") if c
+            ]
+            explanation = explanation_of({"field": field.value, "text": text,
+                                          "candidates": candidates})
+        out.append({**row, "explanation": explanation})
+    return out
