@@ -225,7 +225,10 @@ def cpl_problem(field: Field, cpl: str) -> str | None:
               "hardware_version_revision": revision}
     if field is not Field.HARDWARE:
         values[field.value] = cpl
-    return validate(CplRow(row=1, submission_id="", certificate_id="", **values)).get(field)
+    row = CplRow(1, "", "", values["manufacturer_identifier"], values["model_identifier"],
+                 values["hardware_version_version"], values["hardware_version_revision"],
+                 values["firmware_version"])
+    return validate(row).get(field)
 
 
 def checked_explanation(result: dict[str, object]) -> dict[str, object]:
@@ -251,7 +254,9 @@ def explanation_of(result: dict[str, object]) -> str:
             return f"the text {_quoted(text)} gives no {FIELD_WORDS[field]} under any coding"
         readings = " or ".join(f"{c['value']} ({c['coding']})" for c in candidates)
         return f"the text {_quoted(text)} can stand for {readings}; give --cpl to judge one"
-    alternatives = "; ".join(str(a) for a in result.get("alternatives") or ()) or "; ".join(
+    given = result.get("alternatives") or []
+    assert isinstance(given, list)
+    alternatives = "; ".join(str(a) for a in given) or "; ".join(
         f"{c['value']} ({c['coding']})" for c in candidates)
     return sentence(field, str(result["cpl"]), text, str(result["status"]),
                     str(result.get("method", "")), str(result.get("reason", "")), alternatives)
