@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--cache-dir", metavar="DIR",
                      help="where the cache lives (default: the --out folder)")
     rec.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    rec.add_argument("--no-crops", action="store_true",
+                     help="write no evidence/ crops of the fields (report.html and audit.xlsx "
+                          "then show the values without them)")
 
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
@@ -114,7 +117,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
         evidence=args.evidence, ota=tuple(args.ota), workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
         timeout_s=args.timeout or None, cache=not args.no_cache, cache_dir=args.cache_dir,
-        quiet=args.quiet,
+        quiet=args.quiet, crops=not args.no_crops,
     )
     outcome = run_reconcile(settings)
     counts = outcome.counts

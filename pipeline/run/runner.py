@@ -63,6 +63,7 @@ class Settings:
     cache_dir: str | None = None  # default: the output folder
     timeout_s: float | None = DEFAULT_TIMEOUT_S  # None or 0: no limit (documents run in-process)
     quiet: bool = False  # no progress bar
+    crops: bool = True  # --no-crops: no evidence/ PNGs of the fields (report.crops)
     tasks_per_worker: int = TASKS_PER_WORKER
 
     @property
@@ -311,6 +312,7 @@ def run_fingerprint(
     feed({
         "extraction": extraction,
         "timeout_s": settings.timeout_s,
+        "crops": settings.crops,
         "ingest_limits": dataclasses.asdict(settings.ingest_limits),
         "inputs": inputs,
         "evidence_files": None if evidence is None else sorted(
@@ -463,7 +465,7 @@ def _reconcile_and_report(
     """
     timings: dict[str, float] = run_info["timings"]
     stats: dict[str, Any] = run_info["documents"]
-    with OutputWriter(Path(settings.out)) as writer:
+    with OutputWriter(Path(settings.out), crops=settings.crops) as writer:
         assembler = ReportAssembler(writer)
         for certificate in spool.unreadable():
             assembler.document(certificate)

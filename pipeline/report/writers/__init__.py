@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.ingest import sha256_file
 from pipeline.models import Certificate
+from pipeline.report.crops import crops_for
 from pipeline.report.rows import (
     AUDIT_XLSX,
     CERTIFICATES_CSV,
@@ -89,7 +90,11 @@ class OutputWriter:
             sink.add_row(row)
 
     def certificate(self, row: dict[str, str], certificate: Certificate | None = None) -> None:
-        record = CertificateRecord(row, certificate)
+        crops = (
+            crops_for(certificate, self.out_dir)
+            if certificate is not None and self.options.crops else ()
+        )
+        record = CertificateRecord(row, certificate, crops)
         for sink in self._sinks:
             sink.add_certificate(record)
 
