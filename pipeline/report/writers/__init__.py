@@ -19,10 +19,12 @@ from pipeline.report.rows import (
     AUDIT_XLSX,
     CERTIFICATES_CSV,
     RECONCILIATION_CSV,
+    REPORT_HTML,
     RUN_JSON,
 )
 from pipeline.report.writers.atomic import AtomicFiles
 from pipeline.report.writers.csv import certificates_csv, reconciliation_csv
+from pipeline.report.writers.html import report_html
 from pipeline.report.writers.run_json import _write_json
 from pipeline.report.writers.sink import (
     CertificateRecord,
@@ -47,6 +49,7 @@ OUTPUTS: dict[str, Output] = {
     "reconciliation": Output(RECONCILIATION_CSV, reconciliation_csv),
     "certificates": Output(CERTIFICATES_CSV, certificates_csv),
     "audit": Output(AUDIT_XLSX, _audit_workbook),
+    "report": Output(REPORT_HTML, report_html),
 }
 RUN_KEY = "run"
 HASHED_OUTPUTS = ("reconciliation", "certificates", "audit")  # what a later run checks (runner)
