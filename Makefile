@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 setup: $(STAMP)
 	@scripts/ensure-tesseract.sh
+	@scripts/ensure-chromium.sh
 
 reconcile: setup
 	$(BIN)/cplrecon reconcile --certs $(CERTS) --cpl $(CPL) --out $(OUT) $(ARGS)

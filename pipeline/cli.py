@@ -77,18 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--scheduler", metavar="ADDRESS",
                      help=f"a Dask scheduler, e.g. tcp://host:8786 (implies --executor dask; "
                           f"default ${SCHEDULER_ENV})")
+    rec.add_argument("--no-crops", action="store_true",
+                     help="write no evidence/ crops of the fields (report.html and audit.xlsx "
+                          "then show the values without them)")
 
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
     ext.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
 
-    exp = commands.add_parser("explain", help="candidate hex values of a certificate text")
+    exp = commands.add_parser(
+        "explain", help="candidate hex values of a certificate text, and the verdict in words",
+        description="On a terminal the verdict comes first as a sentence, then the details; "
+                    "piped (or with --json) the result is JSON. Exit 0: MATCH or MAPPED; "
+                    "1: MISMATCH or INVALID_CPL; 3: anything else (no --cpl, MISSING, PARTIAL, "
+                    "UNVERIFIABLE). --batch exits 0 once its output is written.")
     exp.add_argument("text", nargs="?", metavar="VALUE_TEXT")
     exp.add_argument("--field", choices=[f.value for f in Field], default=Field.FIRMWARE.value)
     exp.add_argument("--cpl", metavar="VALUE", help="CPL value to judge against")
     exp.add_argument("--batch", metavar="CSV",
                      help="CSV with columns text,field,cpl[,manufacturer] (a code or a company name)")
     exp.add_argument("--output", metavar="CSV", help="with --batch: write here (default stdout)")
+    exp.add_argument("--json", action="store_true",
+                     help="print the result as JSON even on a terminal")
     return parser
 
 
@@ -124,7 +134,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         manufacturers=tuple(args.manufacturers), models=tuple(args.models),
         evidence=args.evidence, ota=tuple(args.ota), workers=args.workers, ocr=args.ocr, fail_on=args.fail_on,
         timeout_s=args.timeout or None, cache=not args.no_cache, cache_dir=args.cache_dir,
-        quiet=args.quiet, executor=executor, scheduler=scheduler,
+        quiet=args.quiet, executor=executor, scheduler=scheduler, crops=not args.no_crops,
     )
     outcome = run_reconcile(settings)
     counts = outcome.counts
@@ -200,6 +210,12 @@ def _explain(args: argparse.Namespace) -> int:
     from pipeline.codings import explain, explain_rows
     from pipeline.registry import load_registry
     from pipeline.report import neutralise
+    from pipeline.report.plain import (
+        checked_explanation,
+        explain_exit_code,
+        explain_for_terminal,
+        with_explanations,
+    )
 
     registry = load_registry()
     if args.batch:
@@ -209,7 +225,7 @@ def _explain(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"{args.batch}: needs columns text,field[,cpl][,manufacturer]; found {list(rows[0])}"
             )
-        out_rows = explain_rows(rows, registry)
+        out_rows = with_explanations(explain_rows(rows, registry))
         handle_out = open(args.output, "w", newline="", encoding="utf-8") if args.output else None
         try:
             stream = handle_out or sys.stdout
@@ -225,9 +241,13 @@ def _explain(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.text is None:
         raise UsageError("explain needs VALUE_TEXT or --batch CSV")
-    result = explain(args.text, Field(args.field), args.cpl, registry)
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    return EXIT_OK
+    result = checked_explanation(explain(args.text, Field(args.field), args.cpl, registry))
+    if args.json or not sys.stdout.isatty():
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(explain_for_terminal(result))
+    status = result.get("status")
+    return explain_exit_code(str(status) if status else None)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def test_fresh_random_corpus_gets_expected_verdicts(random_corpus: Path, tmp_pat
 
 def test_outputs_follow_the_spec(bundled_out: Path) -> None:
     assert sorted(p.name for p in bundled_out.iterdir() if not p.name.startswith(".")) == [
-        "audit.xlsx", "certificates.csv", "reconciliation.csv", "run.json",
+        "audit.xlsx", "certificates.csv", "reconciliation.csv", "report.html", "run.json",
     ]
     reconciliation = read_csv(bundled_out / "reconciliation.csv")
     assert list(reconciliation[0])[: len(SPEC_RECONCILIATION)] == SPEC_RECONCILIATION

@@ -390,7 +390,7 @@ def test_run_json(written: dict[str, Path]) -> None:
     assert run["counts"]["text_source"] == {"text": 1, "ocr": 1, "mixed": 0, "none": 1}
     assert run["outputs"] == {
         "reconciliation": "reconciliation.csv", "certificates": "certificates.csv",
-        "audit": "audit.xlsx", "run": "run.json",
+        "audit": "audit.xlsx", "report": "report.html", "run": "run.json",
     }
 
 
@@ -418,7 +418,8 @@ def test_failed_write_leaves_previous_outputs(
     out_dir = tmp_path / "out"
     write_outputs(build_report([passing(1)], certificates()[:1], RUN_INFO), out_dir)
     before = _snapshot(out_dir)
-    assert set(before) == {"reconciliation.csv", "certificates.csv", "audit.xlsx", "run.json"}
+    assert set(before) == {"reconciliation.csv", "certificates.csv", "audit.xlsx", "report.html",
+                           "run.json"}
 
     def boom(*args: object, **kwargs: object) -> None:
         raise failure
@@ -453,6 +454,6 @@ def test_rewrite_replaces_outputs_and_leaves_no_temps(
     write_outputs(build_report([passing(1)], [], RUN_INFO), tmp_path)
     write_outputs(report, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "audit.xlsx", "certificates.csv", "reconciliation.csv", "run.json",
+        "audit.xlsx", "certificates.csv", "reconciliation.csv", "report.html", "run.json",
     ]
     assert len(read_csv(tmp_path / "reconciliation.csv")) == 5

@@ -84,10 +84,14 @@ class Report:
 
 
 class ReportSink(Protocol):
-    """Where report rows go as they are made: lists (a Report) or the output files."""
+    """Where report rows go as they are made: lists (a Report) or the output files.
+
+    `certificate` is also given the parsed certificate, for outputs that show more than its row
+    (the crops of its fields); a sink that needs only the row ignores it.
+    """
 
     def reconciliation(self, row: dict[str, str]) -> None: ...
-    def certificate(self, row: dict[str, str]) -> None: ...
+    def certificate(self, row: dict[str, str], certificate: Certificate | None = None) -> None: ...
     def problem(self, row: dict[str, str]) -> None: ...
 
 
@@ -119,7 +123,7 @@ class ReportAssembler:
     def certificate(self, certificate: Certificate) -> None:
         link = self.links.link_for(certificate)
         self.tally.certificate(certificate, link)
-        self.sink.certificate(certificate_row(certificate, link))
+        self.sink.certificate(certificate_row(certificate, link), certificate)
 
     def finish(
         self,
@@ -166,7 +170,7 @@ class _ReportLists:
     def reconciliation(self, row: dict[str, str]) -> None:
         self.rows["reconciliation"].append(row)
 
-    def certificate(self, row: dict[str, str]) -> None:
+    def certificate(self, row: dict[str, str], certificate: Certificate | None = None) -> None:
         self.rows["certificates"].append(row)
 
     def problem(self, row: dict[str, str]) -> None:

@@ -31,11 +31,13 @@ RECONCILIATION_CSV = "reconciliation.csv"
 CERTIFICATES_CSV = "certificates.csv"
 AUDIT_XLSX = "audit.xlsx"
 RUN_JSON = "run.json"
+REPORT_HTML = "report.html"
 
 OUTPUT_FILES: dict[str, str] = {
     "reconciliation": RECONCILIATION_CSV,
     "certificates": CERTIFICATES_CSV,
     "audit": AUDIT_XLSX,
+    "report": REPORT_HTML,
     "run": RUN_JSON,
 }
 

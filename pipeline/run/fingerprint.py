@@ -67,6 +67,7 @@ def run_fingerprint(
     feed({
         "extraction": extraction,
         "timeout_s": settings.timeout_s,
+        "crops": settings.crops,
         "ingest_limits": dataclasses.asdict(settings.ingest_limits),
         "inputs": inputs,
         "evidence_files": None if evidence is None else sorted(

@@ -339,7 +339,7 @@ def _reconcile_and_report(
     """
     timings: dict[str, float] = run_info["timings"]
     stats: dict[str, Any] = run_info["documents"]
-    with OutputWriter(Path(settings.out)) as writer:
+    with OutputWriter(Path(settings.out), crops=settings.crops) as writer:
         assembler = ReportAssembler(writer)
         for certificate in spool.unreadable():
             assembler.document(certificate)

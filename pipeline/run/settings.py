@@ -38,6 +38,7 @@ class Settings:
     cache_dir: str | None = None  # default: the output folder
     timeout_s: float | None = DEFAULT_TIMEOUT_S  # None or 0: no limit (documents run in-process)
     quiet: bool = False  # no progress bar
+    crops: bool = True  # --no-crops: no evidence/ PNGs of the fields (report.crops)
     tasks_per_worker: int = TASKS_PER_WORKER
     executor: str = "local"  # local (this machine's pool) | dask
     scheduler: str | None = None  # a Dask scheduler's address; None with dask: a LocalCluster

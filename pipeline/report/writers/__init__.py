@@ -1,77 +1,85 @@
 """The outputs, written row by row as a run produces them and placed atomically at the end.
+
+Each output is a sink (`sink.Sink`) registered in `OUTPUTS` under its key: a new output is one
+module and one entry here. `OutputWriter` feeds every registered sink the same rows, then writes
+run.json (which records the others' hashes) and publishes them all at once through
+`atomic.AtomicFiles`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
-
-import xlsxwriter
+from typing import Any
 
 from pipeline.ingest import sha256_file
+from pipeline.models import Certificate
+from pipeline.report.crops import crops_for
 from pipeline.report.rows import (
-    CERTIFICATE_ALL_COLUMNS,
-    OUTPUT_FILES,
-    PROBLEM_COLUMNS,
-    RECONCILIATION_ALL_COLUMNS,
-    SUMMARY_COLUMNS,
+    AUDIT_XLSX,
+    CERTIFICATES_CSV,
+    RECONCILIATION_CSV,
+    REPORT_HTML,
+    RUN_JSON,
 )
-from pipeline.report.writers.atomic import _fsync_dir, _fsync_file, _remove_stale_temps, _reserve_temp
-from pipeline.report.writers.cells import _Columns
-from pipeline.report.writers.csv import _CsvStream
+from pipeline.report.writers.atomic import AtomicFiles
+from pipeline.report.writers.csv import certificates_csv, reconciliation_csv
+from pipeline.report.writers.html import report_html
 from pipeline.report.writers.run_json import _write_json
-from pipeline.report.writers.xlsx import _WORKBOOK_OPTIONS, _SheetStream, _workbook_formats
+from pipeline.report.writers.sink import (
+    CertificateRecord,
+    Crop,
+    Output,
+    Sink,
+    WriterOptions,
+)
+from pipeline.report.writers.xlsx import XlsxSink, _workbook_formats
 
-# --- writers ----------------------------------------------------------------------------------
+__all__ = ["OUTPUTS", "CertificateRecord", "Crop", "Output", "OutputWriter", "Sink", "WriterOptions"]
+
+
+def _audit_workbook(path: Path, options: WriterOptions) -> Sink:
+    # The formats are looked up here when the sink is made, so this module is where they come from.
+    return XlsxSink(path, options, formats=_workbook_formats)
+
+
+# Every output but run.json, in the order they are written. run.json is not a sink: it is written
+# last, by OutputWriter, because it records the hashes of the outputs a later run checks.
+OUTPUTS: dict[str, Output] = {
+    "reconciliation": Output(RECONCILIATION_CSV, reconciliation_csv),
+    "certificates": Output(CERTIFICATES_CSV, certificates_csv),
+    "audit": Output(AUDIT_XLSX, _audit_workbook),
+    "report": Output(REPORT_HTML, report_html),
+}
+RUN_KEY = "run"
+HASHED_OUTPUTS = ("reconciliation", "certificates", "audit")  # what a later run checks (runner)
 
 
 class OutputWriter:
-    """The four outputs, written row by row as a run produces them, placed atomically at the end.
+    """Every registered output, written row by row as a run produces them, placed atomically.
 
-    Rows go straight to temp files beside the targets (the CSVs through `csv`, the workbook
-    through xlsxwriter's constant-memory mode), so memory does not grow with the report.
-    `finish` writes the Summary sheet and run.json, fsyncs, and only then moves all four into
-    place with `os.replace`; any failure or interrupt before that (`abort`, or leaving the `with`
-    block by an exception) removes the temp files and leaves the previous outputs untouched.
+    Rows go straight to each sink's temp file, so memory does not grow with the report. `finish`
+    finishes every sink, writes run.json, fsyncs, and only then moves all of them into place;
+    any failure or interrupt before that (`abort`, or leaving the `with` block by an exception)
+    removes the temp files and leaves the previous outputs untouched.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, crops: bool = True) -> None:
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._temps: dict[str, Path] = {}
-        self._files: list[IO[str]] = []
-        self._workbook: xlsxwriter.Workbook | None = None
+        self.options = WriterOptions(self.out_dir, crops=crops)
+        outputs = dict(OUTPUTS)  # as registered now: a test may add one for a run
+        self._files = AtomicFiles(self.out_dir, [o.name for o in outputs.values()] + [RUN_JSON])
+        self._sinks: list[Sink] = []
         self._done = False
-        _remove_stale_temps(self.out_dir)
         try:
-            for key, name in OUTPUT_FILES.items():
-                self._temps[key] = _reserve_temp(self.out_dir, name)
-            recon, certs = _Columns(RECONCILIATION_ALL_COLUMNS), _Columns(CERTIFICATE_ALL_COLUMNS)
-            self._recon_csv = self._csv(self._temps["reconciliation"], recon)
-            self._cert_csv = self._csv(self._temps["certificates"], certs)
-            self._workbook = xlsxwriter.Workbook(str(self._temps["audit"]), _WORKBOOK_OPTIONS)
-            formats = _workbook_formats(self._workbook)
-            # Sheet order is the order they are added; Summary is filled in last.
-            self._summary = _SheetStream(
-                self._workbook, formats, "Summary", _Columns(SUMMARY_COLUMNS)
-            )
-            self._recon_sheet = _SheetStream(self._workbook, formats, "Reconciliation", recon)
-            self._cert_sheet = _SheetStream(self._workbook, formats, "Certificates", certs)
-            self._problem_sheet = _SheetStream(
-                self._workbook, formats, "Problems", _Columns(PROBLEM_COLUMNS)
-            )
+            paths = {key: self._files.reserve(key, o.name) for key, o in outputs.items()}
+            self._run_path = self._files.reserve(RUN_KEY, RUN_JSON)
+            for key, output in outputs.items():
+                self._sinks.append(output.make(paths[key], self.options))
         except BaseException:
             self.abort()
             raise
-
-    def _csv(self, path: Path, columns: _Columns) -> _CsvStream:
-        # UTF-8 with a BOM: without one, Excel opens a CSV as the local code page and shows § as
-        # two characters. (audit.xlsx is still the file to open in Excel: see README.)
-        handle = open(path, "w", encoding="utf-8-sig", errors="backslashreplace", newline="")
-        self._files.append(handle)
-        return _CsvStream(handle, columns)
+        self._keys = list(outputs)
 
     def __enter__(self) -> OutputWriter:
         return self
@@ -81,42 +89,34 @@ class OutputWriter:
             self.abort()
 
     def reconciliation(self, row: dict[str, str]) -> None:
-        cells = self._recon_csv.columns.cells(row)  # once, for the CSV and the sheet alike
-        self._recon_csv.add(cells)
-        self._recon_sheet.add(cells)
+        for sink in self._sinks:
+            sink.add_row(row)
 
-    def certificate(self, row: dict[str, str]) -> None:
-        cells = self._cert_csv.columns.cells(row)
-        self._cert_csv.add(cells)
-        self._cert_sheet.add(cells)
+    def certificate(self, row: dict[str, str], certificate: Certificate | None = None) -> None:
+        crops = (
+            crops_for(certificate, self.out_dir)
+            if certificate is not None and self.options.crops else ()
+        )
+        record = CertificateRecord(row, certificate, crops)
+        for sink in self._sinks:
+            sink.add_certificate(record)
 
     def problem(self, row: dict[str, str]) -> None:
-        self._problem_sheet.add(self._problem_sheet.columns.cells(row))
+        for sink in self._sinks:
+            sink.add_problem(row)
 
     def finish(self, summary: Sequence[tuple[str, str]], run: Mapping[str, Any]) -> dict[str, Path]:
-        """Summary sheet and run.json, then every file synced and moved into place."""
+        """Every sink finished and run.json written, then every file synced and moved into place."""
         try:
-            for key, value in summary:
-                self._summary.add(self._summary.columns.cells({"key": key, "value": value}))
-            for sheet in (self._summary, self._recon_sheet, self._cert_sheet, self._problem_sheet):
-                sheet.close()
-            assert self._workbook is not None
-            workbook, self._workbook = self._workbook, None
-            workbook.close()
-            for handle in self._files:
-                handle.close()
+            for sink in self._sinks:
+                sink.finish(summary, run)
             # What was written, so a later run can tell the outputs are still these (runner).
             run = {**run, "output_sha256": {
-                OUTPUT_FILES[key]: sha256_file(str(self._temps[key]))
-                for key in ("reconciliation", "certificates", "audit")
+                OUTPUTS[key].name: sha256_file(str(self._files.temp(key)))
+                for key in HASHED_OUTPUTS if key in self._keys
             }}
-            _write_json(self._temps["run"], run)
-            for tmp in self._temps.values():
-                _fsync_file(tmp)
-            final = {key: self.out_dir / OUTPUT_FILES[key] for key in self._temps}
-            for key, tmp in self._temps.items():
-                os.replace(tmp, final[key])
-            _fsync_dir(self.out_dir)
+            _write_json(self._run_path, run)
+            final = self._files.commit()
         except BaseException:
             self.abort()
             raise
@@ -126,13 +126,6 @@ class OutputWriter:
     def abort(self) -> None:
         """Drop everything written so far; the previous outputs stay as they were."""
         self._done = True
-        for handle in self._files:
-            handle.close()
-        if self._workbook is not None:
-            try:
-                self._workbook.close()
-            except Exception:  # noqa: S110 - its temp file is removed next either way
-                pass
-            self._workbook = None
-        for tmp in self._temps.values():
-            tmp.unlink(missing_ok=True)
+        for sink in self._sinks:
+            sink.close()
+        self._files.discard()

@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
+from pipeline.report.rows import (
+    CERTIFICATE_ALL_COLUMNS,
+    PROBLEM_COLUMNS,
+    RECONCILIATION_ALL_COLUMNS,
+    SUMMARY_COLUMNS,
+)
 from pipeline.report.writers.cells import _Columns, neutralise
+from pipeline.report.writers.sink import CertificateRecord, WriterOptions
 
 # --- the audit workbook -----------------------------------------------------------------------
 
@@ -89,3 +97,56 @@ class _SheetStream:
         for c, longest in enumerate(self._longest):
             self.ws.set_column(c, c, float(min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)))
         self.ws.autofilter(0, 0, self.rows, len(self.columns.names) - 1)
+
+
+class XlsxSink:
+    """audit.xlsx: Summary (filled in last), Reconciliation, Certificates and Problems sheets,
+    streamed row by row through xlsxwriter's constant-memory mode.
+
+    `formats` makes the workbook's cell formats; the registry passes `_workbook_formats`.
+    """
+
+    def __init__(
+        self, path: Path, options: WriterOptions,
+        formats: Callable[[xlsxwriter.Workbook], dict[str, Any]],
+    ) -> None:
+        self._workbook: xlsxwriter.Workbook | None = xlsxwriter.Workbook(
+            str(path), _WORKBOOK_OPTIONS
+        )
+        try:
+            made = formats(self._workbook)
+            recon, certs = _Columns(RECONCILIATION_ALL_COLUMNS), _Columns(CERTIFICATE_ALL_COLUMNS)
+            # Sheet order is the order they are added; Summary is filled in last.
+            self._summary = _SheetStream(self._workbook, made, "Summary", _Columns(SUMMARY_COLUMNS))
+            self._recon = _SheetStream(self._workbook, made, "Reconciliation", recon)
+            self._certs = _SheetStream(self._workbook, made, "Certificates", certs)
+            self._problems = _SheetStream(self._workbook, made, "Problems", _Columns(PROBLEM_COLUMNS))
+        except BaseException:
+            self.close()
+            raise
+
+    def add_row(self, row: dict[str, str]) -> None:
+        self._recon.add(self._recon.columns.cells(row))
+
+    def add_certificate(self, record: CertificateRecord) -> None:
+        self._certs.add(self._certs.columns.cells(record.row))
+
+    def add_problem(self, row: dict[str, str]) -> None:
+        self._problems.add(self._problems.columns.cells(row))
+
+    def finish(self, summary: Sequence[tuple[str, str]], run: Mapping[str, Any]) -> None:
+        for key, value in summary:
+            self._summary.add(self._summary.columns.cells({"key": key, "value": value}))
+        for sheet in (self._summary, self._recon, self._certs, self._problems):
+            sheet.close()
+        assert self._workbook is not None
+        workbook, self._workbook = self._workbook, None
+        workbook.close()
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            workbook, self._workbook = self._workbook, None
+            try:
+                workbook.close()
+            except Exception:  # noqa: S110 - its temp file is removed next either way
+                pass
