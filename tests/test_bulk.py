@@ -187,7 +187,7 @@ def test_sigkill_leaves_outputs_intact_and_the_next_run_resumes(corpus: Path, tm
     out = tmp_path / "out"
     assert main(["reconcile", "--certs", str(corpus / "certs" / "cert_0001_kv.pdf"),
                  "--cpl", str(corpus / "cpl_submission.csv"), "--out", str(out), "--quiet"]) == 0
-    previous = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    previous = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
     certs = tmp_path / "certs"
     shutil.copytree(corpus / "certs", certs)
     for n in range(3):  # slow documents last: the run is killed while it reads them
@@ -204,7 +204,7 @@ def test_sigkill_leaves_outputs_intact_and_the_next_run_resumes(corpus: Path, tm
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == previous
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")} == previous
     outcome = run_reconcile(_settings(corpus, out, certs=(str(certs),), ocr="auto", timeout_s=0.3))
     assert outcome.stats["cached"] >= 35
     assert len(_rows(out / "certificates.csv")) == len([p for p in certs.iterdir() if p.suffix != ".json"])

@@ -77,7 +77,7 @@ def test_fresh_random_corpus_gets_expected_verdicts(random_corpus: Path, tmp_pat
 
 
 def test_outputs_follow_the_spec(bundled_out: Path) -> None:
-    assert sorted(p.name for p in bundled_out.iterdir() if not p.name.startswith(".")) == [
+    assert sorted(p.name for p in bundled_out.iterdir() if p.is_file() and not p.name.startswith(".")) == [
         "audit.xlsx", "certificates.csv", "reconciliation.csv", "report.html", "run.json",
     ]
     reconciliation = read_csv(bundled_out / "reconciliation.csv")

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import regex
 
-LEXICON_FILE = Path(__file__).resolve().parent.parent.parent / "rules" / "lexicon.toml"
+from pipeline.rulesfile import rules_path
+
+LEXICON_FILE = rules_path("lexicon.toml")
 FIELDS = ("certificate_id", "certificate_date", "device_type", "manufacturer", "model",
           "hardware_version", "firmware_version")
 # Lower-case words that make a text a sentence rather than a field value (English prose; the
