@@ -204,7 +204,9 @@ def test_sigkill_leaves_outputs_intact_and_the_next_run_resumes(corpus: Path, tm
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")} == previous
+    kept = {p.name: p.read_bytes() for p in out.iterdir()
+            if p.is_file() and not p.name.startswith(".")}
+    assert kept == previous
     outcome = run_reconcile(_settings(corpus, out, certs=(str(certs),), ocr="auto", timeout_s=0.3))
     assert outcome.stats["cached"] >= 35
     assert len(_rows(out / "certificates.csv")) == len([p for p in certs.iterdir() if p.suffix != ".json"])
