@@ -7,7 +7,6 @@ match: `N.º de certificado`, `N° DE CERTIFICADO` and `No de certificado` are o
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.rulesfile import rules_path
+from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
 LEXICON_FILE = rules_path("lexicon.toml")
 FIELDS = ("certificate_id", "certificate_date", "device_type", "manufacturer", "model",
@@ -30,7 +29,7 @@ _WORD = regex.compile(r"\S+")
 _FOLD = str.maketrans({"°": "o", "º": "o", "ß": "ss"})
 
 
-class LexiconError(ValueError):
+class LexiconError(RulesFileError):
     """rules/lexicon.toml is malformed: the message names the file and the problem."""
 
 
@@ -152,12 +151,7 @@ def _schema(path: Path, problem: str) -> LexiconError:
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
     path = path or LEXICON_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise _schema(path, f"cannot be read: {exc}") from exc
-    if data.get("schema") != 1:
-        raise _schema(path, "schema must be 1")
+    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues"), what="the lexicon")
     fields, shapes, cues = data.get("fields", {}), data.get("shapes", {}), data.get("cues", {})
     labels: dict[tuple[str, ...], str] = {}
     for name in FIELDS:
