@@ -266,14 +266,14 @@ def read_prose(text: str, rules: FieldRules) -> Found:
     found: Found = []
     for position, hit in enumerate(hits):
         end = hits[position + 1].start() if position + 1 < len(hits) else len(flat)
-        value = _clause(flat[hit.end() : end], rules.stop_words)
+        value = clause(flat[hit.end() : end], rules.stop_words)
         value = regex.sub(r"^(?:is|of|:|-)\s+", "", value).strip(" :")
         if value:
             found.append((rules.phrase_to_field[_key(hit.group("phrase"))], value))
     return found
 
 
-def _clause(text: str, stop_words: Sequence[str]) -> str:
+def clause(text: str, stop_words: Sequence[str]) -> str:
     """The text up to the first clause break outside brackets."""
     depth = 0
     lowered = text.lower()
@@ -299,7 +299,7 @@ def _clause(text: str, stop_words: Sequence[str]) -> str:
 # --- assembly ------------------------------------------------------------------------------
 
 
-def _clean(name: str, value: str, rules: FieldRules) -> str:
+def clean_value(name: str, value: str, rules: FieldRules) -> str:
     value = " ".join(value.split())[:MAX_VALUE_CHARS]
     grammar = rules.grammar.get(name)
     if grammar is None or not value:
@@ -353,7 +353,7 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     result is taken only when it fills more fields of a single certificate."""
     from pipeline.reader import read_document
 
-    laid_out = read_document(extracted, lambda name, value: _clean(name, value, rules))
+    laid_out = read_document(extracted, rules)
     by_text = _parse_text(extracted, rules)
     if laid_out is None:
         return by_text
@@ -384,9 +384,9 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
         for found in founds:
             for field_name, value in found:
                 if field_name in CERT_FIELDS and not cert_fields.get(field_name):
-                    cert_fields[field_name] = _clean(field_name, value, rules)
+                    cert_fields[field_name] = clean_value(field_name, value, rules)
         listings = [
-            {k: _clean(k, v, rules) for k, v in listing.items()}
+            {k: clean_value(k, v, rules) for k, v in listing.items()}
             for found in founds
             for listing in _group_listings(found)
         ]

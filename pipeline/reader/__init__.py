@@ -27,6 +27,7 @@ from pipeline.models import (
     Provenance,
     TextSource,
 )
+from pipeline.parse import FieldRules, clean_value
 from pipeline.reader.hexforms import canonical_hex
 from pipeline.reader.layout import DEVICE_FIELDS, Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
@@ -57,31 +58,31 @@ class _Part:
 
 
 def read_document(
-    extracted: ExtractedDocument, clean: object, lexicon: Lexicon | None = None
+    extracted: ExtractedDocument, rules: FieldRules, lexicon: Lexicon | None = None
 ) -> Certificate | None:
     """The document's certificate(s) from its segments; None when no page has segments.
 
-    `clean(field, text) -> text` is parse's value clean-up (value grammars, ISO dates), so both
-    readers give values in the same form."""
+    Values go through parse's clean-up (`rules`: value grammars, ISO dates), so both readers
+    give values in the same form."""
     lexicon = lexicon or default_lexicon()
     if not any(p.segments for p in extracted.pages):
         return None
-    parts = _split(extracted.pages, lexicon, clean)
-    certificates = [_certificate(extracted, part, clean, lexicon) for part in parts]
+    parts = _split(extracted.pages, lexicon, rules)
+    certificates = [_certificate(extracted, part, rules) for part in parts]
     if len(certificates) == 1:
         return certificates[0]
     first = certificates[0]
     return dataclasses.replace(first, parts=tuple(certificates), last_page=certificates[-1].last_page)
 
 
-def _split(pages: Sequence[PageText], lexicon: Lexicon, clean: object) -> list[_Part]:
+def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> list[_Part]:
     parts: list[_Part] = [_Part()]
     for page in pages:
         read = read_page(page.segments, lexicon)
         labelled = [_Found(v, page) for v in read.values]
-        prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon)]
-        page_id = next((_clean(clean, f.value) for f in labelled
-                        if f.value.field == "certificate_id" and _clean(clean, f.value)), "")
+        prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon, rules.stop_words)]
+        ids = (_clean(rules, f.value) for f in labelled if f.value.field == "certificate_id")
+        page_id = next(filter(None, ids), "")
         current = parts[-1]
         if page_id and current.certificate_id and page_id != current.certificate_id:
             current = _Part()
@@ -94,8 +95,8 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, clean: object) -> list[_
     return parts
 
 
-def _clean(clean: object, value: Value) -> str:
-    text = clean(value.field, value.text)  # type: ignore[operator]
+def _clean(rules: FieldRules, value: Value) -> str:
+    text = clean_value(value.field, value.text, rules)
     if value.field in DEVICE_FIELDS and text:
         text, note = canonical_hex(value.field, text)
         if note and note not in value.notes:
@@ -113,15 +114,13 @@ def _provenance(found: _Found) -> Provenance:
     )
 
 
-def _certificate(
-    extracted: ExtractedDocument, part: _Part, clean: object, lexicon: Lexicon
-) -> Certificate:
+def _certificate(extracted: ExtractedDocument, part: _Part, rules: FieldRules) -> Certificate:
     cert: dict[str, tuple[str, _Found]] = {}
     for found in [*part.labelled, *part.prose]:
         name = found.value.field
-        if name in CERT_FIELDS and name not in cert and (text := _clean(clean, found.value)):
+        if name in CERT_FIELDS and name not in cert and (text := _clean(rules, found.value)):
             cert[name] = (text, found)
-    listings = _listings(part, clean)
+    listings = _listings(part, rules)
     total = len(listings)
     device_listings = tuple(
         DeviceListing(
@@ -168,13 +167,13 @@ def _layout(listings: Sequence[Listing]) -> str:
     return "prose" if rules and prose * 2 > len(rules) else "label-lines"
 
 
-def _listings(part: _Part, clean: object) -> list[Listing]:
+def _listings(part: _Part, rules: FieldRules) -> list[Listing]:
     table_rows: dict[tuple[int, int, int], Listing] = {}
     loose: list[_Found] = []
     for found in part.labelled:
         if found.value.field not in DEVICE_FIELDS:
             continue
-        text = _clean(clean, found.value)
+        text = _clean(rules, found.value)
         if not text:
             continue
         if found.value.table is not None and found.value.row is not None:
@@ -183,33 +182,33 @@ def _listings(part: _Part, clean: object) -> list[Listing]:
         else:
             loose.append(found)
     if table_rows:
-        shared = _shared(loose, clean)
+        shared = _shared(loose, rules)
         rows = [row for row in table_rows.values() if len(row) >= 1]
         return [{**shared, **row} for row in rows]
-    listings = _grouped(loose, clean)
+    listings = _grouped(loose, rules)
     if len(listings) <= 1:
         only = listings[0] if listings else {}
         for found in part.prose:  # prose fills what no label gave
             name = found.value.field
-            if name in DEVICE_FIELDS and name not in only and (text := _clean(clean, found.value)):
+            if name in DEVICE_FIELDS and name not in only and (text := _clean(rules, found.value)):
                 only[name] = (text, found)
         return [only] if only else []
     return listings
 
 
-def _shared(loose: Sequence[_Found], clean: object) -> Listing:
+def _shared(loose: Sequence[_Found], rules: FieldRules) -> Listing:
     """Device fields stated once at certificate level, for every listing of a table."""
-    grouped = _grouped(loose, clean)
+    grouped = _grouped(loose, rules)
     return grouped[0] if grouped else {}
 
 
-def _grouped(loose: Sequence[_Found], clean: object) -> list[Listing]:
+def _grouped(loose: Sequence[_Found], rules: FieldRules) -> list[Listing]:
     """Device fields in reading order; a field seen again starts the next listing, except a
     manufacturer name and its code given under two labels, which are one manufacturer."""
     listings: list[Listing] = []
     current: Listing = {}
     for found in loose:
-        name, text = found.value.field, _clean(clean, found.value)
+        name, text = found.value.field, _clean(rules, found.value)
         if name == "manufacturer" and name in current:
             merged = _name_and_code(current[name][0], text)
             if merged is not None:

@@ -17,13 +17,9 @@ from functools import lru_cache
 import regex
 
 from pipeline.models import Segment
-from pipeline.parse import _clause
+from pipeline.parse import clause
 from pipeline.reader.layout import Value
 from pipeline.reader.lexicon import Lexicon
-
-# The legacy reader's clause rule and stop words: a prose value ends where its clause does.
-STOP_WORDS = ("has been", "have been", "was tested", "is certified", "and has", "issued on",
-              "which")
 
 _HEX2 = r"[0-9A-Fa-f]{2}"
 _HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
@@ -55,7 +51,11 @@ _ZIGBEE_ID = regex.compile(r"(?<![\w-])ZIG[\w\-/]*\d[\w\-/]*(?<=\w)")
 _MAX_GAP = 24  # characters of filler allowed between a cue and its value
 
 
-def read_prose(lines: Sequence[Sequence[Segment]], lexicon: Lexicon) -> list[Value]:
+def read_prose(
+    lines: Sequence[Sequence[Segment]], lexicon: Lexicon, stop_words: Sequence[str]
+) -> list[Value]:
+    """Values in the lines no label claimed; a value ends where its clause does (parse's clause
+    rule, with the stop words of rules/fields.toml)."""
     text, spans = _flatten(lines)
     found: list[Value] = []
     taken: list[tuple[int, int]] = []
@@ -76,7 +76,7 @@ def read_prose(lines: Sequence[Sequence[Segment]], lexicon: Lexicon) -> list[Val
             match = grammar.match(text, start) if grammar is not None else None
             if match is None or not _good(name, match.group(), lexicon):
                 continue
-            end = _clause_end(text, start, match.end(), cue_starts, name, lexicon)
+            end = _clause_end(text, start, match.end(), cue_starts, name, lexicon, stop_words)
             taken.append((hit.start(), end))
             found.append(_value(name, (start, end), text, spans,
                                 f"prose cue {cue!r} + {name} grammar"))
@@ -96,14 +96,14 @@ def _cue_pattern(cue: str) -> regex.Pattern[str]:
 
 
 def _clause_end(text: str, start: int, grammar_end: int, cue_starts: Sequence[int], name: str,
-                lexicon: Lexicon) -> int:
+                lexicon: Lexicon, stop_words: Sequence[str]) -> int:
     """Where the value ends: its clause (to a comma, `and`, a stop word or the next cue), when
     the whole clause still has the field's shape (`3.8B Build String`); else where its grammar
     ended."""
     following = next((c for c in cue_starts if c >= grammar_end), len(text))
-    clause = _clause(text[start:following], STOP_WORDS)
-    end = start + len(clause)
-    if end > grammar_end and lexicon.fits(name, clause.strip()):
+    found = clause(text[start:following], stop_words)
+    end = start + len(found)
+    if end > grammar_end and lexicon.fits(name, found.strip()):
         return end
     return grammar_end
 
@@ -127,8 +127,6 @@ def _flatten(lines: Sequence[Sequence[Segment]]) -> tuple[str, list[tuple[int, i
     for line in lines:
         for seg in line:
             text = seg.text
-            if text.endswith("-") and len(text) > 1 and not text.endswith(" -"):
-                pass  # a hyphen at a line end stays: model names have hyphens
             spans.append((position, position + len(text), seg))
             parts.append(text)
             position += len(text) + 1
