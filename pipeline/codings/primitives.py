@@ -182,6 +182,11 @@ def place_last_component(
     components = _flat(parts)
     if len(components) < 2:
         return None  # one component is the integer codings' reading, not this one
+    if not components[-1].isdigit() or int(components[-1]) < 10:
+        # A build counter under 10 would leave a value that is all 00 but its last digit: that
+        # says nothing, and it accepts any value whose shown digits were zeroed ('4.6' would back
+        # 00:00:00:06 as readily as the 00:00:04:06 it means), so the reading needs a counter >= 10.
+        return None
     filled = _fill(components[-1:], convert, total)
     if filled is None:
         return None
