@@ -11,13 +11,14 @@ Their results merge field by field; device fields group into listings (one per d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import regex
 
-from pipeline.models import Certificate, DeviceListing, ExtractedDocument
+from pipeline.models import Certificate, DeviceListing, Evidence, ExtractedDocument
 from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: callers name the folder
 from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
@@ -393,7 +394,23 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
         listings = [item for item in listings if _completeness(item) >= 2 or len(listings) == 1]
         if sum(map(_completeness, listings)) > sum(map(_completeness, best)):
             best, layout = listings, name
-    total = len(best)
+    return assemble(extracted, cert_fields, best, layout=layout)
+
+
+def assemble(
+    extracted: ExtractedDocument,
+    cert_fields: Mapping[str, str],
+    listings: Sequence[Mapping[str, str]],
+    *,
+    layout: str,
+    listing_evidence: Sequence[Evidence] = (),
+    **found: Any,
+) -> Certificate:
+    """The one place a Certificate is built from the fields a reader found: the layout reader's
+    and the older text readers' alike. `listing_evidence` is each listing's provenance; `found`
+    the certificate-level extras (evidence, notes, first_page, last_page)."""
+    total = len(listings)
+    evidence = list(listing_evidence) or [()] * total
     device_listings = tuple(
         DeviceListing(
             manufacturer=item.get("manufacturer", ""),
@@ -401,8 +418,9 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
             hardware_version=item.get("hardware_version", ""),
             firmware_version=item.get("firmware_version", ""),
             label=f"listing {n} of {total}" if total > 1 else "",
+            evidence=where,
         )
-        for n, item in enumerate(best, start=1)
+        for n, (item, where) in enumerate(zip(listings, evidence, strict=True), start=1)
     )
     return Certificate(
         file=extracted.document.name,
@@ -416,6 +434,7 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
         listings=device_listings,
         layout=layout,
         error=extracted.error,
+        **found,
     )
 
 

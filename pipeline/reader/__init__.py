@@ -21,13 +21,12 @@ import regex
 
 from pipeline.models import (
     Certificate,
-    DeviceListing,
     ExtractedDocument,
     PageText,
     Provenance,
     TextSource,
 )
-from pipeline.parse import FieldRules, clean_value
+from pipeline.parse import FieldRules, assemble, clean_value
 from pipeline.reader.hexforms import canonical_hex
 from pipeline.reader.layout import DEVICE_FIELDS, Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
@@ -121,31 +120,15 @@ def _certificate(extracted: ExtractedDocument, part: _Part, rules: FieldRules) -
         if name in CERT_FIELDS and name not in cert and (text := _clean(rules, found.value)):
             cert[name] = (text, found)
     listings = _listings(part, rules)
-    total = len(listings)
-    device_listings = tuple(
-        DeviceListing(
-            manufacturer=item.get("manufacturer", ("", None))[0],
-            model=item.get("model", ("", None))[0],
-            hardware_version=item.get("hardware_version", ("", None))[0],
-            firmware_version=item.get("firmware_version", ("", None))[0],
-            label=f"listing {n} of {total}" if total > 1 else "",
-            evidence=tuple((k, _provenance(f)) for k, (_, f) in item.items() if f is not None),
-        )
-        for n, item in enumerate(listings, start=1)
-    )
     numbers = [p.number for p in part.pages]
-    return Certificate(
-        file=extracted.document.name,
-        sha256=extracted.document.sha256,
-        pages=len(extracted.pages),
-        text_source=extracted.text_source,
-        ocr_reason=extracted.ocr_reason,
-        certificate_id=cert.get("certificate_id", ("", None))[0],
-        certificate_date=cert.get("certificate_date", ("", None))[0],
-        device_type=cert.get("device_type", ("", None))[0],
-        listings=device_listings,
+    return assemble(
+        extracted,
+        {name: text for name, (text, _) in cert.items()},
+        [{name: text for name, (text, _) in item.items()} for item in listings],
         layout=_layout(listings),
-        error=extracted.error,
+        listing_evidence=[
+            tuple((k, _provenance(f)) for k, (_, f) in item.items() if f is not None) for item in listings
+        ],
         evidence=tuple((k, _provenance(f)) for k, (_, f) in cert.items()),
         notes=tuple(dict.fromkeys(
             n for item in listings for _, f in item.values() if f is not None for n in f.value.notes
