@@ -199,6 +199,12 @@ def evidence_for(evidence: Evidence, name: str) -> Provenance | None:
     return next((p for n, p in evidence if n == name), None)
 
 
+# The fields a certificate states: once per certificate, and per device listing.
+CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
+DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
+ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
+
+
 @dataclass(frozen=True)
 class DeviceListing:
     """One device model as a certificate lists it: the field texts exactly as found."""

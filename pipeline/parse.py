@@ -18,13 +18,13 @@ from typing import Any
 
 import regex
 
+from pipeline.models import ALL_FIELDS as ALL_FIELDS  # re-exported with the two below
+from pipeline.models import CERT_FIELDS as CERT_FIELDS
+from pipeline.models import DEVICE_FIELDS as DEVICE_FIELDS
 from pipeline.models import Certificate, DeviceListing, Evidence, ExtractedDocument
 from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: callers name the folder
 from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
-DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
-CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
-ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
 MAX_VALUE_CHARS = 200
 _LEADING_NOISE = regex.compile(r"^[^\w(\[]+(?=\w)")
 _YEAR = regex.compile(r"\s*\d{4}\b")  # "March 13, 2017": that comma is not a clause break

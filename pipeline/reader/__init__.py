@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import regex
 
 from pipeline.models import (
+    CERT_FIELDS,
+    DEVICE_FIELDS,
     Certificate,
     ExtractedDocument,
     PageText,
@@ -27,13 +29,11 @@ from pipeline.models import (
     TextSource,
 )
 from pipeline.parse import FieldRules, assemble, clean_value
-from pipeline.reader.hexforms import canonical_hex
-from pipeline.reader.layout import DEVICE_FIELDS, Value, read_page
+from pipeline.reader.layout import Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
+from pipeline.reader.printed_hex import rewrite_printed_hex
 from pipeline.reader.prose import read_prose
 
-CERT_FIELDS = ("certificate_id", "certificate_date", "device_type")
-ALL_FIELDS = CERT_FIELDS + DEVICE_FIELDS
 # A manufacturer code spelled as a code: 21 E3, 0x78DC, 8B6Dh, Ox7CAE, Manufacturer Code 0x7CAE
 _MFR_CODE = regex.compile(
     r"(?:Manufacturer\s+(?:Code|ID)\s*:?\s*)?(?:0[xX]|O[xX]|h')?"
@@ -97,7 +97,7 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
 def _clean(rules: FieldRules, value: Value) -> str:
     text = clean_value(value.field, value.text, rules)
     if value.field in DEVICE_FIELDS and text:
-        text, note = canonical_hex(value.field, text)
+        text, note = rewrite_printed_hex(value.field, text)
         if note and note not in value.notes:
             value.notes.append(note)
     return str(text)

@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as _field
 
-from pipeline.models import Segment
+from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.reader.lexicon import LabelHit, Lexicon
 
-DEVICE_FIELDS = ("manufacturer", "model", "hardware_version", "firmware_version")
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
 WRAP_GAP_HEIGHTS = 1.0  # a wrapped line starts within this many line heights under the last
 WRAP_ALIGN_PT = 4.0  # ...and within this many points of its left edge

@@ -5,7 +5,8 @@ forms they do not, and are rewritten here: `0C030C22h` and `7CAEh` (assembler st
 manufacturer code given alone as `21 E3`, `Ox7CAE` (OCR) or `0x7CAE`, and an image type in
 brackets with a space (`Image Type 1F C6`). Only where the whole value (or the bracket) is that
 hex, never inside a name; every rewrite is returned as a note so the audit shows what was
-printed.
+printed. (pipeline.hexform is the other half: what counts as the same octets once written
+with separators.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def _colons(digits: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
-def canonical_hex(field: str, value: str) -> tuple[str, str]:
+def rewrite_printed_hex(field: str, value: str) -> tuple[str, str]:
     """(value, note): the value with its hex in colon form, and a note when it changed."""
     text = value.strip()
     new = text
