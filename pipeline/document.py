@@ -10,14 +10,12 @@ import dataclasses
 from functools import lru_cache
 
 from pipeline.extract import (
+    FALLBACKS,
+    Attempt,
     ExtractLimits,
-    ocr_decision,
     ocr_image_file,
     ocr_pdf_page,
-    page_facts,
     repair_pdf,
-    ruled_tables,
-    tables,
     text_layer,
     text_source_of,
 )
@@ -69,10 +67,8 @@ def process_document(document: Document, ocr: str, limits: ExtractLimits) -> Cer
 def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> Certificate:
     extracted = _extract(document, data, ocr, limits)
     certificate = _parse(extracted)
-    if document.kind == "pdf" and missing_fields(certificate):
-        certificate = _with_tables(document, data, extracted, certificate)
-    if document.kind == "pdf" and ocr == "auto" and missing_fields(certificate):
-        certificate = _retry_with_ocr(data, extracted, certificate, limits)
+    if missing_fields(certificate):
+        extracted, certificate = _fall_back(document, data, ocr, limits, extracted, certificate)
     if why := not_a_certificate(certificate, extracted.text):
         return dataclasses.replace(
             certificate, listings=(), parts=(), certificate_id="", certificate_date="",
@@ -155,49 +151,37 @@ def _parse(extracted: ExtractedDocument) -> Certificate:
                                field_confidence=field_confidences(certificate, pages))
 
 
-def _retry_with_ocr(
-    data: bytes, extracted: ExtractedDocument, certificate: Certificate, limits: ExtractLimits
-) -> Certificate:
-    """After parsing: a text-layer page under which a scan lies, and that lacks required fields,
-    is read again by OCR (ocr_decision with `missing`). Born-digital pages never are."""
-    missing = tuple(missing_fields(certificate))
-    pages = list(extracted.pages)
-    reasons = [extracted.ocr_reason] if extracted.ocr_reason else []
-    for index, page in enumerate(pages):
-        if page.source is not TextSource.TEXT:
-            continue
-        decision = ocr_decision(*page_facts(data, page.number), missing=missing)
-        if decision.needed:
-            reasons.append(f"page {page.number}: {decision.reason}")
-            pages[index] = ocr_pdf_page(data, page.number, decision.reason, limits)
-    if pages == list(extracted.pages):
-        return certificate
-    retry = _parse(dataclasses.replace(extracted, pages=tuple(pages),
-                                       text_source=text_source_of(pages),
-                                       ocr_reason="; ".join(reasons)))
-    return retry if len(missing_fields(retry)) < len(missing) else certificate
-
-
-def _with_tables(
-    document: Document, data: bytes, extracted: ExtractedDocument, certificate: Certificate
-) -> Certificate:
-    """Layout analysis only for documents whose text alone lacks fields and has a text layer.
-
-    Ruled tables from pypdfium2's path objects first (~2 ms a page); pdfplumber's layout
-    analysis (~25-100 ms a page) only when that still leaves fields missing.
-    """
-    text_pages = [p.number for p in extracted.pages if p.text.strip() and p.source.value == "text"]
-    if not text_pages:
-        return certificate
-    best = certificate
-    for reader in (ruled_tables, tables):
-        found = reader(data, text_pages)
-        pages = tuple(
-            dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
-        )
-        retry = _parse(dataclasses.replace(extracted, pages=pages))
-        if len(missing_fields(retry)) < len(missing_fields(best)):
-            best = retry
-        if not missing_fields(best):
+def _fall_back(
+    document: Document, data: bytes, ocr: str, limits: ExtractLimits,
+    extracted: ExtractedDocument, certificate: Certificate,
+) -> tuple[ExtractedDocument, Certificate]:
+    """The extractor chain (extract.FALLBACKS, cheapest first) while required fields are missing.
+    Each step's result is parsed and kept only with fewer missing fields; every step that runs
+    leaves a note, kept or discarded, and one that fails falls back to the best reading so far."""
+    notes: list[str] = []
+    for step in FALLBACKS:
+        missing = tuple(missing_fields(certificate))
+        if not missing:
             break
-    return best
+        attempt = Attempt(document, data, extracted, missing, ocr, limits)
+        if not (why := step.applies(attempt)):
+            continue
+        try:
+            reread = step.read(attempt)
+            retry = None if reread is None else _parse(reread)
+        except DocumentError:
+            raise
+        except Exception as exc:  # a fallback that fails falls back; the library's text is kept
+            notes.append(f"{step.name} failed, skipped ({type(exc).__name__}: {exc})")
+            continue
+        if reread is None or retry is None:
+            notes.append(f"{step.name}: {why}; found nothing new")
+        elif len(missing_fields(retry)) < len(missing):
+            notes.append(f"{step.name}: {why}; kept ({len(missing)} -> "
+                         f"{len(missing_fields(retry))} fields missing)")
+            extracted, certificate = reread, retry
+        else:
+            notes.append(f"{step.name}: {why}; discarded (no field gained)")
+    if not notes:
+        return extracted, certificate
+    return extracted, dataclasses.replace(certificate, notes=(*certificate.notes, *notes))

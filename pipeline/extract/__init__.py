@@ -1,16 +1,17 @@
 """Text of each page: the PDF text layer, ruled tables where the layout needs them, or OCR.
 
-Three extractors, cheapest first:
-- `text_layer` (pypdfium2, ~3 ms a page) for every PDF page;
-- `ruled_tables` / `tables` (pypdfium2 paths ~1 ms, pdfplumber ~100 ms a page) only for pages
-  whose text alone did not yield the fields (the caller decides, after parsing);
-- `ocr_pdf_page` / `ocr_image_file` (tesseract) only where `ocr_decision` says the text layer
-  is not usable.
+The first reading: `text_layer` (pypdfium2, ~3 ms a page) for every PDF page, and
+`ocr_pdf_page` / `ocr_image_file` (tesseract) only where `ocr_decision` says the text layer is not
+usable. Then the extractor seam (`chain.py`): `FALLBACKS`, an ordered list of extractors each with
+`applies(attempt)` and `read(attempt)`, run only while fields are missing: ruled tables
+(pypdfium2 paths ~1 ms a page), pdfplumber's tables (~100 ms a page), an OCR retry of text pages
+with a scan under them.
 Settings are pinned in each module so the rules in rules/ always see the same spacing.
 """
 
 from __future__ import annotations
 
+from pipeline.extract.chain import FALLBACKS, Attempt, Extractor, LayoutTables, OcrRetry, RuledTables
 from pipeline.extract.pdfium_text import (
     OcrDecision,
     check_page_count,
@@ -36,6 +37,7 @@ from pipeline.extract.tesseract import (
 from pipeline.models import ExtractLimits
 
 __all__ = [
+    "FALLBACKS", "Attempt", "Extractor", "LayoutTables", "OcrRetry", "RuledTables",
     "ExtractLimits", "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",
     "render_page", "repair_pdf", "ruled_tables", "tables", "tesseract_available",
