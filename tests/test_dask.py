@@ -223,3 +223,38 @@ def test_a_local_cluster_without_an_address(
     monkeypatch.delenv("CPLRECON_SCHEDULER", raising=False)
     assert _reconcile(corpus, tmp_path, "--ocr", "never", "--executor", "dask") == 0
     assert _outputs(tmp_path) == local
+
+
+@needs_tesseract
+def test_losing_the_scheduler_mid_run_keeps_the_outputs_and_a_rerun_resumes(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    certs, out = tmp_path / "certs", tmp_path / "out"
+    shutil.copytree(corpus / "certs", certs)
+    reconcile = ["reconcile", "--certs", str(certs), "--cpl", str(corpus / "cpl_submission.csv"),
+                 "--out", str(out), "--workers", "2"]
+    assert main([*reconcile, "--quiet"]) == 0  # the previous outputs, and their cache
+    before = _outputs(out)
+    scans = sorted(p for p in (SAMPLES / "scanned").iterdir() if p.name != "truth.json")
+    for scan in scans:  # new documents: OCR keeps the one worker busy for several seconds
+        shutil.copy(scan, certs / scan.name)
+    doomed = SubprocessCluster(workers=1)
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "pipeline", *reconcile, "--quiet",
+                                "--scheduler", doomed.address],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        _busy_worker(doomed, deadline=time.monotonic() + 30)
+        scheduler = doomed.processes[0]
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        scheduler.wait()
+        _, err = run.communicate(timeout=120)
+    finally:
+        doomed.stop()
+    assert run.returncode == 2, err
+    assert "lost the Dask scheduler mid-run" in err and "Traceback" not in err
+    assert _outputs(out) == before  # untouched: outputs are only written at the end
+    assert main([*reconcile]) == 0  # the re-run, here, resumes from the cache
+    summary = capsys.readouterr().err
+    cached = int(summary.split(" from cache")[0].rsplit("(", 1)[1])
+    assert cached >= len(list((corpus / "certs").glob("*.pdf")))  # at least the earlier run's
+    assert _outputs(out) != before  # and now covers the scans too

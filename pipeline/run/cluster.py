@@ -21,6 +21,7 @@ are only written at the end, so the previous ones stay, and a re-run resumes fro
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import functools
 import json
@@ -178,17 +179,35 @@ class DaskExecutor:
 
     def map(self, task: Task, jobs: Iterable[Job], limits: Limits) -> Iterator[Outcome]:
         distributed = require_distributed()
-        cluster: Any = None if self.address else _local_cluster(distributed, limits.workers)
-        address = self.address or str(cluster.scheduler_address)
-        try:
-            client = _connect(distributed, address, limits)
+        with _quiet_distributed():
+            cluster: Any = None if self.address else _local_cluster(distributed, limits.workers)
+            address = self.address or str(cluster.scheduler_address)
             try:
-                yield from _stream(distributed, client, task, jobs, limits)
+                client = _connect(distributed, address, limits)
+                try:
+                    yield from _stream(distributed, client, task, jobs, limits)
+                finally:
+                    client.close()
             finally:
-                client.close()
-        finally:
-            if cluster is not None:
-                cluster.close()
+                if cluster is not None:
+                    cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """distributed logs a lost scheduler as tracebacks on stderr while it tries to reconnect;
+    the user gets our one-line ClusterError instead, so its loggers say only what is critical
+    while we run (each level put back after)."""
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] == "distributed"]
+    loggers = [logging.getLogger(name) for name in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _local_cluster(distributed: Any, workers: int) -> Any:
