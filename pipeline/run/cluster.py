@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import dataclasses
 import functools
+import itertools
 import json
 import logging
 import os
@@ -264,31 +265,46 @@ def _daemonic() -> bool:
 def _stream(
     distributed: Any, client: Any, task: Task, jobs: Iterable[Job], limits: Limits
 ) -> Iterator[Outcome]:
-    """Submit through a window of a few tasks per worker thread; yield each as it completes."""
+    """Submit through a window of a few tasks per worker thread; yield each as it completes.
+
+    A document whose workers died (KilledWorker) is not judged there: Dask blames every task
+    that was on a dying worker, so a neighbour of the document that really kills workers is
+    blamed too. Each such suspect is read again at the end, alone: only a death then is its own
+    (ERROR WORKER_LOST); an innocent neighbour reads as usual."""
     expected = worker_identity()
     threads = sum(client.nthreads().values()) or 1
     window = max(2, threads * TASKS_PER_THREAD)
     run = uuid.uuid4().hex[:8]
     pending = distributed.as_completed()
     queued = iter(jobs)
-    in_flight = 0
+    by_key: dict[str, Job] = {}
+    suspects: list[Job] = []
+
+    def submit(job: Job) -> None:
+        future = _submit(client, task, job, limits, expected, run)
+        by_key[future.key] = job
+        pending.add(future)
+
     try:
-        for job in queued:
-            pending.add(_submit(client, task, job, limits, expected, run))
-            in_flight += 1
-            if in_flight >= window:
-                break
-        while in_flight:
+        for job in itertools.islice(queued, window):
+            submit(job)
+        while pending.count():
             if limits.on_wait is not None and not pending.has_ready():
                 limits.on_wait()
             future = next(pending)
-            in_flight -= 1
-            yield _outcome(distributed, future)
+            outcome = _outcome(distributed, future)
+            job = by_key.pop(future.key)
             future.release()
-            for job in queued:
-                pending.add(_submit(client, task, job, limits, expected, run))
-                in_flight += 1
-                break
+            if outcome.error is not None and outcome.error.reason is ErrorReason.WORKER_LOST:
+                suspects.append(job)
+            else:
+                yield outcome
+            for job in itertools.islice(queued, 1):
+                submit(job)
+        for job in suspects:
+            future = _submit(client, task, job, limits, expected, f"{run}-alone")
+            yield _outcome(distributed, future, alone=True)
+            future.release()
     except distributed.CancelledError as exc:  # the scheduler went away
         raise ClusterError(
             "lost the Dask scheduler mid-run: the previous outputs are unchanged, and a re-run "
@@ -315,14 +331,17 @@ def _submit(client: Any, task: Task, job: Job, limits: Limits, expected: dict[st
                          key=f"cplrecon-{run}-{document.sha256}", pure=False)
 
 
-def _outcome(distributed: Any, future: Any) -> Outcome:
+def _outcome(distributed: Any, future: Any, alone: bool = False) -> Outcome:
     sha256 = future.key.rsplit("-", 1)[-1]  # the key ends with the document's sha256
     try:
         text = future.result()
     except distributed.KilledWorker as exc:
+        deaths = exc.allowed_failures + 1
         return Outcome(sha256, error=DocumentError(
             ErrorReason.WORKER_LOST,
-            f"the Dask workers reading it died {exc.allowed_failures + 1} times; it was given up",
+            f"the Dask workers reading it died {deaths} times, and {deaths} times more when it "
+            "was read again with no other document of the run; it was given up" if alone else
+            f"the Dask workers reading it died {deaths} times",
         ))
     except distributed.CancelledError:
         raise
