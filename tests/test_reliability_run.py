@@ -168,7 +168,9 @@ def test_issue_13_4_next_run_removes_only_folders_of_dead_owners(
     dead = {"pid": ended.pid, "start": "1", "boot": boot_id()}
     me = {"pid": os.getpid(), "start": process_start(os.getpid()), "boot": boot_id()}
     recycled = {**me, "start": str(int(me["start"] or 0) + 1)}  # our pid, another start: not us
-    gone = [_owned(temp, "dead", dead), _owned(temp, "recycled", recycled)]
+    rebooted = {**me, "boot": "another-boot"}  # a pid from before a reboot is not us either
+    gone = [_owned(temp, "dead", dead), _owned(temp, "recycled", recycled),
+            _owned(temp, "rebooted", rebooted)]
     kept = [
         _owned(temp, "alive", me),
         _owned(temp, "no-owner-file", None),  # ours by name only: an older version's, or not ours
@@ -191,7 +193,7 @@ def test_issue_13_4_next_run_removes_only_folders_of_dead_owners(
                  "--no-cache", "--quiet", "--workers", "1"])
 
     assert code in (0, 1)
-    assert [p.exists() for p in gone] == [False, False]
+    assert [p.exists() for p in gone] == [False, False, not boot_id()]
     assert all((p / "worker-1" / "tess_1.tsv").is_file() for p in kept)
     assert foreign.read_text() == "not ours"
     assert (temp / f"{RUN_DIR_PREFIX}a-file").is_file()
