@@ -7,10 +7,13 @@ Every file is made here, the smallest that shows its case.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import json
+import shutil
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -263,3 +266,55 @@ def test_missing_columns_name_the_sheet_and_near_misses(tmp_path: Path) -> None:
     assert "columns found on row 2 of sheet 'Data': 'Submission ID', " in message
     assert "'firmwre_version': did you mean firmware_version?" in message
     assert "no sheet has them all (sheets: 'Instructions', 'Data')" in message
+
+
+# 7. the same submission, as each kind of file: the same verdicts ------------------------------
+
+
+def _as_unicode_text(rows: list[list[str]], path: Path) -> None:
+    """What Excel's "Unicode text (*.txt)" writes: UTF-16 LE with a BOM, TAB-separated, CRLF."""
+    text = "".join("\t".join(cells) + "\r\n" for cells in rows)
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+
+
+def _as_xls_below_titles(rows: list[list[str]], path: Path) -> None:
+    """An Excel 97-2003 workbook: instructions on the first sheet, title rows above the table."""
+    xlwt = pytest.importorskip("xlwt")
+    workbook = xlwt.Workbook()
+    workbook.add_sheet("Read me").write(0, 0, "One row per device model")
+    sheet = workbook.add_sheet("CPL")
+    sheet.write(0, 0, "CPL submission")
+    for r, cells in enumerate(rows, start=2):
+        for c, value in enumerate(cells):
+            sheet.write(r, c, value)
+    workbook.save(str(path))
+
+
+@pytest.mark.parametrize(("name", "write"), [
+    ("cpl.txt", _as_unicode_text), ("cpl.xls", _as_xls_below_titles),
+])
+def test_the_sample_submission_in_another_file_gives_the_same_verdicts(
+    tmp_path: Path, name: str, write: Callable[[list[list[str]], Path], None]
+) -> None:
+    """Issue 13 part 6 end to end: rows read from Excel's "Unicode text" or from an .xls with
+    its table on the second sheet below a title are the rows of the CSV, verdicts and all."""
+    sample = Path(__file__).resolve().parent.parent / "samples"
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for cert in sorted((sample / "corpus").glob("cert_000[1-4]_*.pdf")):
+        shutil.copy(cert, certs)
+    with open(sample / "cpl_submission.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    write(rows, tmp_path / name)
+    outputs = []
+    for cpl in (sample / "cpl_submission.csv", tmp_path / name):
+        out = tmp_path / f"out-{cpl.name}"
+        code = main(["reconcile", "--certs", str(certs), "--cpl", str(cpl), "--out", str(out),
+                     "--ocr", "never", "--workers", "1", "--no-cache", "--quiet"])
+        assert code in (0, 1)
+        outputs.append((out / "reconciliation.csv").read_text(encoding="utf-8-sig"))
+    table = list(csv.DictReader(outputs[0].splitlines()))
+    assert len(table) == len(rows) - 1  # one row per CPL row
+    assert sorted(Path(r["certificate_file"]).name for r in table if r["certificate_file"]) == sorted(
+        p.name for p in certs.iterdir())  # each certificate found its CPL row
+    assert outputs[1] == outputs[0]

@@ -18,6 +18,7 @@ from PIL import Image
 
 from pipeline.extract import ExtractLimits, ocr_image_file, tesseract_available, tesseract_words
 from pipeline.models import DocumentError, ErrorReason
+from pipeline.run.orphans import OWNER_FILE
 from pipeline.run.pebble import RUN_DIR_PREFIX, TaskTimeout, run_in_workers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +96,7 @@ def test_a_new_worker_removes_the_files_of_a_killed_one(temp_root: Path) -> None
     for outcome in (outcomes[1], outcomes[3]):
         assert outcome.result is not None
         listing, pid = outcome.result
-        assert listing == [f"worker-{pid}"]
+        assert listing == [OWNER_FILE, f"worker-{pid}"]  # the run's owner file (orphans.py)
     assert _left_in(temp_root) == []
 
 

@@ -102,7 +102,8 @@ def _worker_pool(threads: int, tasks_per_worker: int) -> Any:
     global _pool
     from pebble import ProcessPool
 
-    from pipeline.run.pebble import RUN_DIR_PREFIX, init_worker, remove_run_dir
+    from pipeline.run.orphans import make_run_dir
+    from pipeline.run.pebble import init_worker, remove_run_dir
 
     with _pool_lock:
         if _pool is None or not _pool.active:
@@ -110,10 +111,10 @@ def _worker_pool(threads: int, tasks_per_worker: int) -> Any:
             # memory instead of importing them (~0.4 s each, again after every timeout).
             import pipeline.document  # noqa: F401
 
-            run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)
+            run_dir = make_run_dir()
             atexit.register(remove_run_dir, run_dir)
             _pool = ProcessPool(max_workers=threads, max_tasks=tasks_per_worker,
-                                initializer=init_worker, initargs=(run_dir,))
+                                initializer=init_worker, initargs=(run_dir, os.getpid()))
         return _pool
 
 

@@ -12,7 +12,8 @@ A killed worker runs no `finally`: its temporary files (our page TIFF, pytessera
 and the `.tsv` its orphaned tesseract still writes) would stay in /tmp. So every run has one
 temporary folder, each worker makes its files in a subfolder of it (`tempfile.tempdir` and
 TMPDIR), a new worker removes the subfolders of dead ones, and the run removes the folder
-however it ends.
+however it ends. A run that is itself SIGKILLed cannot: its workers stop on their own and the
+next run removes its folder (pipeline.run.orphans).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from typing import Generic, TypeVar
 from pipeline.models import DocumentError, ErrorReason
 from pipeline.run.executor import Job, Limits, Task
 from pipeline.run.executor import Outcome as ExecutorOutcome
+from pipeline.run.orphans import RUN_DIR_PREFIX as RUN_DIR_PREFIX
+from pipeline.run.orphans import follow_parent, make_run_dir, process_alive
 
 T = TypeVar("T")
 R = TypeVar("R")
 V = TypeVar("V")
 
 WINDOW_PER_WORKER = 8  # tasks queued per worker: enough to keep it busy, few enough to stream
-RUN_DIR_PREFIX = "cplrecon-run-"  # one per run, in the system temporary folder
 WORKER_DIR_PREFIX = "worker-"  # one per worker process, in the run's folder: worker-<pid>
 
 
@@ -61,10 +63,12 @@ class Outcome(Generic[T, R]):
     failure: TaskTimeout | TaskCrashed | None = None
 
 
-def init_worker(run_dir: str) -> None:
-    """Worker start: all temporary files in this worker's folder, and the PDF libraries loaded.
+def init_worker(run_dir: str, owner: int | None = None) -> None:
+    """Worker start: it stops when the pool's `owner` process is gone (and its tesseract with it),
+    all temporary files in this worker's folder, and the PDF libraries loaded.
     (One tesseract thread per worker is set where tesseract runs,
     pipeline.extract.tesseract.one_tesseract_thread, so it holds in every executor.)"""
+    follow_parent(owner)
     _load_readers()
     try:
         folder = _worker_temp_dir(run_dir)
@@ -101,17 +105,6 @@ def _worker_temp_dir(run_dir: str) -> str:
     return folder
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process has this pid; anyone else's (or one we may not ask about) counts."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def remove_run_dir(run_dir: str) -> None:
     """Retried: an orphaned tesseract of a killed worker may create a file while it is removed."""
     for _ in range(3):
@@ -137,12 +130,12 @@ def run_in_workers(
     Workers' temporary files live in one folder for the run, removed when the run ends: normally,
     by an exception or an interrupt, or by closing this generator early.
     """
-    run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)
+    run_dir = make_run_dir()
     try:
         from pebble import ProcessPool  # here: a run served from the cache never loads it
 
         pool = ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
-                           initializer=init_worker, initargs=(run_dir,))
+                           initializer=init_worker, initargs=(run_dir, os.getpid()))
         window = max(2, workers * WINDOW_PER_WORKER)
         pending: deque[tuple[T, Future[R]]] = deque()
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from pipeline.run.fingerprint import (
     tool_versions,
     unchanged_outputs,
 )
+from pipeline.run.orphans import remove_orphan_run_dirs
 from pipeline.run.progress import Progress
 from pipeline.run.settings import DEFAULT_TIMEOUT_S, TASKS_PER_WORKER, RunInputs, Settings
 from pipeline.run.spool import CertificateSpool
@@ -261,6 +263,7 @@ def run_reconcile(settings: Settings, executor: Executor | None = None) -> RunOu
     for notice in () if settings.quiet else cpl.notices:  # which sheet, header row, encoding
         print(f"cplrecon: CPL file {settings.cpl}: {notice}", file=sys.stderr)
     run_inputs = RunInputs.load(settings)  # a bad evidence manifest stops the run here too
+    remove_orphan_run_dirs(tempfile.gettempdir())  # left by killed runs; a cached run too
     timings["read_inputs_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     documents, skipped = discover(settings.certs, settings.ingest_limits)
