@@ -256,3 +256,17 @@ def test_losing_the_scheduler_mid_run_keeps_the_outputs_and_a_rerun_resumes(
     cached = int(summary.split(" from cache")[0].rsplit("(", 1)[1])
     assert cached >= len(list((corpus / "certs").glob("*.pdf")))  # at least the earlier run's
     assert _outputs(out) != before  # and now covers the scans too
+
+
+def test_workers_on_this_machine_get_paths_and_others_get_bytes(
+    cluster: SubprocessCluster, corpus: Path, local: dict[str, bytes], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pipeline.run.cluster as cluster_module
+
+    assert cluster_module._workers_share_our_files(cluster.client)  # same boot, same mounts
+    assert not cluster_module._workers_share_our_files(cluster.client, ours="another-boot:1")
+    # As if this process were on another machine: the documents travel as bytes, same outputs.
+    monkeypatch.setattr(cluster_module, "_workers_share_our_files", lambda client: False)
+    assert _reconcile(corpus, tmp_path, "--ocr", "never", "--scheduler", cluster.address) == 0
+    assert _outputs(tmp_path) == local

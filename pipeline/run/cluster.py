@@ -1,7 +1,9 @@
 """The document stage on a Dask cluster: `--executor dask [--scheduler ADDRESS]`.
 
 Tasks are documents. A document up to `BYTES_LIMIT` travels as its bytes; a larger one as its
-path (or fsspec URL), which the workers read on shared storage. A worker returns the JSON the
+path (or fsspec URL), which the workers read on shared storage. When every worker sees the files
+as we do (same boot and mount namespace: workers on this machine), every document travels as its
+path: no bytes through the scheduler. A worker returns the JSON the
 cache stores (`certificate_to_json`); the main process alone writes the cache and the outputs.
 Results come back as they complete; the runner puts them in input order.
 
@@ -257,6 +259,28 @@ def _check_workers(client: Any, limits: Limits) -> None:
                                f"start the processes that enforce --timeout: {DAEMON_FIX}")
 
 
+def filesystem_view() -> str:
+    """This process's view of the files: the boot and the mount namespace (Linux). Two
+    processes with the same view open the same file under the same path; '' elsewhere."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            boot = handle.read().strip()
+        return f"{boot}:{os.stat('/proc/self/ns/mnt').st_ino}"
+    except OSError:
+        return ""
+
+
+def _workers_share_our_files(client: Any, ours: str | None = None) -> bool:
+    """Every worker sees the files as we do (same host, same mounts): a document then travels
+    as its path, not its bytes through the scheduler."""
+    ours = filesystem_view() if ours is None else ours
+    try:
+        views = client.run(filesystem_view)
+    except (OSError, TimeoutError):
+        return False
+    return bool(ours) and bool(views) and all(view == ours for view in views.values())
+
+
 def _daemonic() -> bool:
     import multiprocessing
 
@@ -273,6 +297,7 @@ def _stream(
     blamed too. Each such suspect is read again at the end, alone: only a death then is its own
     (ERROR WORKER_LOST); an innocent neighbour reads as usual."""
     expected = worker_identity()
+    by_path = _workers_share_our_files(client)
     threads = sum(client.nthreads().values()) or 1
     window = max(2, threads * TASKS_PER_THREAD)
     run = uuid.uuid4().hex[:8]
@@ -282,7 +307,7 @@ def _stream(
     suspects: list[Job] = []
 
     def submit(job: Job) -> None:
-        future = _submit(client, task, job, limits, expected, run)
+        future = _submit(client, task, job, limits, expected, run, by_path)
         by_key[future.key] = job
         pending.add(future)
 
@@ -303,7 +328,7 @@ def _stream(
             for job in itertools.islice(queued, 1):
                 submit(job)
         for job in suspects:
-            future = _submit(client, task, job, limits, expected, f"{run}-alone")
+            future = _submit(client, task, job, limits, expected, f"{run}-alone", by_path)
             yield _outcome(distributed, future, alone=True)
             future.release()
     except distributed.CancelledError as exc:  # the scheduler went away
@@ -315,18 +340,19 @@ def _stream(
         pending.clear()
 
 
-def _submit(client: Any, task: Task, job: Job, limits: Limits, expected: dict[str, str], run: str) -> Any:
+def _submit(
+    client: Any, task: Task, job: Job, limits: Limits, expected: dict[str, str], run: str,
+    by_path: bool = False,
+) -> Any:
     document = job.document
     data = None
-    if document.size <= BYTES_LIMIT:
+    if document.size <= BYTES_LIMIT and not (by_path and document.member is None):
         from pipeline.ingest import read_bytes
 
         data = read_bytes(document)
-    else:
+    elif "://" not in document.location:
         job = dataclasses.replace(job, document=dataclasses.replace(
-            document, location=os.path.abspath(document.location)
-            if "://" not in document.location else document.location,
-        ))
+            document, location=os.path.abspath(document.location)))
     worker_limits = dataclasses.replace(limits, on_wait=None)  # a callback of this process stays here
     return client.submit(read_on_worker, task, job, data, worker_limits, expected,
                          key=f"cplrecon-{run}-{document.sha256}", pure=False)
