@@ -300,8 +300,11 @@ def clause(text: str, stop_words: Sequence[str]) -> str:
 # --- assembly ------------------------------------------------------------------------------
 
 
+_LEADERS = regex.compile(r"^(?:[.…_·]{3,}\s*)+")  # dotted leaders between a label and its value
+
+
 def clean_value(name: str, value: str, rules: FieldRules) -> str:
-    value = " ".join(value.split())[:MAX_VALUE_CHARS]
+    value = _LEADERS.sub("", " ".join(value.split()))[:MAX_VALUE_CHARS]
     grammar = rules.grammar.get(name)
     if grammar is None or not value:
         return value

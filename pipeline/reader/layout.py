@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as _field
 
+import regex
+
 from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.reader.lexicon import LabelHit, Lexicon
 
@@ -65,6 +67,7 @@ class _Seg:
     hit: LabelHit | None = None
     label_only: str | None = None  # field, when the segment is nothing but labels
     used: bool = False
+    rest: Segment | None = None  # what follows a value taken as the first clause: for prose
 
 
 def lines_of(segments: Sequence[Segment]) -> list[list[Segment]]:
@@ -111,7 +114,8 @@ def read_page(segments: Sequence[Segment], lexicon: Lexicon) -> PageRead:
                 if value is not None:
                     out.values.append(value)
     out.values.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
-    out.leftover = [[i.seg for i in row if not i.used] for row in items]
+    out.leftover = [[i.seg for i in row if not i.used] + [i.rest for i in row if i.used and i.rest]
+                    for row in items]
     out.leftover = [line for line in out.leftover if line]
     return out
 
@@ -158,6 +162,15 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon)
         if lexicon.fits(name, value.text):
             return value
+        # A label in running text: the value is its first clause ('Certificate No.
+        # ZIG22SE5350, issued on 04/02/2022.' gives ZIG22SE5350), when that has the shape.
+        clause = _CLAUSE_END.split(item.seg.text[item.hit.value_start :], maxsplit=1)[0]
+        if _clean(clause) != rest and lexicon.fits(name, _clean(clause)):
+            end = item.hit.value_start + len(clause)
+            if item.seg.text[end:].strip(" ,;."):
+                item.rest = _part_of(item.seg, end)
+            return Value(name, _clean(clause), [_part_of(item.seg, item.hit.value_start, end)],
+                         f"{rule}, its first clause")
     for finder, where in ((_right_of, "right of"), (_below, "under")):
         found = finder(item, items)
         if found is None:
@@ -173,13 +186,17 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     return None
 
 
-def _part_of(seg: Segment, start: int) -> Segment:
-    """The part of a segment from character `start` on, its box cut in proportion."""
-    if start <= 0:
+_CLAUSE_END = regex.compile(r"[,;](?=\s)|\.(?=\s|$)")
+
+
+def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
+    """The part of a segment from character `start` (to `end`), its box cut in proportion."""
+    end = len(seg.text) if end is None else end
+    if start <= 0 and end >= len(seg.text):
         return seg
-    share = start / max(len(seg.text), 1)
-    x0 = seg.x0 + (seg.x1 - seg.x0) * share
-    return Segment(seg.text[start:].strip(), x0, seg.top, seg.x1, seg.bottom, seg.confidence)
+    width = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+    return Segment(seg.text[start:end].strip(), seg.x0 + width * start, seg.top,
+                   seg.x0 + width * end, seg.bottom, seg.confidence)
 
 
 Found = tuple[_Seg, list[_Seg]]  # the value's segment, and translations of the label skipped

@@ -18,6 +18,19 @@ _SEPARATED = regex.compile(rf"(?P<hex>{_H}[ \-]{_H})")  # a two-octet code: 21 E
 _GLUED = regex.compile(r"(?P<hex>(?:[0-9A-Fa-f]{2}){2,4})[hH]")  # 21E3h, 0C030C22h
 _IMAGE_TYPE = regex.compile(rf"(?P<lead>\(Image Type\s)(?P<hex>{_H})[ \-](?P<hex2>{_H})\)")
 _BARE_CODE = regex.compile(r"(?:0[xX]|O[xX])?(?P<hex>[0-9A-Fa-f]{4})")
+# A manufacturer code after its cue word inside the value: 'Corrib Metering Ltd, Mfr. Code: 21 E3',
+# '(Manufacturer Code 78 DC)', 'Manufacturer ID: 8B6Dh', 'Code 0x7CAE'. It needs a mark of hex
+# (a 0x, an h, a space or dash between the octets, or a hex letter): 'ID 2012' stays as printed.
+_CUED_CODE = regex.compile(
+    r"(?i)(?P<lead>\b(?:code|id|identifier)\b\.?\s*[:#]?\s*)"
+    r"(?P<hex>(?P<x>0x|ox)?[0-9a-f]{2}(?P<sep>[ \-])?[0-9a-f]{2})(?P<h>h)?(?![0-9a-z:])"
+)
+
+
+def _cued(match: regex.Match[str]) -> str:
+    digits = match["hex"][2:] if match["x"] else match["hex"]
+    marked = match["x"] or match["sep"] or match["h"] or regex.search(r"[a-fA-F]", digits)
+    return f"{match['lead']}{_colons(digits)}" if marked else match[0]
 
 
 def _colons(digits: str) -> str:
@@ -39,6 +52,8 @@ def rewrite_printed_hex(field: str, value: str) -> tuple[str, str]:
         new = _colons(match.group("hex"))
     else:
         new = _IMAGE_TYPE.sub(lambda m: f"{m['lead']}{m['hex'].upper()}:{m['hex2'].upper()})", text)
+        if field == "manufacturer":
+            new = _CUED_CODE.sub(_cued, new)
     if new == text:
         return value, ""
     return new, f"{field}: read {text!r} as {new!r} (hex written without colons)"

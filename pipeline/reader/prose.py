@@ -58,6 +58,7 @@ def read_prose(
     rule, with the stop words of rules/fields.toml)."""
     text, spans = _flatten(lines)
     found: list[Value] = []
+    strength: dict[int, int] = {}  # a cue-found value's cue: its place in the field's cue list
     taken: list[tuple[int, int]] = []
     cues = sorted(((c, name) for name, cs in lexicon.cues.items() for c in cs),
                   key=lambda cn: -len(cn[0]))
@@ -74,12 +75,14 @@ def read_prose(
                 continue
             grammar = GRAMMARS.get(name)
             match = grammar.match(text, start) if grammar is not None else None
-            if match is None or not _good(name, match.group(), lexicon):
+            if match is None or not _good(name, match.group(), lexicon, cue):
                 continue
             end = _clause_end(text, start, match.end(), cue_starts, name, lexicon, stop_words)
             taken.append((hit.start(), end))
             found.append(_value(name, (start, end), text, spans,
                                 f"prose cue {cue!r} + {name} grammar"))
+            strength[id(found[-1])] = lexicon.cues[name].index(cue)
+    found = _strongest_cues(found, strength)
     for name, pattern in (("model", _IMAGE_TYPE_MODEL), ("certificate_id", _ZIGBEE_ID)):
         for match in pattern.finditer(text):
             if not _overlaps(taken, match.start(), match.end()):
@@ -88,6 +91,16 @@ def read_prose(
                                     f"prose {name} grammar, no cue"))
     found.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
     return found
+
+
+def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]:
+    """A field that several cues give keeps the value of its strongest cue (the lexicon lists
+    each field's cues strongest first): in 'Unit 4, Harwell Campus ... the device model 66:EB'
+    the model is 66:EB, not the address's 4."""
+    best: dict[str, int] = {}
+    for value in found:
+        best[value.field] = min(best.get(value.field, 10**6), strength[id(value)])
+    return [v for v in found if strength[id(v)] == best[v.field]]
 
 
 @lru_cache(maxsize=256)
@@ -108,10 +121,13 @@ def _clause_end(text: str, start: int, grammar_end: int, cue_starts: Sequence[in
     return grammar_end
 
 
-def _good(name: str, value: str, lexicon: Lexicon) -> bool:
+def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
     value = value.strip()
     if name == "manufacturer" and len(value.split()) < 2 and "(" not in value:
-        return False  # one capitalised word after "from" is not a company name
+        # One capitalised word after "from" or "vendor" is not a company name; after a verb of
+        # making ("manufactured by Aclara,") it is.
+        if not cue.endswith((" by", " of")):
+            return False
     return lexicon.fits(name, value)
 
 

@@ -1,0 +1,116 @@
+"""The layout reader on the smallest PDFs that show each case it once got wrong (issue 11; found
+on DEVELOPMENT families of samples/grammar.py, seed 11): a label in running text, one-word
+company names after a verb of making, an address's number taken for a model, dotted leaders
+with no value, and a manufacturer code spelled inside the company's name."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from pipeline.codings import judge
+from pipeline.document import process_document
+from pipeline.ingest import IngestLimits, file_document
+from pipeline.models import Certificate, ExtractLimits, Field, Verdict
+from pipeline.reader.printed_hex import rewrite_printed_hex
+
+
+def _pdf(tmp_path: Path, lines: list[str]) -> Path:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    y = A4[1] - 60
+    for line in lines:
+        canvas.drawString(50, y, line)
+        y -= 14
+    canvas.showPage()
+    canvas.save()
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _read(path: Path) -> Certificate:
+    return process_document(file_document(str(path), str(path), IngestLimits()), "never",
+                            ExtractLimits())
+
+
+PROSE = [
+    "Harwell Conformance Laboratory",
+    "Unit 4, Harwell Campus, Didcot OX11 0QX, United Kingdom",
+    "Zigbee Smart Energy Certificate",
+    "We hereby certify that the device model GX-857 (Image Type 10:1D), of device type Gas Proxy",
+    "Function (GPF), running FW version v158, manufactured by Aclara, and hardware version 1.7,",
+    "has been tested and found to conform to the Zigbee Smart Energy 1.4 profile.",
+    "Certificate No. ZIG22230SE5350, issued on 04/02/2022.",
+]
+
+
+def test_a_label_in_running_text_gives_its_first_clause_and_the_rest_stays_prose(
+    tmp_path: Path,
+) -> None:
+    certificate = _read(_pdf(tmp_path, PROSE))
+    assert certificate.certificate_id == "ZIG22230SE5350"
+    assert certificate.certificate_date == "2022-02-04"  # 'issued on' after the ID still read
+    rule = dict(certificate.evidence)["certificate_id"].rule
+    assert rule.endswith("its first clause")
+
+
+def test_one_word_after_a_verb_of_making_is_the_manufacturer(tmp_path: Path) -> None:
+    listing = _read(_pdf(tmp_path, PROSE)).listings[0]
+    assert listing.manufacturer == "Aclara"
+    assert dict(listing.evidence)["manufacturer"].rule.startswith("prose cue 'manufactured by'")
+
+
+def test_one_word_after_from_is_still_no_manufacturer(tmp_path: Path) -> None:
+    lines = [line.replace("manufactured by Aclara,", "shipped from Aclara,") for line in PROSE]
+    assert _read(_pdf(tmp_path, lines)).listings[0].manufacturer == ""
+
+
+def test_the_strongest_cue_wins_over_an_address(tmp_path: Path) -> None:
+    listing = _read(_pdf(tmp_path, PROSE)).listings[0]
+    assert listing.model == "GX-857 (Image Type 10:1D)"  # not the '4' of 'Unit 4'
+
+
+def test_dotted_leaders_with_nothing_after_them_are_no_value(tmp_path: Path) -> None:
+    certificate = _read(_pdf(tmp_path, [
+        "Zigbee Smart Energy Certificate",
+        "Certification ID Number: ........... ZIG22188SE5617",
+        "Manufacturer: ............................. 7C:AE",
+        "Model Identification: .................. 0x9584",
+        "Firmware Version: ......................",
+        "Hardware Version: ..................... 6.3",
+    ]))
+    listing = certificate.listings[0]
+    assert (listing.manufacturer, listing.model, listing.hardware_version) == ("7C:AE", "0x9584", "6.3")
+    assert listing.firmware_version == ""
+
+
+@pytest.mark.parametrize(("printed", "code"), [
+    ("Corrib Metering Ltd, Mfr. Code: 21 E3", "21:E3"),
+    ("Brecon Energy Devices Ltd (Manufacturer Code 78 DC)", "78:DC"),
+    ("Solent Smart Systems plc, Manufacturer ID: 8B6Dh", "8B:6D"),
+    ("Thornbury Sensing Ltd, Code 0x7F04", "7F:04"),
+])
+def test_a_code_inside_the_company_name_is_read_as_the_code(
+    tmp_path: Path, printed: str, code: str
+) -> None:
+    certificate = _read(_pdf(tmp_path, [
+        "Zigbee Smart Energy Certificate",
+        "Certificate No.: ZIG20SE2396",
+        f"Company: {printed}",
+        "Device Model: GX-368B (Image Type 0xAE43)",
+    ]))
+    manufacturer = certificate.listings[0].manufacturer
+    assert code in manufacturer
+    assert judge(manufacturer, Field.MANUFACTURER, code).status is Verdict.MATCH
+    assert judge(manufacturer, Field.MANUFACTURER, "11:11").status is Verdict.MISMATCH
+
+
+def test_a_number_after_id_without_a_mark_of_hex_stays_as_printed() -> None:
+    assert rewrite_printed_hex("manufacturer", "Acme Metering Ltd, ID 2012") == (
+        "Acme Metering Ltd, ID 2012", "")
