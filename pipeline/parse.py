@@ -390,7 +390,8 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
                 if field_name in CERT_FIELDS and not cert_fields.get(field_name):
                     cert_fields[field_name] = clean_value(field_name, value, rules)
         listings = [
-            {k: clean_value(k, v, rules) for k, v in listing.items()}
+            {k: v for k, v in ((k, clean_value(k, v, rules)) for k, v in listing.items())
+             if not _another_fields_label(k, v)}
             for found in founds
             for listing in _group_listings(found)
         ]
@@ -439,6 +440,15 @@ def assemble(
         error=extracted.error,
         **found,
     )
+
+
+def _another_fields_label(name: str, value: str) -> bool:
+    """A value that starts with another field's label is the next line, not this field's value
+    ('Firmware Version' with nothing after it, then 'HW Version 7.3')."""
+    from pipeline.reader.lexicon import default_lexicon  # the reader imports this module
+
+    hit = default_lexicon().label_at_start(value)
+    return hit is not None and hit.field != name
 
 
 def missing_fields(certificate: Certificate) -> list[str]:

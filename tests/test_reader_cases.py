@@ -114,3 +114,62 @@ def test_a_code_inside_the_company_name_is_read_as_the_code(
 def test_a_number_after_id_without_a_mark_of_hex_stays_as_printed() -> None:
     assert rewrite_printed_hex("manufacturer", "Acme Metering Ltd, ID 2012") == (
         "Acme Metering Ltd, ID 2012", "")
+
+
+def test_a_firmware_starting_with_a_is_not_an_article(tmp_path: Path) -> None:
+    lines = [line.replace("running FW version v158", "running application firmware A.8B Build String")
+             for line in PROSE]
+    assert _read(_pdf(tmp_path, lines)).listings[0].firmware_version == "A.8B Build String"
+
+
+def _columns(tmp_path: Path, rows: list[tuple[str, str]], step: float = 14) -> Path:
+    """Labels at x=50, values in a column at x=190 (a value alone on its row: a wrap)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    for n, (label, value) in enumerate(rows):
+        if label:
+            canvas.drawString(50, 780 - step * n, label)
+        if value:
+            canvas.drawString(190, 780 - step * n, value)
+    canvas.save()
+    path = tmp_path / "columns.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_bracket_wrapped_under_a_value_is_no_label(tmp_path: Path) -> None:
+    certificate = _read(_columns(tmp_path, [
+        ("Zigbee Certification", ""),
+        ("Zigbee Certification ID", "ZIG18-3782"),
+        ("Company", "Toshiba (10:86)"),
+        ("Model Identification", "PPM-690B"),
+        ("", "(Image Type"),
+        ("", "C4:8A)"),
+        ("Application Version", "7.0D Build String"),
+        ("HW Version", "05_04"),
+    ]))
+    assert len(certificate.listings) == 1
+    assert certificate.listings[0].model == "PPM-690B (Image Type C4:8A)"
+
+
+def test_a_label_with_no_value_does_not_take_the_next_line(tmp_path: Path) -> None:
+    certificate = _read(_pdf(tmp_path, [
+        "Certificate of Zigbee Compliance",
+        "Zigbee Certification ID ZIG19146SE7625",
+        "Applicant Aclara Meters UK Ltd (11:8F)",
+        "Model Identification 06:37",
+        "Firmware Version",
+        "HW Version 7.3",
+    ]))
+    assert certificate.listings[0].firmware_version == ""
+    assert certificate.listings[0].hardware_version == "7.3"
+
+
+def test_a_label_the_lexicon_does_not_know_stops_a_wrap(tmp_path: Path) -> None:
+    path = _columns(tmp_path, [
+        ("ZigBee Certified Product", ""), ("Cert. ID:", "ZIG17SE1786"),
+        ("Manufacturer:", "Aclara Meters UK Ltd (11:8F)"), ("Hardware Version:", "9.1"),
+        ("Test Report No.:", "TR-21850"),
+    ], step=11)  # rows as close as wrapped lines
+    assert _read(path).listings[0].hardware_version == "9.1"

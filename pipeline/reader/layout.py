@@ -124,6 +124,8 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
     """A label at the start of a segment counts when something marks it as one: a separator
     (`:`, leaders, a slash to its translation), nothing after it, or a value of the field's
     shape after it (`Software Version 0B:84:2F:C5`). `Model numbers are ...` is prose."""
+    if text.lstrip().startswith(("(", "[")):
+        return None  # '(Image Type' is a wrapped value going on, not a label
     hit = lexicon.label_at_start(text)
     if hit is None:
         return None
@@ -256,6 +258,8 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
         nxt = below[0]
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
             break
+        if any(o.seg.x1 <= nxt.seg.x0 + 1 and o.seg.text.rstrip().endswith(":") for o in row):
+            break  # 'Test Report No.: TR-21850': a label the lexicon does not know, and its value
         joined = f"{value.text} {_clean(nxt.seg.text)}"
         if not lexicon.fits(value.field, joined):
             break

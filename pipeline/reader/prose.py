@@ -43,8 +43,11 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
     "hardware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}"),
     "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
 }
-_FILLER = regex.compile(r"(?:\s*(?:is|of|:|-|the|a|an|number|no\.?|id|identifier|model|code)\b\s*)*"
-                        r"\s*", regex.IGNORECASE)
+# Words between a cue and its value; a word only when a space follows it: the 'A' of firmware
+# 'A.8B' is no article.
+_FILLER = regex.compile(
+    r"(?:\s*(?:(?:is|of|the|a|an|number|no\.?|id|identifier|model|code)(?=[\s:])|:|-)\s*)*\s*",
+    regex.IGNORECASE)
 _IMAGE_TYPE_MODEL = regex.compile(
     rf"(?<![\w-]){_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
 _ZIGBEE_ID = regex.compile(r"(?<![\w-])ZIG[\w\-/]*\d[\w\-/]*(?<=\w)")
