@@ -173,3 +173,61 @@ def test_a_label_the_lexicon_does_not_know_stops_a_wrap(tmp_path: Path) -> None:
         ("Test Report No.:", "TR-21850"),
     ], step=11)  # rows as close as wrapped lines
     assert _read(path).listings[0].hardware_version == "9.1"
+
+
+def _grid(tmp_path: Path, rows: list[list[str]], widths: list[float]) -> Path:
+    """A ruled table, every line of a cell 14 pt below the last: rows no further apart than
+    a cell's own wrapped lines, as some certificate generators draw them."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(50, 800, "Certificate of Zigbee Certification")
+    xs = [50.0]
+    for width in widths:
+        xs.append(xs[-1] + width)
+    y = 780.0
+    for row in rows:
+        height = 14 * max(len(cell.split("\n")) for cell in row)
+        canvas.line(xs[0], y, xs[-1], y)
+        for x, cell in zip(xs, row, strict=False):
+            for n, part in enumerate(cell.split("\n")):
+                canvas.drawString(x + 4, y - 11 - 14 * n, part)
+        y -= height
+    canvas.line(xs[0], y, xs[-1], y)
+    canvas.save()
+    path = tmp_path / "grid.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_table_cell_wrapped_across_lines_is_one_value(tmp_path: Path) -> None:
+    certificate = _read(_grid(tmp_path, [
+        ["Certificate No.", "Manufacturer", "Model", "HW version", "FW version"],
+        ["WRL-0099", "Corrib\nMetering Ltd\n(21:E3)", "GX-901 (Image\nType 02:E3)", "1.0", "0x0F36\n092D"],
+    ], [110, 90, 100, 90, 100]))
+    assert certificate.certificate_id == "WRL-0099"
+    assert len(certificate.listings) == 1  # one row, not three
+    listing = certificate.listings[0]
+    assert listing.manufacturer == "Corrib Metering Ltd (21:E3)"
+    assert listing.model == "GX-901 (Image Type 02:E3)"
+    assert listing.firmware_version == "0x0F36092D"  # the hex number cut by the wrap, whole
+    assert dict(listing.evidence)["model"].rule == "table column 'Model' (lexicon model)"
+
+
+def test_a_second_row_with_its_own_first_cell_is_a_second_listing(tmp_path: Path) -> None:
+    certificate = _read(_grid(tmp_path, [
+        ["Model", "Manufacturer", "Hardware", "Firmware"],
+        ["BX-100", "Brecon Energy Devices Ltd (78:DC)", "2.1", "1.4.7"],
+        ["BX-200", "Brecon Energy Devices Ltd (78:DC)", "2.1", "1.4.9"],
+    ], [80, 200, 70, 70]))
+    assert [listing.model for listing in certificate.listings] == ["BX-100", "BX-200"]
+
+
+def test_a_certificate_id_of_several_letter_groups_is_read_in_prose(tmp_path: Path) -> None:
+    certificate = _read(_pdf(tmp_path, [
+        "Westmoor Radio Labs",
+        "Re: Zigbee Smart Energy certification, certificate WRL-ZSE-2021-0057.",
+        "We are pleased to confirm that your gas meter GM-4 (Image Type 02:11), made by Pennine",
+        "Telemetry Ltd (64:0B), passed, with hardware revision 3.2 and firmware 2.0.15.",
+    ]))
+    assert certificate.certificate_id == "WRL-ZSE-2021-0057"

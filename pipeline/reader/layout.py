@@ -282,7 +282,7 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
         devices = [f for f in labels if f in DEVICE_FIELDS]
         if len(header) >= 2 and all(labels) and len(set(devices)) >= 2:
             rows, end, body = _table_rows(header, items, index + 1)
-            if len(rows) >= 2:
+            if rows:
                 for i in (*header, *body):
                     i.used = True
                 for number, cells in enumerate(rows):
@@ -313,14 +313,16 @@ def _table_rows(
         top = min(i.seg.top for i in line)
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
             break
-        wrapped = bool(rows) and last_line and top - max(
-            i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
+        wrapped = bool(rows) and bool(last_line) and (
+            (top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
+             and not _new_row(line, columns))
+            or _continues(line, rows[-1], columns))
         cells = rows[-1] if wrapped else {}
         for item in line:
             name = _column_of(item.seg, columns)
             text = _clean(item.seg.text)
             if name in cells:
-                cells[name].text = f"{cells[name].text} {text}"
+                cells[name].text = _joined(name, cells[name].text, text)
                 cells[name].segments.append(item.seg)
             else:
                 header_word = next(h for h in header if h.label_only == name)
@@ -334,6 +336,46 @@ def _table_rows(
     else:
         index = len(items)
     return rows, index, body
+
+
+_HEX_RUN_END = regex.compile(r"0[xX][0-9A-Fa-f]+$")
+_HEX_RUN = regex.compile(r"[0-9A-Fa-f]+(?=\s|$)")
+
+
+def _joined(name: str, text: str, more: str) -> str:
+    """A cell and its wrapped line: with a space, but a hex number cut by the wrap
+    ('0x0F36' / '092D') is one number again."""
+    if name in ("hardware_version", "firmware_version") and _HEX_RUN_END.search(text) and (
+        _HEX_RUN.match(more)
+    ):
+        return f"{text}{more}"
+    return f"{text} {more}"
+
+
+def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:
+    """A line with its own first cell and at least half the columns filled starts a row,
+    however close under the last it stands."""
+    names = {_column_of(i.seg, columns) for i in line}
+    return columns[0][1] in names and 2 * len(names) >= len(columns)
+
+
+def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tuple[float, str]]) -> bool:
+    """A line that goes on with the row above however far below it stands: its first column is
+    empty while the row's is not, and a cell shows it is the rest of one above (it opens with a
+    bracket or a lower-case word, closes a bracket it did not open, or the cell above left a
+    bracket open or ended in a hyphen)."""
+    first = columns[0][1]
+    if first not in row or any(_column_of(i.seg, columns) == first for i in line):
+        return False
+    for item in line:
+        text = _clean(item.seg.text)
+        above = row.get(_column_of(item.seg, columns))
+        if text[:1] in "([" or text[:1].islower() or text.count(")") > text.count("("):
+            return True
+        if above is not None and (above.text.count("(") > above.text.count(")")
+                                  or above.text.endswith("-")):
+            return True
+    return False
 
 
 def _column_of(seg: Segment, columns: Sequence[tuple[float, str]]) -> str:

@@ -28,7 +28,10 @@ _VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.
             r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
 GRAMMARS: dict[str, regex.Pattern[str]] = {
-    "certificate_id": regex.compile(r"[A-Z][A-Za-z0-9]*[\-/_.]?[0-9][A-Za-z0-9\-/_.]*[0-9A-Z]"),
+    # Letters and digits in groups joined by - / _ . (ZIG22SE5350, WRL-ZSE-2021-0057), a digit
+    # among them, ending on a digit or capital (not on a sentence's full stop).
+    "certificate_id": regex.compile(
+        r"(?=[A-Za-z0-9\-/_.]*\d)[A-Z][A-Za-z0-9]*(?:[\-/_.]?[A-Za-z0-9]+)*(?<=[0-9A-Z])"),
     "certificate_date": regex.compile(
         r"\d{4}-\d{2}-\d{2}|\d{1,2}[./ -](?:\d{1,2}|[A-Za-z]{3,9})[./ -]\d{4}"
         r"|[A-Z][a-z]{2,8} \d{1,2},? \d{4}"),
