@@ -35,7 +35,7 @@ RECON_HEADER = [
     "reasons",
     *(f"{f}_{p}" for f in FIELD_NAMES for p in ("cpl", "certificate", "status", "method")),
     "listing",
-    *(f"{f}_{p}" for f in FIELD_NAMES for p in ("reason", "alternatives")),
+    *(f"{f}_{p}" for f in FIELD_NAMES for p in ("reason", "alternatives", "page")),
     "policy", "device_type_status", "ota_status", "ota_file", "evidence_file", "evidence_sha256",
     "evidence_lines", "device_type_cpl", "device_type_reason", "ota_reason", "evidence_check",
     "reuse_rows",
@@ -77,6 +77,7 @@ def passing(row: int) -> RowResult:
         overall=Overall.PASS,
         certificate_file="certs/a.pdf",
         listing_label="model 1 of 2",
+        field_pages=((Field.MANUFACTURER, 1), (Field.MODEL, 1), (Field.FIRMWARE, 2)),
         judgements=(
             judgement(Field.MANUFACTURER, "10:9F", "10:9F", Verdict.MATCH, "hex"),
             judgement(Field.MODEL, "00:01", "0001", Verdict.MATCH, "hex"),
@@ -252,6 +253,9 @@ def test_reconciliation_csv_columns_and_order(written: dict[str, Path]) -> None:
     assert first["model_identifier_cpl"] == "00:01"
     assert first["listing"] == "model 1 of 2"
     assert first["firmware_version_alternatives"] == "A (bcd); B (hex)"
+    # F_page: where the certificate shows each field; empty for one it does not show.
+    assert [first[f"{f}_page"] for f in FIELD_NAMES] == ["1", "1", "", "2"]
+    assert df.iloc[2]["firmware_version_page"] == ""  # NO_CERTIFICATE: no page
 
 
 def test_reconciliation_row_without_judgements(written: dict[str, Path]) -> None:
