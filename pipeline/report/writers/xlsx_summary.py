@@ -241,18 +241,34 @@ class EvidenceSheet:
             ws.write_string(r, 7, "no crop" if self.crops_on else "crops off", fmt["note"])
             return
         ws.write_number(r, 8, crop.page, fmt["text"])
-        self._image(r, crop)
+        if not self._image(r, crop):
+            ws.write_string(r, 7, "crop unreadable", fmt["note"])
 
-    def _image(self, r: int, crop: Crop) -> None:
-        from PIL import Image
-
+    def _image(self, r: int, crop: Crop) -> bool:
+        """The crop in its cell, scaled to fit the column; the row as tall as the crop."""
         path = self.out_dir / crop.path
-        with Image.open(path) as image:
-            width, height = image.size
+        size = png_size(path)
+        if size is None:
+            return False
+        width, height = size
         scale = min(1.0, CROP_WIDTH_PX / max(width, 1))
         self.ws.set_row(r, max(15.0, height * scale * _PX_TO_PT + 6))
         self.ws.insert_image(r, 7, str(path), {"x_scale": scale, "y_scale": scale, "x_offset": 2,
                                                "y_offset": 3, "object_position": 1})
+        return True
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header (its first 24 bytes), without decoding it; None when
+    the file is not a PNG (or is gone)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def _key(certificate_id: str) -> str:
