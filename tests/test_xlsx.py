@@ -50,6 +50,11 @@ def test_summary_counts_are_numbers_beside_a_legend(workbook: Any, sample_run: P
         s: STATUS_WORDS[s] for s in counts["overall"]}  # the legend, the README's own words
     all_rows = next(r for r in ws.iter_rows() if r[0].value == "All rows")
     assert all_rows[1].value == counts["rows"] == len(read_csv(sample_run / "reconciliation.csv"))
+    # Below: every count, each a number, none of the run's settings.
+    rows = list(ws.iter_rows(values_only=True))
+    details = {r[0]: r[1] for r in rows[next(i for i, r in enumerate(rows) if r[0] == "Every count") + 1:]}
+    assert details["problems"] == counts["problems"] and details["certificates OK"] == 34
+    assert all(isinstance(v, int) for v in details.values())
 
 
 def test_the_summary_has_a_chart_of_row_statuses(sample_run: Path) -> None:

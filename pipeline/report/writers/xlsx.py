@@ -251,7 +251,7 @@ class XlsxSink:
         for sheet in (self._recon, self._certs, self._problems):
             sheet.close()
         assert self._workbook is not None
-        write_summary(self._workbook, self._summary, self.formats, run, print_setup)
+        write_summary(self._workbook, self._summary, self.formats, run, print_setup, summary)
         self._evidence.write(print_setup)
         workbook, self._workbook = self._workbook, None
         workbook.close()

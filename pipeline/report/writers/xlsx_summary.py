@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from pipeline.report.writers.sink import CertificateRecord, Crop
 _STATUS_FILL = {"PASS": "#1E7B34", "REVIEW": "#C98A00", "FAIL": "#B00020",
                 "NO_CERTIFICATE": "#6A1B9A", "ERROR": "#37474F"}
 
+COUNTS_END = "problems"  # the last count among the Summary lines (report.tally._summary)
 EVIDENCE_ROW_LIMIT = 500  # CPL rows on the Evidence sheet: 4 crops each, ~4 KB a crop, ~8 MB
 CROP_WIDTH_PX = 320  # a crop is shown at most this wide in its cell
 _PX_TO_PT = 0.75
@@ -135,14 +136,35 @@ def _write_documents(ws: Any, formats: Mapping[str, Any], counts: Mapping[str, A
     return row + 2
 
 
+def _write_details(ws: Any, formats: Mapping[str, Any], lines: Sequence[tuple[str, str]],
+                   row: int) -> int:
+    """Every count the run made (run.json's "counts", as the report's Summary lines name them),
+    numbers as numbers: below the summary, for the auditor who needs one the summary skips."""
+    ws.write_string(row, 0, "Every count", formats["header"])
+    ws.write_string(row, 1, "Value", formats["header"])
+    for key, value in lines:
+        row += 1
+        ws.write_string(row, 0, neutralise(key))
+        if value.isdigit():
+            ws.write_number(row, 1, int(value))
+        else:
+            ws.write_string(row, 1, neutralise(value))
+        if key == COUNTS_END:
+            break
+    return row + 2
+
+
 def write_summary(workbook: xlsxwriter.Workbook, ws: Any, formats: Mapping[str, Any],
-                  run: Mapping[str, Any], print_setup: Callable[..., None]) -> None:
-    """Title, run facts, counts as numbers with a chart, field verdicts, documents, legend."""
+                  run: Mapping[str, Any], print_setup: Callable[..., None],
+                  lines: Sequence[tuple[str, str]] = ()) -> None:
+    """Title, run facts, counts as numbers with a chart, field verdicts, documents, legend, then
+    every count (`lines`: the report's Summary lines, up to the run's settings)."""
     counts = _counts(run.get("counts"))
     row = _write_facts(ws, formats, run)
     row = _write_rows_by_status(ws, formats, counts, row, workbook)
     row = _write_fields(ws, formats, counts, row)
-    _write_documents(ws, formats, counts, row)
+    row = _write_documents(ws, formats, counts, row)
+    _write_details(ws, formats, lines, row)
     ws.set_column(0, 0, 36)
     ws.set_column(1, 5, 14)
     ws.set_column(2, 2, 60)
