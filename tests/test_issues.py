@@ -66,8 +66,15 @@ def test_issue_10_ctrl_c_is_one_line_exit_130_and_keeps_the_outputs(tmp_path: Pa
     assert run.returncode == 130, err
     assert err.strip().splitlines() == ["cplrecon: interrupted; outputs already in place are unchanged"]
     assert (out / "run.json").read_text() == "{}"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cplrecon-cache")) == [
-        "run.json"]
+    # Crops the workers made before the interrupt stay, like the cache: content-addressed and
+    # whole (written through temp files), the next run reuses them; no other output changed.
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cplrecon-cache")
+                  and p.name != "evidence") == ["run.json"]
+    from PIL import Image
+
+    for crop in (out / "evidence").glob("*.png"):
+        with Image.open(crop) as png:
+            png.verify()
 
 
 def _reconcile(certs: Path, out: Path, *extra: str) -> int:
