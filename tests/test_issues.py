@@ -130,3 +130,21 @@ def test_issue_10_missing_tesseract_says_ocr_is_off_and_for_how_many(
     assert (f"OCR is off because tesseract is not installed: {len(scans)} document(s) needed it"
             in err), err
     assert "apt-get install tesseract-ocr" in err
+
+
+def test_issue_12_a_manufacturer_with_a_plus_in_prose_has_its_provenance() -> None:
+    """`manufactured by Landis+Gyr Limited (10:63)`: the reader's prose grammar stopped at the
+    `+`, so the text readers' result (no provenance at all) won for the whole document."""
+    from pipeline.document import process_document
+    from pipeline.extract import ExtractLimits
+    from pipeline.ingest import discover
+
+    (document,), _ = discover([str(CORPUS / "cert_0005_prose.pdf")])
+    certificate = process_document(document, "never", ExtractLimits())
+    (listing,) = certificate.listings
+    assert listing.manufacturer == "Landis+Gyr Limited (10:63)"
+    boxes = dict(listing.evidence)
+    assert set(boxes) == {"manufacturer", "model", "hardware_version", "firmware_version"}
+    assert boxes["manufacturer"].rule == "prose cue 'manufactured by' + manufacturer grammar"
+    assert {name for name, _ in certificate.evidence} == {
+        "certificate_id", "certificate_date", "device_type"}
