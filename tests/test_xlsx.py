@@ -211,3 +211,21 @@ def test_the_evidence_sheet_stops_at_its_limit_and_says_so(
     ws = openpyxl.load_workbook(out["audit"])["Evidence"]
     assert "at most 5 CPL rows" in ws["A1"].value and "here 5 of 12" in ws["A1"].value
     assert [r[0].value for r in ws.iter_rows(min_row=3)] == [n for n in range(1, 6) for _ in range(4)]
+
+
+def test_past_excels_link_limit_a_file_is_named_not_linked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Excel holds 65,530 links a sheet: later rows show the file name as text (here the limit
+    is 3), and a document inside a zip, which no viewer opens by path, is never a link."""
+    from pipeline.report.writers import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_LINKS", 3)
+    report = _cited_by_many(5)
+    report.reconciliation[0]["certificate_file"] = "archive.zip/certs/a.pdf"
+    out = write_outputs(report, tmp_path)
+    rows = by_key(openpyxl.load_workbook(out["audit"])["Reconciliation"],
+                  xlsx_columns.RECONCILIATION_SHEET)
+    files = [r["certificate_file"] for r in rows]
+    assert [c.hyperlink is not None for c in files] == [False, True, True, True, False]
+    assert [c.value for c in files] == ["archive.zip/certs/a.pdf"] + ["certs/a.pdf"] * 4
