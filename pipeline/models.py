@@ -355,3 +355,9 @@ class RowResult:
     evidence_check: str = ""  # "OK", or what was missing
     # The certificate was found across OCR character confusions (Z1G for ZIG), not by its ID.
     linked_by_confusion: bool = False
+    # Provenance: the 1-based page of the compared listing where each field's value stands
+    # (F_page in the outputs); a field the certificate does not show has no entry.
+    field_pages: tuple[tuple[Field, int], ...] = ()
+
+    def page_for(self, f: Field) -> int | None:
+        return next((page for name, page in self.field_pages if name == f), None)

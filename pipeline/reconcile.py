@@ -33,6 +33,7 @@ from pipeline.models import (
     RowResult,
     TextSource,
     Verdict,
+    evidence_for,
 )
 from pipeline.ota import OtaImage, check_row
 from pipeline.policy import (
@@ -177,7 +178,18 @@ def linked_result(
         certificate_file=comparison.certificate.file,
         judgements=judgements,
         listing_label=label,
+        field_pages=_field_pages(comparison.listing),
     )
+
+
+def _field_pages(listing: DeviceListing) -> tuple[tuple[Field, int], ...]:
+    """Where each field of the compared listing stands (its provenance's page)."""
+    pages = []
+    for f in FIELDS:
+        provenance = evidence_for(listing.evidence, LISTING_ATTRIBUTE[f])
+        if provenance is not None:
+            pages.append((f, provenance.page))
+    return tuple(pages)
 
 
 _OCR_SENSITIVE = frozenset({Verdict.MISMATCH, Verdict.PARTIAL, Verdict.UNVERIFIABLE, Verdict.MISSING})

@@ -31,3 +31,15 @@ def random_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("random-corpus")
     generate_corpus(folder / "certs", seed=20261124, count=60, cpl_dir=folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus reconciled once, for real (reader, provenance, crops), in-process:
+    its output folder. Tests read it and never write to it."""
+    from pipeline.run.runner import Settings, run_reconcile
+
+    out = tmp_path_factory.mktemp("sample-run") / "out"
+    run_reconcile(Settings(certs=(str(CORPUS),), cpl=str(SAMPLES / "cpl_submission.csv"),
+                           out=str(out), workers=1, timeout_s=None, cache=False, quiet=True))
+    return out

@@ -148,3 +148,27 @@ def test_the_writer_crops_each_document_unless_told_not_to(tmp_path: Path, crops
     assert made == (["0a1b2c3d0a1b2c3d-p1-certificate_id.png",
                      "0a1b2c3d0a1b2c3d-p1-listing1-firmware_version.png"] if crops else [])
     assert (tmp_path / "evidence").exists() == crops
+
+
+def test_the_worker_that_reads_a_document_makes_its_crops(tmp_path: Path) -> None:
+    """Crops are rendered where the document was read (in parallel, per worker); the writer then
+    finds them made and renders nothing again."""
+    from pipeline.extract import ExtractLimits
+    from pipeline.ingest import discover
+    from pipeline.report.rows import certificate_row
+    from pipeline.report.writers import OutputWriter
+    from pipeline.run.executor import Job, read_document
+
+    (document,) = discover([str(CORPUS / "cert_0026_multi.pdf")])[0]
+    cert = read_document(Job(document, "never", ExtractLimits(), crops_out=str(tmp_path)))
+    fields = len(cert.evidence) + sum(len(listing.evidence) for listing in cert.listings)
+    made = sorted((tmp_path / "evidence").glob("*.png"))
+    assert fields >= 12 and len(made) == fields  # three listings of four fields, and the rest
+    stamps = {p.name: p.stat().st_mtime_ns for p in made}
+    with OutputWriter(tmp_path, crops=True) as writer:
+        writer.certificate(certificate_row(cert), cert)
+        writer.finish([], {})
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "evidence").glob("*.png")} == stamps
+    assert not list((tmp_path / "evidence").glob(".*.tmp"))
+    without = read_document(Job(document, "never", ExtractLimits()))
+    assert without == cert  # the crops change nothing in what was read

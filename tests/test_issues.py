@@ -66,8 +66,15 @@ def test_issue_10_ctrl_c_is_one_line_exit_130_and_keeps_the_outputs(tmp_path: Pa
     assert run.returncode == 130, err
     assert err.strip().splitlines() == ["cplrecon: interrupted; outputs already in place are unchanged"]
     assert (out / "run.json").read_text() == "{}"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cplrecon-cache")) == [
-        "run.json"]
+    # Crops the workers made before the interrupt stay, like the cache: content-addressed and
+    # whole (written through temp files), the next run reuses them; no other output changed.
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cplrecon-cache")
+                  and p.name != "evidence") == ["run.json"]
+    from PIL import Image
+
+    for crop in (out / "evidence").glob("*.png"):
+        with Image.open(crop) as png:
+            png.verify()
 
 
 def _reconcile(certs: Path, out: Path, *extra: str) -> int:
@@ -123,3 +130,21 @@ def test_issue_10_missing_tesseract_says_ocr_is_off_and_for_how_many(
     assert (f"OCR is off because tesseract is not installed: {len(scans)} document(s) needed it"
             in err), err
     assert "apt-get install tesseract-ocr" in err
+
+
+def test_issue_12_a_manufacturer_with_a_plus_in_prose_has_its_provenance() -> None:
+    """`manufactured by Landis+Gyr Limited (10:63)`: the reader's prose grammar stopped at the
+    `+`, so the text readers' result (no provenance at all) won for the whole document."""
+    from pipeline.document import process_document
+    from pipeline.extract import ExtractLimits
+    from pipeline.ingest import discover
+
+    (document,), _ = discover([str(CORPUS / "cert_0005_prose.pdf")])
+    certificate = process_document(document, "never", ExtractLimits())
+    (listing,) = certificate.listings
+    assert listing.manufacturer == "Landis+Gyr Limited (10:63)"
+    boxes = dict(listing.evidence)
+    assert set(boxes) == {"manufacturer", "model", "hardware_version", "firmware_version"}
+    assert boxes["manufacturer"].rule == "prose cue 'manufactured by' + manufacturer grammar"
+    assert {name for name, _ in certificate.evidence} == {
+        "certificate_id", "certificate_date", "device_type"}

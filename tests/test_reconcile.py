@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.models import Certificate, CplRow, DeviceListing, Overall, TextSource
+from pipeline.models import FIELDS, Certificate, CplRow, DeviceListing, Field, Overall, TextSource
 from pipeline.reconcile import reconcile
 
 from conftest import SAMPLES, read_csv
@@ -89,3 +89,23 @@ def test_verdicts_on_ocr_text_say_so_with_the_confidence() -> None:
                for r in result.reasons)
     (born_digital,) = reconcile([row], [certificate("ZIG1", TextSource.TEXT)])
     assert not any("read by OCR" in r for r in born_digital.reasons)
+
+
+def test_each_field_carries_the_page_its_value_stands_on() -> None:
+    """F_page: the compared listing's provenance page per field, through to the report row."""
+    from pipeline.models import Provenance
+    from pipeline.reconcile import Comparison, linked_result
+    from pipeline.report.rows import reconciliation_row
+
+    box = (0.0, 0.0, 1.0, 1.0)
+    listing = DeviceListing(
+        "10:9F", "00:01", "01_02", "0C:03:0C:22",
+        evidence=(("manufacturer", Provenance(2, box, "text")),
+                  ("firmware_version", Provenance(3, box, "ocr"))),
+    )
+    cert = Certificate(file="a.pdf", sha256="ab" * 32, certificate_id="ZIG-1", listings=(listing,))
+    row = CplRow(1, "S1", "ZIG-1", "10:9F", "00:01", "01", "02", "0C:03:0C:22")
+    result = linked_result(row, Comparison(cert, listing, (), (cert,)))
+    assert result.page_for(Field.MANUFACTURER) == 2 and result.page_for(Field.MODEL) is None
+    cells = reconciliation_row(result)
+    assert [cells[f"{f.value}_page"] for f in FIELDS] == ["2", "", "", "3"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -35,7 +36,7 @@ RECON_HEADER = [
     "reasons",
     *(f"{f}_{p}" for f in FIELD_NAMES for p in ("cpl", "certificate", "status", "method")),
     "listing",
-    *(f"{f}_{p}" for f in FIELD_NAMES for p in ("reason", "alternatives")),
+    *(f"{f}_{p}" for f in FIELD_NAMES for p in ("reason", "alternatives", "page")),
     "policy", "device_type_status", "ota_status", "ota_file", "evidence_file", "evidence_sha256",
     "evidence_lines", "device_type_cpl", "device_type_reason", "ota_reason", "evidence_check",
     "reuse_rows",
@@ -77,6 +78,7 @@ def passing(row: int) -> RowResult:
         overall=Overall.PASS,
         certificate_file="certs/a.pdf",
         listing_label="model 1 of 2",
+        field_pages=((Field.MANUFACTURER, 1), (Field.MODEL, 1), (Field.FIRMWARE, 2)),
         judgements=(
             judgement(Field.MANUFACTURER, "10:9F", "10:9F", Verdict.MATCH, "hex"),
             judgement(Field.MODEL, "00:01", "0001", Verdict.MATCH, "hex"),
@@ -252,6 +254,9 @@ def test_reconciliation_csv_columns_and_order(written: dict[str, Path]) -> None:
     assert first["model_identifier_cpl"] == "00:01"
     assert first["listing"] == "model 1 of 2"
     assert first["firmware_version_alternatives"] == "A (bcd); B (hex)"
+    # F_page: where the certificate shows each field; empty for one it does not show.
+    assert [first[f"{f}_page"] for f in FIELD_NAMES] == ["1", "1", "", "2"]
+    assert df.iloc[2]["firmware_version_page"] == ""  # NO_CERTIFICATE: no page
 
 
 def test_reconciliation_row_without_judgements(written: dict[str, Path]) -> None:
@@ -317,16 +322,32 @@ def test_csv_cells_neutralised(written: dict[str, Path], name: str) -> None:
 # --- the workbook ------------------------------------------------------------------------------
 
 
+def _sheet_rows(ws: Any) -> list[dict[str, Any]]:
+    """A data sheet's rows by SPEC column name (the workbook's headers are plain English)."""
+    from pipeline.report.writers import xlsx_columns
+
+    sheets = {"Reconciliation": xlsx_columns.RECONCILIATION_SHEET,
+              "Certificates": xlsx_columns.CERTIFICATE_SHEET, "Problems": xlsx_columns.PROBLEM_SHEET}
+    columns = sheets[ws.title]
+    assert [c.value for c in ws[1]] == [c.header for c in columns]
+    return [dict(zip((c.key for c in columns), (cell.value for cell in r), strict=True))
+            for r in ws.iter_rows(min_row=2)]
+
+
 def test_xlsx_sheets_frozen_and_filtered(written: dict[str, Path]) -> None:
+    from pipeline.report.writers import xlsx_columns
+
     wb = openpyxl.load_workbook(written["audit"])
-    assert wb.sheetnames == ["Summary", "Reconciliation", "Certificates", "Problems"]
-    for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2"
-        assert ws.auto_filter.ref
+    assert wb.sheetnames == ["Summary", "Reconciliation", "Certificates", "Problems", "Evidence"]
+    # The row's identity (row, submission, certificate ID, status) stays on screen.
+    assert {ws.title: ws.freeze_panes for ws in wb.worksheets[1:4]} == {
+        "Reconciliation": "E2", "Certificates": "B2", "Problems": "A2"}
     recon = wb["Reconciliation"]
-    assert [c.value for c in recon[1]] == RECON_HEADER
+    assert sorted(c.key for c in xlsx_columns.RECONCILIATION_SHEET) == sorted(RECON_HEADER)
     assert recon.auto_filter.ref == f"A1:{recon.cell(1, len(RECON_HEADER)).column_letter}6"
-    assert [c.value for c in wb["Certificates"][1]] == CERT_HEADER
+    assert [c.value for c in recon[1]][:4] == ["Row", "Submission ID", "Certificate ID", "Status"]
+    assert sorted(c.key for c in xlsx_columns.CERTIFICATE_SHEET) == sorted(CERT_HEADER)
+    assert wb["Certificates"].auto_filter.ref and wb["Problems"].auto_filter.ref
     assert [c.value for c in wb["Problems"][1]] == ["severity", "kind", "where", "detail"]
 
 
@@ -338,7 +359,7 @@ def test_xlsx_no_formulas_and_all_neutralised(written: dict[str, Path]) -> None:
             for cell in row:
                 if cell.value is None:
                     continue
-                assert cell.data_type == "s", (ws.title, cell.coordinate, cell.value)
+                assert cell.data_type in ("s", "n"), (ws.title, cell.coordinate, cell.value)
                 text = str(cell.value)
                 assert text[:1] not in TRIGGERS and text.lstrip()[:1] not in TRIGGERS
                 seen_quote = seen_quote or text.startswith("'")
@@ -346,24 +367,21 @@ def test_xlsx_no_formulas_and_all_neutralised(written: dict[str, Path]) -> None:
 
 
 def test_xlsx_keeps_text_values(written: dict[str, Path]) -> None:
-    ws = openpyxl.load_workbook(written["audit"])["Reconciliation"]
-    header = [c.value for c in ws[1]]
-    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    rows = _sheet_rows(openpyxl.load_workbook(written["audit"])["Reconciliation"])
     assert rows[0]["model_identifier_cpl"] == "00:01"
-    assert rows[1]["firmware_version_cpl"] == "0012"
-    assert rows[0]["submission_row"] == "5"
-    summary = openpyxl.load_workbook(written["audit"])["Summary"]
-    assert summary["A1"].value == "key" and summary["B2"].value == "5"
+    assert rows[1]["firmware_version_cpl"] == "0012"  # text, zeros kept
+    assert rows[0]["submission_row"] == 5  # a number is a number
+    assert rows[0]["firmware_version_page"] == 2 and rows[0]["hardware_version_page"] is None
 
 
 def test_xlsx_status_colours(written: dict[str, Path]) -> None:
     ws = openpyxl.load_workbook(written["audit"])["Reconciliation"]
     header = [c.value for c in ws[1]]
-    col = header.index("overall_status") + 1
+    col = header.index("Status") + 1
     fills = {ws.cell(r, col).value: ws.cell(r, col).fill.fgColor.rgb for r in range(2, 7)}
     assert fills["PASS"].endswith("C6EFCE")
     assert fills["FAIL"].endswith("FFC7CE")
-    amber = ws.cell(3, header.index("hardware_version_status") + 1)
+    amber = ws.cell(3, header.index("Hardware: verdict") + 1)
     assert amber.value == "MISSING" and amber.fill.fgColor.rgb.endswith("FFEB9C")
 
 

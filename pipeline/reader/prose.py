@@ -37,7 +37,7 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
         r"|[A-Z][a-z]{2,8} \d{1,2},? \d{4}"),
     "device_type": regex.compile(r"[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,6}(?:\s\([A-Z]{2,6}\))?"),
     "manufacturer": regex.compile(
-        r"(?:[A-Z][\w&'.\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.\-]*|\(UK\)|\(GB\)|&|and(?=\s[A-Z])"
+        r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&|and(?=\s[A-Z])"
         r"|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*"
         rf"(?:\s\({_HEX2}:?{_HEX2}\))?"),
     "model": regex.compile(

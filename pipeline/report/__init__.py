@@ -9,8 +9,8 @@ CSVs and every sheet of the XLSX) a cell whose first character -- or first chara
 leading whitespace -- is `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so
 no spreadsheet program treats it as a formula (see `neutralise`). Status words and hex values
 never start with those characters and are unaffected. The Report itself and `run.json` keep the
-raw values: they are data, not spreadsheets. XLSX cells are always written as strings, so
-`00:01` stays text and `0012` keeps its zeros.
+raw values: they are data, not spreadsheets. XLSX values are written as strings, so `00:01`
+stays text and `0012` keeps its zeros; only counts, row numbers and pages are numbers.
 
 Outputs are written atomically: each file goes to a uniquely named temp file in the output
 directory, is fsynced, and only when all four are complete are they moved into place with

@@ -42,7 +42,7 @@ OUTPUT_FILES: dict[str, str] = {
 }
 
 _FIELD_PARTS = ("cpl", "certificate", "status", "method")
-_FIELD_EXTRAS = ("reason", "alternatives")
+_FIELD_EXTRAS = ("reason", "alternatives", "page")
 
 RECONCILIATION_COLUMNS: tuple[str, ...] = (
     "submission_row",
@@ -200,6 +200,8 @@ def reconciliation_row(result: RowResult) -> dict[str, str]:
         row[f"{f.value}_method"] = j.method if j else ""
         extras[f"{f.value}_reason"] = j.reason if j else ""
         extras[f"{f.value}_alternatives"] = LIST_SEPARATOR.join(j.alternatives) if j else ""
+        page = result.page_for(f)
+        extras[f"{f.value}_page"] = str(page) if page else ""  # where the certificate shows it
     extras |= {
         "policy": result.policy,
         "device_type_status": result.device_type_status,

@@ -26,6 +26,10 @@ class Job:
     document: Document
     ocr: str
     limits: ExtractLimits
+    # The output folder when the run makes crops: the worker that read the document renders
+    # them there while it is warm, in parallel with the other workers (report.crops), and the
+    # writer finds them made. None: no crops here (the writer makes any that are missing).
+    crops_out: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -68,7 +72,19 @@ def read_document(job: Job) -> Certificate:
     # whose documents all come from the cache.
     from pipeline.document import process_document
 
-    return process_document(job.document, job.ocr, job.limits)
+    certificate = process_document(job.document, job.ocr, job.limits)
+    if job.crops_out is not None and certificate.ok:
+        from pathlib import Path
+
+        from pipeline.models import certificates_in
+        from pipeline.report.crops import crops_for
+
+        try:
+            for part in certificates_in(certificate):
+                crops_for(part, Path(job.crops_out))
+        except Exception:  # noqa: BLE001, S110 - a crop is evidence, never the document's verdict:
+            pass  # the writer tries again for any crop missing
+    return certificate
 
 
 class SerialExecutor:

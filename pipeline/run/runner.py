@@ -178,8 +178,10 @@ def _fresh_certificates(
     def jobs() -> Iterator[Job]:
         for document in documents:
             names[document.sha256] = document.name
-            yield Job(document, settings.ocr, settings.extract_limits)
+            yield Job(document, settings.ocr, settings.extract_limits, crops_out)
 
+    # Crops are made by the local workers; a cluster's workers may not see the output folder.
+    crops_out = settings.out if settings.crops and settings.executor == "local" else None
     limits = Limits(
         workers=max(1, min(settings.workers, count)), timeout_s=settings.timeout_s or None,
         tasks_per_worker=settings.tasks_per_worker, on_wait=on_wait,

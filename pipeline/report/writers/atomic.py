@@ -115,13 +115,22 @@ class AtomicFiles:
 
 def write_once(path: Path, data: bytes) -> None:
     """A content-addressed file (a crop): written through a temp file and renamed, so a reader
-    never sees half of it; left alone when it already exists."""
+    never sees half of it; left alone when it already exists. One open per file: on some disks
+    creating a file costs more than writing it."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _reserve_temp(path.parent, path.name)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        break
     try:
-        tmp.write_bytes(data)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
