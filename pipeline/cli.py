@@ -12,13 +12,12 @@ from typing import Any, NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
+from pipeline.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ErrorReason
 from pipeline.evidence import EvidenceFileError
-from pipeline.models import ErrorReason, Field
+from pipeline.models import Field
 from pipeline.policy import RulesFileError
 from pipeline.run.cluster import ClusterError
 
-EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 SCHEDULER_ENV = "CPLRECON_SCHEDULER"  # the default --scheduler
 
 

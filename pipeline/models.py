@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Re-exported: they lived here before errors.py, and stages still import them from models.
+from pipeline.errors import DocumentError as DocumentError
+from pipeline.errors import ErrorReason as ErrorReason
+
 
 class Field(StrEnum):
     """The four Device_Model fields a ZigBee certificate must show (guidance section 3)."""
@@ -44,44 +48,6 @@ class Overall(StrEnum):
     FAIL = "FAIL"
     NO_CERTIFICATE = "NO_CERTIFICATE"
     ERROR = "ERROR"
-
-
-class ErrorReason(StrEnum):
-    """Why a document could not be read: one typed reason each (STYLE: OCRmyPDF exceptions)."""
-
-    EMPTY = "EMPTY"
-    NOT_A_PDF = "NOT_A_PDF"
-    CORRUPT = "CORRUPT"
-    ENCRYPTED = "ENCRYPTED"
-    TIMEOUT = "TIMEOUT"
-    TOO_LARGE = "TOO_LARGE"
-    OCR_UNAVAILABLE = "OCR_UNAVAILABLE"
-    NO_FIELDS = "NO_FIELDS"
-    NOT_A_CERTIFICATE = "NOT_A_CERTIFICATE"  # a cover letter, a paper: no certificate ID + fields
-    UNREADABLE = "UNREADABLE"
-    WORKER_LOST = "WORKER_LOST"  # the (Dask) workers reading it died, more often than retried
-
-
-class DocumentError(Exception):
-    """A document could not be read; carries its typed reason and an actionable message."""
-
-    def __init__(self, reason: ErrorReason, message: str) -> None:
-        super().__init__(f"{reason.value}: {message}")
-        self.reason = reason
-        self.message = message
-
-    def __eq__(self, other: object) -> bool:
-        # By value, so a Certificate read back from the cache equals the one first parsed.
-        if not isinstance(other, DocumentError):
-            return NotImplemented
-        return (self.reason, self.message) == (other.reason, other.message)
-
-    def __hash__(self) -> int:
-        return hash((self.reason, self.message))
-
-    def __reduce__(self) -> tuple[type[DocumentError], tuple[ErrorReason, str]]:
-        # Travels back from worker processes: rebuild from both arguments, not from str(self).
-        return (DocumentError, (self.reason, self.message))
 
 
 class TextSource(StrEnum):

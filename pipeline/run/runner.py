@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cpl import read_cpl
+from pipeline.errors import EXIT_FAIL_ON, EXIT_OK
 from pipeline.ingest import discover
 from pipeline.models import (
     Certificate,
@@ -399,8 +400,8 @@ def _environment() -> dict[str, Any]:
 def exit_code_for(counts: Mapping[str, Any], fail_on: str | None) -> int:
     """0 when the run completed; 1 when --fail-on is met (fail: FAIL/ERROR/NO_CERTIFICATE rows)."""
     if fail_on is None:
-        return 0
+        return EXIT_OK
     failing = {Overall.FAIL, Overall.ERROR, Overall.NO_CERTIFICATE}
     if fail_on == "review":
         failing |= {Overall.REVIEW}
-    return 1 if any(counts["overall"].get(o.value, 0) for o in failing) else 0
+    return EXIT_FAIL_ON if any(counts["overall"].get(o.value, 0) for o in failing) else EXIT_OK
