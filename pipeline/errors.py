@@ -8,6 +8,7 @@ its `message` says in a compliance officer's words what happened and what to do,
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 # Process exit codes (SPEC "Exit codes"): the CLI returns these.
@@ -85,7 +86,11 @@ class DocumentError(Exception):
         return (DocumentError, (self.reason, self.message, self.detail))
 
 
+_ADDRESS = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
 def developer_note(exc: BaseException) -> str:
     """A library's exception as one line for a certificate's notes (never its message)."""
-    text = " ".join(str(exc).split())[:300]
+    # without object addresses (`<_io.BytesIO object at 0x7f..>`): the same file, the same note
+    text = _ADDRESS.sub("<object>", " ".join(str(exc).split()))[:300]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -64,6 +64,9 @@ class ExtractLimits:
     max_pages: int = 50
     max_page_side_pt: float = 5000.0  # 14,400 pt pages exist in the wild; their renders do not fit
     ocr_timeout_s: float = 120.0
+    # A page that would render to more pixels than this for OCR is TOO_LARGE, before rendering
+    # (OCRmyPDF's --skip-big). 40 Mpx at 200 dpi is a page of ~5 A4 sheets (A4: 3.9 Mpx).
+    max_render_megapixels: float = 40.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,9 @@ class PageText:
     # The page's text as segments with boxes, in reading order (top to bottom, left to right).
     segments: tuple[Segment, ...] = ()
     turned: int = 0  # degrees the page image was turned before OCR (0 when upright)
+    # Why the page could not be read (it failed to load or render) and was skipped: a note for
+    # the certificate, with the library's error; "" for a page that was read.
+    problem: str = ""
 
 
 @dataclass(frozen=True)

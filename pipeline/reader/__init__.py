@@ -22,6 +22,7 @@ import regex
 from pipeline.models import (
     Certificate,
     DeviceListing,
+    Evidence,
     ExtractedDocument,
     PageText,
     Provenance,
@@ -243,28 +244,44 @@ _CERTIFICATE_CONTEXT = regex.compile(
 _READABLE_CHARS = 40  # less text than this says nothing about what the document is
 
 
-def not_a_certificate(certificate: Certificate, text: str) -> str:
-    """Why the document is not a certificate, or "" when it is one (issue 13: no invented
-    fields on a paper or a cover letter).
+def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | None = None) -> str:
+    """Why the document is not a certificate, or "" when it may be one (issue 13: no invented
+    fields on a paper, an invoice or a cover letter).
 
-    A certificate has a certificate ID under its label and certificate context or a device
-    field; or an ID in its prose and two device fields. A cover letter quoting the ID of an
-    enclosed (or missing) certificate has the ID but no device fields."""
+    A certificate has certificate wording and a certificate ID of an ID's shape (the lexicon's
+    [shapes.certificate_id]: one word, letters and at least two digits), under its label with
+    a device field, or in its prose with two device fields. A cover letter quoting the ID of an
+    enclosed (or missing) certificate has the ID but no device fields; an invoice's
+    "Certificate ID: sub-signatures" is no ID. A document without an ID is left to the caller:
+    NO_FIELDS when it reads like a certificate whose ID was not read (a poor scan)."""
+    lexicon = lexicon or default_lexicon()
     devices = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
     )
     context = _CERTIFICATE_CONTEXT.search(text) is not None
     rule = next((p.rule for n, p in certificate.evidence if n == "certificate_id"), "label")
     labelled = not rule.startswith("prose")
-    if certificate.certificate_id and labelled and (context or devices):
+    cid = certificate.certificate_id
+    if cid and not lexicon.fits("certificate_id", cid):
+        return (f"its certificate ID {cid!r} is not shaped like one (a single word with letters "
+                "and digits): not a ZigBee certificate")
+    if cid and context and (devices >= 2 or (labelled and devices)):
         return ""
-    if certificate.certificate_id and devices >= 2:
-        return ""
-    if not certificate.certificate_id and devices >= 2 and context:
-        return ""
-    if certificate.certificate_id:
-        return (f"it quotes certificate ID {certificate.certificate_id!r} but lists no device "
-                "model: a cover letter or covering note, not the certificate")
-    if context or len("".join(text.split())) < _READABLE_CHARS:
-        return ""  # a certificate whose fields could not be read, or no text: NO_FIELDS
-    return "no certificate ID and no certificate wording: not a ZigBee certificate"
+    if cid and devices:
+        return (f"it gives {cid!r} as a certificate ID but has no certificate wording: "
+                "not a ZigBee certificate")
+    if cid:
+        return (f"it quotes certificate ID {cid!r} but lists no device model: a cover letter "
+                "or covering note, not the certificate")
+    if len("".join(text.split())) < _READABLE_CHARS:
+        return ""  # no text to judge by: NO_FIELDS
+    if context and any(p.source == "ocr" for _, p in _all_evidence(certificate)):
+        return ""  # a scan that reads like a certificate, its ID not read: NO_FIELDS
+    if context and not devices:
+        return ""  # certificate wording, nothing read: NO_FIELDS
+    return ("no certificate ID: not a ZigBee certificate (a cover letter, a paper, an "
+            "invoice?); if it is one, its ID could not be read")
+
+
+def _all_evidence(certificate: Certificate) -> Evidence:
+    return (*certificate.evidence, *(e for listing in certificate.listings for e in listing.evidence))

@@ -21,6 +21,7 @@ from pipeline.models import (
     Certificate,
     CplRow,
     Document,
+    DocumentError,
     Overall,
     certificates_in,
 )
@@ -146,7 +147,7 @@ def _certificate_for(
 ) -> tuple[Certificate, bool]:
     """This document's certificate and whether it came from the cache."""
     if document.error is not None:  # refused at ingest (empty, not a PDF, too large...)
-        return Certificate(file=document.name, sha256=document.sha256, error=document.error), False
+        return _error_row(document.name, document.sha256, document.error), False
     if cached and cache is not None:
         text = cache.get(document.sha256)
         if text is not None:
@@ -159,6 +160,12 @@ def _certificate_for(
         if cache is not None:
             cache.store(certificate)
     return dataclasses.replace(done[document.sha256], file=document.name), False
+
+
+def _error_row(name: str, sha256: str, error: DocumentError | None) -> Certificate:
+    """A document without a certificate: its typed error, the library's words in the notes."""
+    notes = (error.detail,) if error is not None and error.detail else ()
+    return Certificate(file=name, sha256=sha256, error=error, notes=notes)
 
 
 def _fresh_certificates(
@@ -188,7 +195,7 @@ def _fresh_certificates(
         if outcome.certificate is not None:
             yield outcome.certificate
         else:
-            yield Certificate(file=name, sha256=outcome.sha256, error=outcome.error)
+            yield _error_row(name, outcome.sha256, outcome.error)
 
 
 def executor_for(settings: Settings) -> Executor:
