@@ -1,0 +1,182 @@
+"""Issue 13 (reliability against the world's PDFs): one regression test per bug, each on the
+smallest file made here that shows it (samples/hostile.py), never a library's test PDF."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.document import process_document
+from pipeline.errors import REASON_ADVICE, ErrorReason
+from pipeline.extract.tesseract import tesseract_available
+from pipeline.ingest import kind_of
+from pipeline.models import Certificate, Document, ExtractLimits
+from samples import hostile
+
+from conftest import ROOT, SAMPLES
+
+# A certificate whose text layer lacks the firmware version: table layout analysis then runs.
+PARTIAL = hostile.text_pdf([
+    "ZigBee Alliance - Certificate of Compliance",
+    "Certificate ID: ZIG21128SE6616",
+    "Manufacturer: EDMI Ltd (10:6C)",
+    "Model Identification: ES-10B (01:02)",
+    "Hardware Version: 01_02",
+])
+needs_tesseract = pytest.mark.skipif(not tesseract_available(), reason="tesseract not installed")
+
+
+def _read(data: bytes, name: str = "doc.pdf", limits: ExtractLimits | None = None,
+          tmp: Path | None = None) -> Certificate:
+    document = Document(name, "", hashlib.sha256(data).hexdigest(), len(data),
+                        kind=kind_of(data[:1024]))
+    if tmp is not None:
+        path = tmp / name
+        path.write_bytes(data)
+        document = Document(name, str(path), document.sha256, len(data), kind=document.kind)
+    return process_document(document, "auto", limits or ExtractLimits())
+
+
+def _reason(certificate: Certificate) -> str:
+    return certificate.error.reason.value if certificate.error else "OK"
+
+
+def test_issue_13_2_pdfplumber_failing_on_an_xref_loop_keeps_the_text_read(tmp_path: Path) -> None:
+    """pdfminer hits RecursionError (as PdfminerException) on a self-referencing /Prev: the
+    table fallback failed and sank the document as UNREADABLE."""
+    got = _read(hostile.xref_loop(PARTIAL), tmp=tmp_path)
+    assert got.ok, got.error
+    assert got.certificate_id == "ZIG21128SE6616"
+    assert got.listings[0].hardware_version == "01_02"
+    assert any("table layout analysis" in n and "recursion" in n for n in got.notes), got.notes
+
+
+def test_issue_13_2_pdfplumber_seeing_fewer_pages_than_pdfium_is_no_crash(tmp_path: Path) -> None:
+    """A page object without /Type: PDFium reads 2 pages, pdfplumber 1 (IndexError)."""
+    got = _read(hostile.untyped_page(PARTIAL, ["Page two of the certificate"]), tmp=tmp_path)
+    assert got.ok, got.error
+    assert (got.pages, got.certificate_id) == (2, "ZIG21128SE6616")
+
+
+@needs_tesseract
+def test_issue_13_2_a_page_that_cannot_be_rendered_is_typed_and_noted(tmp_path: Path) -> None:
+    """CropBox outside the MediaBox: PDFium renders 0 x 0 pt ('Crop exceeds page dimensions')."""
+    got = _read(hostile.outside_cropbox(), tmp=tmp_path)
+    assert _reason(got) == "CORRUPT"
+    assert "Crop exceeds" not in got.error.message  # type: ignore[union-attr]
+    assert any("Crop exceeds page dimensions" in n for n in got.notes), got.notes
+
+
+@needs_tesseract
+def test_issue_13_2_an_unrenderable_page_beside_a_good_one_is_skipped(tmp_path: Path) -> None:
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(PARTIAL)) as pdf, \
+            pikepdf.open(io.BytesIO(hostile.outside_cropbox())) as bad:
+        pdf.pages.append(bad.pages[0])
+        out = io.BytesIO()
+        pdf.save(out)
+    got = _read(out.getvalue(), tmp=tmp_path)
+    assert got.ok and got.certificate_id == "ZIG21128SE6616", got.error
+    assert any(n.startswith("page 2 could not be rendered") for n in got.notes), got.notes
+
+
+def test_issue_13_2_messages_carry_no_library_text(tmp_path: Path) -> None:
+    """The message is for a compliance officer; PDFium's and qpdf's words go to notes."""
+    files = {
+        "garbage.pdf": hostile.garbage(), "zero.pdf": hostile.zero_pages(),
+        "encrypted.pdf": hostile.encrypted(), "truncated.pdf": hostile.truncated(PARTIAL),
+    }
+    for name, data in files.items():
+        got = _read(data, name, tmp=tmp_path)
+        assert got.error is not None, name
+        assert got.error.reason is not ErrorReason.UNREADABLE, name
+        assert not re.search(r"PDFium|qpdf:|Error\b|Exception|0x[0-9a-f]", got.error.message), (
+            name, got.error.message)
+    garbage = _read(hostile.garbage(), tmp=tmp_path)
+    assert any("PDFium" in n for n in garbage.notes) and "0x" not in "".join(garbage.notes)
+
+
+def test_issue_13_2_readme_lists_every_reason_with_its_advice() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+) \|$", readme, re.MULTILINE))
+    for reason in ErrorReason:
+        assert table.get(reason.value) == REASON_ADVICE[reason], reason
+
+
+_READ_IN_ORDER = """
+import hashlib, json, sys
+from pipeline.document import process_document
+from pipeline.models import Document, ExtractLimits
+out = []
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    doc = Document(path, path, hashlib.sha256(data).hexdigest(), len(data))
+    c = process_document(doc, "never", ExtractLimits())
+    out.append(c.error.reason.value if c.error else "OK")
+print(json.dumps(out))
+"""
+
+
+def _reasons_in_order(*paths: Path) -> list[str]:
+    run = subprocess.run([sys.executable, "-c", _READ_IN_ORDER, *map(str, paths)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(run.stdout)
+
+
+def test_issue_13_3_reasons_do_not_depend_on_the_document_read_before(tmp_path: Path) -> None:
+    """A 0-page PDF read after an encrypted one was ENCRYPTED: PDFium's last error was stale."""
+    encrypted, empty = tmp_path / "encrypted.pdf", tmp_path / "empty.pdf"
+    encrypted.write_bytes(hostile.encrypted())
+    empty.write_bytes(hostile.zero_pages())
+    alone = _reasons_in_order(encrypted) + _reasons_in_order(empty)
+    assert alone == ["ENCRYPTED", "EMPTY"]
+    assert _reasons_in_order(encrypted, empty) == alone
+    assert _reasons_in_order(empty, encrypted) == alone[::-1]
+
+
+def test_issue_13_5_a_poster_page_is_too_large_before_it_is_rendered(tmp_path: Path) -> None:
+    got = _read(hostile.huge_blank_page(), tmp=tmp_path)
+    assert _reason(got) == "TOO_LARGE"
+    assert "megapixels" in got.error.message  # type: ignore[union-attr]
+
+
+@needs_tesseract
+def test_issue_13_5_the_render_cap_is_a_setting(tmp_path: Path) -> None:
+    blank_a4 = hostile.text_pdf([])
+    assert _reason(_read(blank_a4, tmp=tmp_path)) != "TOO_LARGE"  # A4 is 3.9 megapixels
+    small = ExtractLimits(max_render_megapixels=1.0)
+    assert _reason(_read(blank_a4, limits=small, tmp=tmp_path)) == "TOO_LARGE"
+
+
+@needs_tesseract
+def test_issue_13_5_extract_has_the_per_document_time_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scan = SAMPLES / "scanned" / "scan_001_kv.pdf"
+    born_digital = SAMPLES / "corpus" / "cert_0001_kv.pdf"
+    assert main(["extract", "--timeout", "0.3", str(scan), str(born_digital)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == [str(scan), str(born_digital)]
+    assert records[0]["status"] == "ERROR" and records[0]["error"]["reason"] == "TIMEOUT"
+    assert records[1]["status"] == "OK"
+
+
+@pytest.mark.parametrize("name", ["cover_letter", "paper_abstract", "invoice"])
+def test_issue_13_1_a_document_that_is_no_certificate_invents_no_fields(
+    name: str, tmp_path: Path
+) -> None:
+    lines = {"cover_letter": hostile.COVER_LETTER, "paper_abstract": hostile.PAPER_ABSTRACT,
+             "invoice": hostile.INVOICE}[name]
+    got = _read(hostile.text_pdf(lines), tmp=tmp_path)
+    assert _reason(got) == "NOT_A_CERTIFICATE", (got.certificate_id, got.listings)
+    assert (got.certificate_id, got.listings) == ("", ())
