@@ -65,8 +65,10 @@ class ExtractLimits:
     max_page_side_pt: float = 5000.0  # 14,400 pt pages exist in the wild; their renders do not fit
     ocr_timeout_s: float = 120.0
     # A page that would render to more pixels than this for OCR is TOO_LARGE, before rendering
-    # (OCRmyPDF's --skip-big). 40 Mpx at 200 dpi is a page of ~5 A4 sheets (A4: 3.9 Mpx).
-    max_render_megapixels: float = 40.0
+    # (OCRmyPDF's --skip-big). At 200 dpi A4 is 3.9 Mpx, A3 7.7. Measured peak RSS of one OCR
+    # read of a blank page: 150 MiB at 3.9 Mpx, 309 MiB at 11.6, 908 MiB at 39.6 (~20 MiB a
+    # megapixel: the render, its grey copy and the rule-removal arrays). 10 keeps it <= 300 MiB.
+    max_render_megapixels: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

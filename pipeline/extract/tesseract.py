@@ -415,6 +415,19 @@ def _blank(image: Image.Image) -> bool:
     return int(np.asarray(small).min()) > RULE_DARK_LEVEL
 
 
+def _check_image_size(frame: Image.Image, number: int, limits: ExtractLimits) -> None:
+    """The render cap for image files: the frame's pixels once brought to OCR_DPI."""
+    scale = min(OCR_DPI / image_dpi(frame), 1.0) if image_dpi(frame) > OCR_DPI * 1.1 else 1.0
+    megapixels = frame.width * scale * frame.height * scale / 1e6
+    if megapixels > limits.max_render_megapixels:
+        raise DocumentError(
+            ErrorReason.TOO_LARGE,
+            f"image page {number} is {megapixels:.0f} megapixels at {OCR_DPI} dpi, over the limit "
+            f"of {limits.max_render_megapixels:.0f} for OCR; ask for the certificate at a normal "
+            "page size",
+        )
+
+
 def ocr_image_file(data: bytes, limits: ExtractLimits) -> list[PageText]:
     require_tesseract()
     pages = []
@@ -422,5 +435,6 @@ def ocr_image_file(data: bytes, limits: ExtractLimits) -> list[PageText]:
         if _blank(frame):
             pages.append(PageText(number, "", TextSource.NONE, "blank page image"))
             continue
+        _check_image_size(frame, number, limits)
         pages.append(ocr_image(frame, number, "image file", limits.ocr_timeout_s))
     return pages
