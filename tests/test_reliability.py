@@ -180,3 +180,14 @@ def test_issue_13_1_a_document_that_is_no_certificate_invents_no_fields(
     got = _read(hostile.text_pdf(lines), tmp=tmp_path)
     assert _reason(got) == "NOT_A_CERTIFICATE", (got.certificate_id, got.listings)
     assert (got.certificate_id, got.listings) == ("", ())
+
+
+def test_issue_13_1_an_invoice_page_in_a_certificate_does_not_replace_its_id(
+    tmp_path: Path,
+) -> None:
+    """'Certificate ID: sub-signatures' on an added invoice page is not an ID's shape: the
+    certificate keeps its own ID and stays a certificate."""
+    base = (SAMPLES / "corpus" / "cert_0005_prose.pdf").read_bytes()
+    got = _read(hostile.untyped_page(base, hostile.INVOICE), tmp=tmp_path)
+    assert got.ok, got.error
+    assert got.certificate_id == "ZIG17-5556"

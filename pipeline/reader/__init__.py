@@ -69,7 +69,7 @@ def read_document(
     if not any(p.segments for p in extracted.pages):
         return None
     parts = _split(extracted.pages, lexicon, rules)
-    certificates = [_certificate(extracted, part, rules) for part in parts]
+    certificates = [_certificate(extracted, part, rules, lexicon) for part in parts]
     if len(certificates) == 1:
         return certificates[0]
     first = certificates[0]
@@ -83,7 +83,7 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
         labelled = [_Found(v, page) for v in read.values]
         prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon, rules.stop_words)]
         ids = (_clean(rules, f.value) for f in labelled if f.value.field == "certificate_id")
-        page_id = next(filter(None, ids), "")
+        page_id = next((i for i in ids if i and lexicon.fits("certificate_id", i)), "")
         current = parts[-1]
         if page_id and current.certificate_id and page_id != current.certificate_id:
             current = _Part()
@@ -115,11 +115,15 @@ def _provenance(found: _Found) -> Provenance:
     )
 
 
-def _certificate(extracted: ExtractedDocument, part: _Part, rules: FieldRules) -> Certificate:
+def _certificate(
+    extracted: ExtractedDocument, part: _Part, rules: FieldRules, lexicon: Lexicon
+) -> Certificate:
     cert: dict[str, tuple[str, _Found]] = {}
     for found in [*part.labelled, *part.prose]:
         name = found.value.field
         if name in CERT_FIELDS and name not in cert and (text := _clean(rules, found.value)):
+            if name == "certificate_id" and not lexicon.fits(name, text):
+                continue  # "Certificate ID: sub-signatures" on an invoice page is no ID
             cert[name] = (text, found)
     listings = _listings(part, rules)
     total = len(listings)
