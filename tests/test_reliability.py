@@ -191,3 +191,15 @@ def test_issue_13_1_an_invoice_page_in_a_certificate_does_not_replace_its_id(
     got = _read(hostile.untyped_page(base, hostile.INVOICE), tmp=tmp_path)
     assert got.ok, got.error
     assert got.certificate_id == "ZIG17-5556"
+
+
+def test_issue_13_fuzz_a_mutated_value_in_a_content_stream_never_matches(tmp_path: Path) -> None:
+    """One digit or hex letter of a value changed inside the decompressed content stream: the
+    field it changed is never MATCH against the original CPL row (bench_fuzz does 450)."""
+    from benchmarks.bench_fuzz import fuzz_certificate
+    from pipeline.cpl import read_cpl
+
+    row = read_cpl(SAMPLES / "cpl_submission.csv").rows[0]  # backed by cert_0001_kv.pdf
+    counts = fuzz_certificate(SAMPLES / "corpus" / "cert_0001_kv.pdf", row, 12, tmp_path)
+    assert counts["mutants"] == 12 and counts["mutated_fields"] >= 3, counts
+    assert counts["false_match"] == 0 and counts["id_changed_linked_silently"] == 0, counts
