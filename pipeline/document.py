@@ -97,13 +97,13 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
             error=DocumentError(ErrorReason.NOT_A_CERTIFICATE, why),
         )
     if not certificate.certificate_id:  # fields without an ID link to no CPL row
-        reason = extracted.ocr_reason or (
-            "no certificate ID was recognised" if certificate.listings
-            else "no certificate fields were recognised")
+        reason = extracted.ocr_reason or "no certificate fields were recognised"
+        message = f"no certificate fields found ({reason})"
+        if certificate.listings:
+            message = ("no certificate ID found: its device fields cannot be linked to a CPL row "
+                       f"({extracted.ocr_reason or 'check the document by eye'})")
         return dataclasses.replace(
-            certificate,
-            error=DocumentError(ErrorReason.NO_FIELDS, f"no certificate fields found ({reason})"),
-        )
+            certificate, error=DocumentError(ErrorReason.NO_FIELDS, message))
     return certificate
 
 
@@ -218,13 +218,13 @@ def _with_tables(
     if not text_pages:
         return certificate
     best = certificate
+    failed: list[str] = []
     for reader in (ruled_tables, tables):
         try:
             found = reader(data, text_pages)
         except Exception as exc:  # pdfminer on odd files (RecursionError too): keep the text read
-            note = f"table layout analysis ({reader.__name__}) failed; the text layer was used " \
-                   f"({developer_note(exc)})"
-            best = dataclasses.replace(best, notes=(*best.notes, note))
+            failed.append(f"table layout analysis ({reader.__name__}) failed; the text layer "
+                          f"was used ({developer_note(exc)})")
             continue
         pages = tuple(
             dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
@@ -234,4 +234,4 @@ def _with_tables(
             best = retry
         if not missing_fields(best):
             break
-    return best
+    return dataclasses.replace(best, notes=(*best.notes, *failed)) if failed else best
