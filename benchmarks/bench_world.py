@@ -97,7 +97,10 @@ class PeakRss:
                     kb = int(status["VmHWM"].split()[0])
                     name = status.get("Name", "?")
                     old = self.peaks.get(pid, (name, parents[pid], 0))
-                    self.peaks[pid] = (name, parents[pid], max(old[2], kb))
+                    # a forked child that then execs (tesseract) starts a new peak: before the
+                    # exec its VmHWM is the worker's
+                    peak = max(old[2], kb) if old[0] == name else kb
+                    self.peaks[pid] = (name, parents[pid], peak)
                 for child in _children(pid):
                     parents[child] = pid
                     pending.append(child)

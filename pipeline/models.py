@@ -67,8 +67,9 @@ class ExtractLimits:
     # A page that would render to more pixels than this for OCR is TOO_LARGE, before rendering
     # (OCRmyPDF's --skip-big). At 200 dpi A4 is 3.9 Mpx, A3 7.7. Measured peak RSS of one OCR
     # read of a blank page: 150 MiB at 3.9 Mpx, 309 MiB at 11.6, 908 MiB at 39.6 (~20 MiB a
-    # megapixel: the render, its grey copy and the rule-removal arrays). 10 keeps it <= 300 MiB.
-    max_render_megapixels: float = 10.0
+    # megapixel: the render, its grey copy and the rule-removal arrays); a worker's peak in
+    # bench_world was 298 MiB on a 9.6 Mpx page. 9 keeps it under 300 MiB with a margin.
+    max_render_megapixels: float = 9.0
 
 
 @dataclass(frozen=True, slots=True)

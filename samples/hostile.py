@@ -170,6 +170,8 @@ def world_files(certificate: bytes, certificate_reason: str = "OK") -> dict[str,
                                         certificate_reason),
         "outside_cropbox.pdf": (outside_cropbox, "CORRUPT"),
         "huge_page.pdf": (huge_blank_page, "TOO_LARGE"),
+        # just under the 9-megapixel render cap (8.6 Mpx at 200 dpi): the most OCR may cost
+        "near_cap_page.pdf": (lambda: huge_blank_page(1000, 1114), "NO_FIELDS"),
         "untyped_page.pdf": (lambda: untyped_page(certificate, INVOICE), certificate_reason),
         "cover_letter.pdf": (lambda: text_pdf(COVER_LETTER), "NOT_A_CERTIFICATE"),
         "paper_abstract.pdf": (lambda: text_pdf(PAPER_ABSTRACT), "NOT_A_CERTIFICATE"),
