@@ -206,3 +206,35 @@ def test_issue_13_fuzz_a_mutated_value_in_a_content_stream_never_matches(tmp_pat
     counts = fuzz_certificate(SAMPLES / "corpus" / "cert_0001_kv.pdf", row, 12, tmp_path)
     assert counts["mutants"] == 12 and counts["mutated_fields"] >= 3, counts
     assert counts["false_match"] == 0 and counts["id_changed_linked_silently"] == 0, counts
+
+
+def test_issue_13_3_results_of_the_old_reason_logic_are_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache key holds the schema version (2: reasons decided from the document) and the
+    pipeline's own source, so an ENCRYPTED stored for a 0-page PDF by the old logic misses."""
+    from pipeline.run import cache
+
+    rules = ROOT / "rules"
+    versions = {"cplrecon": "0.1.0"}
+    now = cache.pipeline_fingerprint(versions, rules, "auto", {})
+    monkeypatch.setattr(cache, "SCHEMA_VERSION", 1)
+    assert cache.pipeline_fingerprint(versions, rules, "auto", {}) != now
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "code_digest", lambda: "the source before issue 13")
+    assert cache.pipeline_fingerprint(versions, rules, "auto", {}) != now
+
+
+def test_issue_13_2_the_developer_detail_survives_the_cache_and_the_spool(tmp_path: Path) -> None:
+    from pipeline.run.cache import (
+        certificate_from_json,
+        certificate_to_json,
+        error_from_json,
+        error_to_json,
+    )
+
+    got = _read(hostile.garbage(), tmp=tmp_path)
+    assert certificate_from_json(certificate_to_json(got), got.file).notes == got.notes
+    assert got.error is not None and got.error.detail
+    again = error_from_json(error_to_json(got.error))
+    assert again == got.error and again is not None and again.detail == got.error.detail
