@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 BASES = ("cert_0001_kv.pdf", "cert_0002_table.pdf", "cert_0003_twocol.pdf",
          "cert_0004_stacked.pdf", "cert_0005_prose.pdf")
-NOT_CERTIFICATES = {"cover_letter.pdf", "paper_abstract.pdf", "invoice.pdf"}
+NOT_CERTIFICATES = {"cover_letter.pdf", "cover_letter_with_id.pdf", "paper_abstract.pdf",
+                    "invoice.pdf"}
 POLL_S = 0.05
 
 

@@ -133,6 +133,14 @@ COVER_LETTER = (
     "Model: This paper provides a historical overview of the Technology Acceptance Model",
     "Yours sincerely, J. Smith, Head of Certification",
 )
+# A cover letter that quotes the enclosed certificate's ID under its label, with one field.
+COVER_LETTER_WITH_ID = (
+    "Dear Compliance Team,",
+    "Please find enclosed the ZigBee certificate for our meter.",
+    "Certificate ID: ZIG21128SE6616",
+    "Manufacturer: Airplanes",
+    "Yours sincerely, J. Smith",
+)
 PAPER_ABSTRACT = (
     "A Historical Overview of the Technology Acceptance Model",
     "Abstract. This paper provides a historical overview of the Technology Acceptance Model",
@@ -174,6 +182,8 @@ def world_files(certificate: bytes, certificate_reason: str = "OK") -> dict[str,
         "near_cap_page.pdf": (lambda: huge_blank_page(1000, 1114), "NO_FIELDS"),
         "untyped_page.pdf": (lambda: untyped_page(certificate, INVOICE), certificate_reason),
         "cover_letter.pdf": (lambda: text_pdf(COVER_LETTER), "NOT_A_CERTIFICATE"),
+        "cover_letter_with_id.pdf": (lambda: text_pdf(COVER_LETTER_WITH_ID),
+                                     "NOT_A_CERTIFICATE"),
         "paper_abstract.pdf": (lambda: text_pdf(PAPER_ABSTRACT), "NOT_A_CERTIFICATE"),
         "invoice.pdf": (lambda: text_pdf(INVOICE), "NOT_A_CERTIFICATE"),
     }

@@ -174,11 +174,13 @@ def test_issue_13_5_extract_has_the_per_document_time_limit(
     assert records[1]["status"] == "ERROR" and records[1]["error"]["reason"] == "TIMEOUT"
 
 
-@pytest.mark.parametrize("name", ["cover_letter", "paper_abstract", "invoice"])
+@pytest.mark.parametrize("name", ["cover_letter", "cover_letter_with_id", "paper_abstract",
+                                  "invoice"])
 def test_issue_13_1_a_document_that_is_no_certificate_invents_no_fields(
     name: str, tmp_path: Path
 ) -> None:
     lines = {"cover_letter": hostile.COVER_LETTER, "paper_abstract": hostile.PAPER_ABSTRACT,
+             "cover_letter_with_id": hostile.COVER_LETTER_WITH_ID,
              "invoice": hostile.INVOICE}[name]
     got = _read(hostile.text_pdf(lines), tmp=tmp_path)
     assert _reason(got) == "NOT_A_CERTIFICATE", (got.certificate_id, got.listings)

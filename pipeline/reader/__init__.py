@@ -246,34 +246,38 @@ _CERTIFICATE_CONTEXT = regex.compile(
 
 
 _READABLE_CHARS = 40  # less text than this says nothing about what the document is
+# Device fields a certificate shows at least (of manufacturer, model, hardware, firmware): a
+# cover letter quoting an ID with "Manufacturer: Airplanes" is one (issue 13).
+MIN_DEVICE_FIELDS = 2
 
 
 def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | None = None) -> str:
     """Why the document is not a certificate, or "" when it may be one (issue 13: no invented
     fields on a paper, an invoice or a cover letter).
 
-    A certificate has certificate wording and a certificate ID of an ID's shape (the lexicon's
-    [shapes.certificate_id]: one word, letters and at least two digits), under its label with
-    a device field, or in its prose with two device fields. A cover letter quoting the ID of an
-    enclosed (or missing) certificate has the ID but no device fields; an invoice's
-    "Certificate ID: sub-signatures" is no ID. A document without an ID is left to the caller:
-    NO_FIELDS when it reads like a certificate whose ID was not read (a poor scan)."""
+    A certificate has certificate wording, a certificate ID of an ID's shape (the lexicon's
+    [shapes.certificate_id]: one word, letters and at least two digits) and at least
+    MIN_DEVICE_FIELDS device fields. A cover letter quoting the ID of an enclosed (or missing)
+    certificate has the ID but one device field or none; an invoice's "Certificate ID:
+    sub-signatures" is no ID. A document without an ID is left to the caller: NO_FIELDS when it
+    reads like a certificate whose ID was not read (a poor scan)."""
     lexicon = lexicon or default_lexicon()
     devices = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
     )
     context = _CERTIFICATE_CONTEXT.search(text) is not None
-    rule = next((p.rule for n, p in certificate.evidence if n == "certificate_id"), "label")
-    labelled = not rule.startswith("prose")
     cid = certificate.certificate_id
     if cid and not lexicon.fits("certificate_id", cid):
         return (f"its certificate ID {cid!r} is not shaped like one (a single word with letters "
                 "and digits): not a ZigBee certificate")
-    if cid and context and (devices >= 2 or (labelled and devices)):
+    if cid and context and devices >= MIN_DEVICE_FIELDS:
         return ""
-    if cid and devices:
+    if cid and devices and not context:
         return (f"it gives {cid!r} as a certificate ID but has no certificate wording: "
                 "not a ZigBee certificate")
+    if cid and devices:
+        return (f"it quotes certificate ID {cid!r} with only {devices} device field(s): a "
+                "cover letter or covering note, not the certificate")
     if cid:
         return (f"it quotes certificate ID {cid!r} but lists no device model: a cover letter "
                 "or covering note, not the certificate")
