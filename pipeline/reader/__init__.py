@@ -22,7 +22,6 @@ import regex
 from pipeline.models import (
     Certificate,
     DeviceListing,
-    Evidence,
     ExtractedDocument,
     PageText,
     Provenance,
@@ -257,10 +256,10 @@ def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | No
 
     A certificate has certificate wording, a certificate ID of an ID's shape (the lexicon's
     [shapes.certificate_id]: one word, letters and at least two digits) and at least
-    MIN_DEVICE_FIELDS device fields. A cover letter quoting the ID of an enclosed (or missing)
-    certificate has the ID but one device field or none; an invoice's "Certificate ID:
-    sub-signatures" is no ID. A document without an ID is left to the caller: NO_FIELDS when it
-    reads like a certificate whose ID was not read (a poor scan)."""
+    MIN_DEVICE_FIELDS device fields (fewer on a scan, where OCR may miss some). A cover letter
+    quoting the ID of an enclosed (or missing) certificate has the ID but one device field or
+    none; an invoice's "Certificate ID: sub-signatures" is no ID. A document without an ID is
+    left to the caller: NO_FIELDS when it reads like a certificate whose ID was not read."""
     lexicon = lexicon or default_lexicon()
     devices = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
@@ -272,6 +271,9 @@ def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | No
                 "and digits): not a ZigBee certificate")
     if cid and context and devices >= MIN_DEVICE_FIELDS:
         return ""
+    read_by_ocr = certificate.text_source in (TextSource.OCR, TextSource.MIXED)
+    if cid and context and devices and read_by_ocr:
+        return ""  # a poor scan, some fields not read: its row shows them MISSING (REVIEW)
     if cid and devices and not context:
         return (f"it gives {cid!r} as a certificate ID but has no certificate wording: "
                 "not a ZigBee certificate")
@@ -283,13 +285,10 @@ def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | No
                 "or covering note, not the certificate")
     if len("".join(text.split())) < _READABLE_CHARS:
         return ""  # no text to judge by: NO_FIELDS
-    if context and any(p.source == "ocr" for _, p in _all_evidence(certificate)):
+    if context and read_by_ocr:
         return ""  # a scan that reads like a certificate, its ID not read: NO_FIELDS
     if context and not devices:
         return ""  # certificate wording, nothing read: NO_FIELDS
     return ("no certificate ID: not a ZigBee certificate (a cover letter, a paper, an "
             "invoice?); if it is one, its ID could not be read")
 
-
-def _all_evidence(certificate: Certificate) -> Evidence:
-    return (*certificate.evidence, *(e for listing in certificate.listings for e in listing.evidence))
