@@ -12,13 +12,13 @@ from typing import Any, NoReturn
 
 from pipeline import __version__
 from pipeline.cpl import CplFileError
+from pipeline.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ErrorReason
 from pipeline.evidence import EvidenceFileError
-from pipeline.models import ErrorReason, Field
+from pipeline.models import Field
 from pipeline.policy import RulesFileError
 from pipeline.run.cluster import ClusterError
+from pipeline.run.settings import DEFAULT_TIMEOUT_S
 
-EXIT_OK, EXIT_FAIL_ON, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 SCHEDULER_ENV = "CPLRECON_SCHEDULER"  # the default --scheduler
 
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
     rec.add_argument("--fail-on", choices=("fail", "review"), default=None,
                      help="exit 1 when a row is FAIL/ERROR/NO_CERTIFICATE (or also REVIEW)")
-    rec.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+    rec.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                      help="wall time per document, OCR included; over it: ERROR TIMEOUT (0: none)")
     rec.add_argument("--no-cache", action="store_true",
                      help="read every document again; neither use nor update the cache")
@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     ext = commands.add_parser("extract", help="parsed fields of documents, as JSON lines")
     ext.add_argument("files", nargs="+", metavar="FILE")
     ext.add_argument("--ocr", choices=("auto", "always", "never"), default="auto")
+    ext.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                     help="wall time per document, OCR included; over it: ERROR TIMEOUT (0: none)")
 
     exp = commands.add_parser(
         "explain", help="candidate hex values of a certificate text, and the verdict in words",
@@ -193,16 +195,20 @@ def _warn_if_ocr_is_off(counts: dict[str, Any]) -> None:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from pipeline.document import process_document
-    from pipeline.extract import ExtractLimits
+    """Each document read as reconcile reads it: the same executor and per-document time limit
+    (run.runner.process_documents), in input order, without the cache."""
     from pipeline.ingest import discover
     from pipeline.run.cache import certificate_to_dict
+    from pipeline.run.runner import Settings, process_documents
 
+    if args.timeout < 0:
+        raise UsageError("--timeout must be 0 (no limit) or more seconds")
     documents, _ = discover(args.files)
-    for document in documents:
-        certificate = process_document(document, args.ocr, ExtractLimits())
+    settings = Settings(certs=tuple(args.files), cpl="", out="", workers=1, ocr=args.ocr,
+                        timeout_s=args.timeout or None, cache=False, quiet=True, crops=False)
+    for certificate in process_documents(documents, settings):
         record = certificate_to_dict(certificate) | {"status": "OK" if certificate.ok else "ERROR"}
-        print(json.dumps(record, ensure_ascii=False))
+        print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 
+from pipeline.errors import developer_note
 from pipeline.extract import (
     FALLBACKS,
     Attempt,
@@ -41,7 +42,9 @@ def field_rules() -> FieldRules:
 
 
 def _error_certificate(document: Document, error: DocumentError, pages: int = 0) -> Certificate:
-    return Certificate(file=document.name, sha256=document.sha256, pages=pages, error=error)
+    notes = (error.detail,) if error.detail else ()  # the library's words, for developers
+    return Certificate(file=document.name, sha256=document.sha256, pages=pages, error=error,
+                       notes=notes)
 
 
 def process_document(document: Document, ocr: str, limits: ExtractLimits) -> Certificate:
@@ -59,9 +62,21 @@ def process_document(document: Document, ocr: str, limits: ExtractLimits) -> Cer
     except DocumentError as exc:
         return _error_certificate(document, exc)
     except Exception as exc:  # one bad document is one ERROR row, never a crashed batch
-        return _error_certificate(
-            document, DocumentError(ErrorReason.UNREADABLE, f"{type(exc).__name__}: {exc}")
-        )
+        return _error_certificate(document, DocumentError(
+            ErrorReason.UNREADABLE,
+            "cplrecon failed while reading this document; please report it with the file",
+            f"{developer_note(exc)} (in {_where(exc)})",
+        ))
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of a traceback as `module:line`, for the developer note."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_globals.get('__name__', '?')}:{tb.tb_lineno}"
 
 
 def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> Certificate:
@@ -69,18 +84,22 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
     certificate = _parse(extracted)
     if missing_fields(certificate):
         extracted, certificate = _fall_back(document, data, ocr, limits, extracted, certificate)
+    if problems := tuple(p.problem for p in extracted.pages if p.problem):
+        certificate = dataclasses.replace(certificate, notes=(*certificate.notes, *problems))
     if why := not_a_certificate(certificate, extracted.text):
         return dataclasses.replace(
             certificate, listings=(), parts=(), certificate_id="", certificate_date="",
             device_type="", evidence=(),
             error=DocumentError(ErrorReason.NOT_A_CERTIFICATE, why),
         )
-    if not certificate.certificate_id and not certificate.listings:
+    if not certificate.certificate_id:  # fields without an ID link to no CPL row
         reason = extracted.ocr_reason or "no certificate fields were recognised"
+        message = f"no certificate fields found ({reason})"
+        if certificate.listings:
+            message = ("no certificate ID found: its device fields cannot be linked to a CPL row "
+                       f"({extracted.ocr_reason or 'check the document by eye'})")
         return dataclasses.replace(
-            certificate,
-            error=DocumentError(ErrorReason.NO_FIELDS, f"no certificate fields found ({reason})"),
-        )
+            certificate, error=DocumentError(ErrorReason.NO_FIELDS, message))
     return certificate
 
 
@@ -95,15 +114,16 @@ def _read_repaired(
         certificate = _read(document, repaired, ocr, limits)
     except DocumentError as exc:
         raise DocumentError(
-            ErrorReason.CORRUPT, f"{damage.message}; a repaired copy failed too ({exc})"
+            ErrorReason.CORRUPT, f"{damage.message}; a repair by qpdf did not help",
+            "; ".join(dict.fromkeys(filter(None, (damage.detail, exc.detail)))),
         ) from exc
     if certificate.error is not None:  # repaired, but nothing of the certificate survived
         raise DocumentError(
             ErrorReason.CORRUPT,
             f"{damage.message}; a repaired copy ({certificate.pages} page(s)) has no certificate "
-            "fields: the file is damaged or truncated",
+            "fields: the file is damaged or truncated", damage.detail,
         )
-    note = f"repaired by qpdf before reading (pdfium: {damage.message})"
+    note = "repaired by qpdf before reading" + (f" ({damage.detail})" if damage.detail else "")
     return dataclasses.replace(certificate, notes=(*certificate.notes, note))
 
 
@@ -127,6 +147,12 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
             if decision.needed:
                 reasons.append(f"page {page.number}: {decision.reason} (OCR off)")
             pages.append(page)
+    if all(p.problem for p in pages):
+        raise DocumentError(
+            ErrorReason.CORRUPT,
+            f"no page of the PDF could be read ({len(pages)} page(s) damaged); ask for a new copy",
+            "; ".join(p.problem for p in pages),
+        )
     return ExtractedDocument(document, tuple(pages), text_source_of(pages), "; ".join(reasons))
 
 
@@ -172,7 +198,8 @@ def _fall_back(
         except DocumentError:
             raise
         except Exception as exc:  # a fallback that fails falls back; the library's text is kept
-            notes.append(f"{step.name} failed, skipped ({type(exc).__name__}: {exc})")
+            notes.append(f"{step.name} failed, skipped; the reading so far was kept "
+                         f"({developer_note(exc)})")
             continue
         if reread is None or retry is None:
             notes.append(f"{step.name}: {why}; found nothing new")

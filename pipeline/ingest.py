@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.errors import developer_note
 from pipeline.models import Document, DocumentError, ErrorReason
 from pipeline.run.cache import error_from_json, error_to_json
 from pipeline.run.spool import Spool
@@ -92,7 +93,8 @@ def zip_documents(name: str, path: str, limits: IngestLimits) -> Iterator[Docume
     except (zipfile.BadZipFile, OSError) as exc:
         yield Document(
             name=name, location=path, sha256=_safe_hash(path), size=os.path.getsize(path),
-            kind="zip", error=DocumentError(ErrorReason.CORRUPT, f"unreadable zip archive: {exc}"),
+            kind="zip", error=DocumentError(ErrorReason.CORRUPT, "the zip archive is damaged and cannot be "
+                                                     "read; ask for a new copy", developer_note(exc)),
         )
         return
     with archive:
@@ -142,7 +144,8 @@ def _zip_member(
         return Document(
             name=member_name, location=path, member=info.filename, sha256="",
             size=info.file_size, kind="unknown",
-            error=DocumentError(ErrorReason.CORRUPT, f"cannot read zip member: {exc}"),
+            error=DocumentError(ErrorReason.CORRUPT, "this zip member is damaged and cannot be "
+                                                     "read; ask for a new copy", developer_note(exc)),
         )
     kind = kind_of(data[:1024])
     return Document(

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Re-exported: they lived here before errors.py, and stages still import them from models.
+from pipeline.errors import DocumentError as DocumentError
+from pipeline.errors import ErrorReason as ErrorReason
+
 
 class Field(StrEnum):
     """The four Device_Model fields a ZigBee certificate must show (guidance section 3)."""
@@ -46,44 +50,6 @@ class Overall(StrEnum):
     ERROR = "ERROR"
 
 
-class ErrorReason(StrEnum):
-    """Why a document could not be read: one typed reason each (STYLE: OCRmyPDF exceptions)."""
-
-    EMPTY = "EMPTY"
-    NOT_A_PDF = "NOT_A_PDF"
-    CORRUPT = "CORRUPT"
-    ENCRYPTED = "ENCRYPTED"
-    TIMEOUT = "TIMEOUT"
-    TOO_LARGE = "TOO_LARGE"
-    OCR_UNAVAILABLE = "OCR_UNAVAILABLE"
-    NO_FIELDS = "NO_FIELDS"
-    NOT_A_CERTIFICATE = "NOT_A_CERTIFICATE"  # a cover letter, a paper: no certificate ID + fields
-    UNREADABLE = "UNREADABLE"
-    WORKER_LOST = "WORKER_LOST"  # the (Dask) workers reading it died, more often than retried
-
-
-class DocumentError(Exception):
-    """A document could not be read; carries its typed reason and an actionable message."""
-
-    def __init__(self, reason: ErrorReason, message: str) -> None:
-        super().__init__(f"{reason.value}: {message}")
-        self.reason = reason
-        self.message = message
-
-    def __eq__(self, other: object) -> bool:
-        # By value, so a Certificate read back from the cache equals the one first parsed.
-        if not isinstance(other, DocumentError):
-            return NotImplemented
-        return (self.reason, self.message) == (other.reason, other.message)
-
-    def __hash__(self) -> int:
-        return hash((self.reason, self.message))
-
-    def __reduce__(self) -> tuple[type[DocumentError], tuple[ErrorReason, str]]:
-        # Travels back from worker processes: rebuild from both arguments, not from str(self).
-        return (DocumentError, (self.reason, self.message))
-
-
 class TextSource(StrEnum):
     TEXT = "text"
     OCR = "ocr"
@@ -98,6 +64,12 @@ class ExtractLimits:
     max_pages: int = 50
     max_page_side_pt: float = 5000.0  # 14,400 pt pages exist in the wild; their renders do not fit
     ocr_timeout_s: float = 120.0
+    # A page that would render to more pixels than this for OCR is TOO_LARGE, before rendering
+    # (OCRmyPDF's --skip-big). At 200 dpi A4 is 3.9 Mpx, A3 7.7. Measured peak RSS of one OCR
+    # read of a blank page: 150 MiB at 3.9 Mpx, 309 MiB at 11.6, 908 MiB at 39.6 (~20 MiB a
+    # megapixel: the render, its grey copy and the rule-removal arrays); a worker's peak in
+    # bench_world was 298 MiB on a 9.6 Mpx page. 9 keeps it under 300 MiB with a margin.
+    max_render_megapixels: float = 9.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +128,9 @@ class PageText:
     # The page's text as segments with boxes, in reading order (top to bottom, left to right).
     segments: tuple[Segment, ...] = ()
     turned: int = 0  # degrees the page image was turned before OCR (0 when upright)
+    # Why the page could not be read (it failed to load or render) and was skipped: a note for
+    # the certificate, with the library's error; "" for a page that was read.
+    problem: str = ""
 
 
 @dataclass(frozen=True)

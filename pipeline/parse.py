@@ -366,6 +366,14 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     return laid_out
 
 
+def _id_shaped(text: str) -> bool:
+    """A certificate ID has an ID's shape (rules/lexicon.toml): an invoice's
+    "Certificate ID: sub-signatures" is none (issue 13)."""
+    from pipeline.reader.lexicon import default_lexicon
+
+    return default_lexicon().fits("certificate_id", text)
+
+
 def _filled(certificate: Certificate) -> int:
     listing_fields = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
@@ -388,7 +396,9 @@ def _parse_text(extracted: ExtractedDocument, rules: FieldRules) -> Certificate:
         for found in founds:
             for field_name, value in found:
                 if field_name in CERT_FIELDS and not cert_fields.get(field_name):
-                    cert_fields[field_name] = clean_value(field_name, value, rules)
+                    cleaned = clean_value(field_name, value, rules)
+                    if field_name != "certificate_id" or _id_shaped(cleaned):
+                        cert_fields[field_name] = cleaned
         listings = [
             {k: v for k, v in ((k, clean_value(k, v, rules)) for k, v in listing.items())
              if not _another_fields_label(k, v)}

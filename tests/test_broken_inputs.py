@@ -18,7 +18,7 @@ from pipeline.cli import main
 from samples.generate import generate_corpus
 
 POISON = {
-    "Certificate ID": "=HYPERLINK(\"http://x\",\"ZIG99\")",
+    "Certificate ID": "ZIG99SE0001",  # an ID's shape; a formula as the ID: poisoned_id.pdf
     "Certification Date": "@SUM(1+1)",
     "Type of Device": "-2+3 Electricity Smart Metering Equipment (ESME)",
     "Manufacturer": "+EDMI Ltd (10:6C)",
@@ -61,6 +61,9 @@ def _broken_inputs(folder: Path, good: bytes) -> dict[str, str]:
         "long_300_pages.pdf": (_pdf(["page"], pages=300), "TOO_LARGE"),
         "banner_14400pt.pdf": (_pdf(_kv(POISON), size=(14400, 842)), "TOO_LARGE"),
         "blank_page.pdf": (_pdf([]), None),  # no text at all: NO_FIELDS, or OCR_UNAVAILABLE
+        # A formula is not an ID's shape (issue 13): the document is no certificate, no fields
+        "poisoned_id.pdf": (_pdf(_kv(POISON | {"Certificate ID": '=HYPERLINK("http://x","ZIG99")'})),
+                            "NOT_A_CERTIFICATE"),
     }
     expected = {}
     for name, (data, reason) in files.items():

@@ -216,6 +216,8 @@ def test_a_table_cell_wrapped_across_lines_is_one_value(tmp_path: Path) -> None:
 
 def test_a_second_row_with_its_own_first_cell_is_a_second_listing(tmp_path: Path) -> None:
     certificate = _read(_grid(tmp_path, [
+        ["Certificate No.", ""],
+        ["ZIG21SE0042", ""],
         ["Model", "Manufacturer", "Hardware", "Firmware"],
         ["BX-100", "Brecon Energy Devices Ltd (78:DC)", "2.1", "1.4.7"],
         ["BX-200", "Brecon Energy Devices Ltd (78:DC)", "2.1", "1.4.9"],

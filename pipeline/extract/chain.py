@@ -115,8 +115,10 @@ class OcrRetry:
                 continue
             decision = ocr_decision(*page_facts(attempt.data, page.number), missing=attempt.missing)
             if decision.needed:
-                reasons.append(f"page {page.number}: {decision.reason}")
-                pages[index] = ocr_pdf_page(attempt.data, page.number, decision.reason, attempt.limits)
+                ocr_page = ocr_pdf_page(attempt.data, page.number, decision.reason, attempt.limits)
+                if not ocr_page.problem:  # a page that cannot be rendered keeps its text layer
+                    reasons.append(f"page {page.number}: {decision.reason}")
+                    pages[index] = ocr_page
         if pages == list(extracted.pages):
             return None
         return dataclasses.replace(extracted, pages=tuple(pages), text_source=text_source_of(pages),

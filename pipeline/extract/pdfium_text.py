@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from pipeline.errors import developer_note
 from pipeline.models import (
     DocumentError,
     ErrorReason,
@@ -117,16 +118,44 @@ def _text_and_segments(
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open with typed failures: ENCRYPTED, CORRUPT."""
+    """Open with typed failures: ENCRYPTED, EMPTY, CORRUPT (open_failure)."""
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-            raise DocumentError(
-                ErrorReason.ENCRYPTED, "the PDF is encrypted; ask for an unprotected copy"
-            ) from exc
-        raise DocumentError(ErrorReason.CORRUPT, f"the PDF cannot be opened: {exc}") from exc
+        raise open_failure(data, exc) from exc
+
+
+def open_failure(data: bytes, exc: Exception) -> DocumentError:
+    """Why PDFium refused a PDF, decided from the document itself by qpdf (pikepdf).
+
+    PDFium's error code is not trusted: it is the library's last error, and after an encrypted
+    file a 0-page PDF read in the same process still reported FPDF_ERR_PASSWORD (issue 13)."""
+    import pikepdf  # imported here: only documents PDFium refuses pay for it
+
+    detail = f"PDFium: {exc}"
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pages = len(pdf.pages)
+    except pikepdf.PasswordError:
+        return DocumentError(
+            ErrorReason.ENCRYPTED, "the PDF is encrypted; ask for an unprotected copy", detail
+        )
+    except Exception as qpdf_exc:  # qpdf cannot read it either
+        note = developer_note(qpdf_exc)
+        if "encrypt" in note.lower():  # an encryption qpdf does not support, e.g. a custom handler
+            return DocumentError(
+                ErrorReason.ENCRYPTED, "the PDF is encrypted; ask for an unprotected copy",
+                f"{detail}; qpdf: {note}",
+            )
+        return DocumentError(
+            ErrorReason.CORRUPT, "the PDF is damaged and cannot be opened; ask for a new copy",
+            f"{detail}; qpdf: {note}",
+        )
+    if pages == 0:
+        return DocumentError(ErrorReason.EMPTY, "the PDF has no pages", detail)
+    return DocumentError(
+        ErrorReason.CORRUPT, "the PDF is damaged and cannot be opened; ask for a new copy", detail
+    )
 
 
 def repair_pdf(data: bytes) -> bytes | None:
@@ -174,7 +203,12 @@ def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDe
     with pdf_document(data) as pdf:
         check_page_count(len(pdf), limits)
         for index in range(len(pdf)):
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError as exc:  # this page only: the others are still read
+                out.append((skipped_page(index + 1, "could not be loaded", exc),
+                            OcrDecision(False, "")))
+                continue
             try:
                 width, height = page.get_size()
                 if max(width, height) > limits.max_page_side_pt:
@@ -195,6 +229,11 @@ def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDe
             out.append((page_text, decision))
     return out
 
+
+def skipped_page(number: int, what: str, exc: Exception) -> PageText:
+    """A page that cannot be read, kept as an empty page whose `problem` says why (a note)."""
+    return PageText(number, "", TextSource.NONE, f"page {what}",
+                    problem=f"page {number} {what}, skipped ({developer_note(exc)})")
 
 
 def text_source_of(pages: list[PageText] | tuple[PageText, ...]) -> TextSource:

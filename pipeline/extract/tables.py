@@ -135,12 +135,17 @@ def ruled_tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[Table,
 
 
 def tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[tuple[tuple[str, ...], ...], ...]]:
-    """Ruled tables of the given pages (1-based), by pdfplumber with pinned settings."""
+    """Ruled tables of the given pages (1-based), by pdfplumber with pinned settings.
+
+    pdfminer may see fewer pages than PDFium (a page object without /Type): those it does not
+    see have no tables here. Its other failures are the caller's to fall back from."""
     import pdfplumber  # imported here: 0.15-0.3 s, paid only by documents that need tables
 
     found: dict[int, tuple[tuple[tuple[str, ...], ...], ...]] = {}
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for number in page_numbers:
+            if number > len(pdf.pages):
+                continue
             page = pdf.pages[number - 1]
             try:
                 raw = page.extract_tables(table_settings=TABLE_SETTINGS)

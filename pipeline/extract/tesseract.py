@@ -5,6 +5,7 @@ lines and table cells rebuilt from the words.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import shutil
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
+import pypdfium2 as pdfium
 from PIL import Image
 
-from pipeline.extract.pdfium_text import pdf_document
+from pipeline.errors import developer_note
+from pipeline.extract.pdfium_text import pdf_document, skipped_page
 from pipeline.models import (
     DocumentError,
     ErrorReason,
@@ -166,7 +169,10 @@ def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
         except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
             raise DocumentError(ErrorReason.TIMEOUT, f"OCR took over {timeout_s:.0f} s") from exc
         except pytesseract.TesseractError as exc:
-            raise DocumentError(ErrorReason.UNREADABLE, f"tesseract failed: {exc}") from exc
+            raise DocumentError(
+                ErrorReason.UNREADABLE, "tesseract failed on a page image; the notes hold its error",
+                f"tesseract: {developer_note(exc)}",
+            ) from exc
     words = []
     for i, text in enumerate(data["text"]):
         confidence = float(data["conf"][i])
@@ -323,21 +329,61 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
     return page_from_words(number, tesseract_words(prepared, timeout_s), reason, dpi)
 
 
-def render_page(data: bytes, number: int, dpi: int = OCR_DPI) -> Image.Image:
-    """A PDF page as a PIL image at `dpi`, with the dpi recorded for tesseract."""
+def render_pixels(width_pt: float, height_pt: float, dpi: int = OCR_DPI) -> int:
+    """Pixels a page of this size renders to at `dpi`: known before any memory is spent."""
+    scale = dpi / 72
+    return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
+
+
+def render_page(
+    data: bytes, number: int, dpi: int = OCR_DPI, max_megapixels: float | None = None
+) -> Image.Image:
+    """A PDF page as a PIL image at `dpi`, with the dpi recorded for tesseract.
+
+    Over `max_megapixels` (OCRmyPDF's --skip-big) the page is TOO_LARGE before it is rendered:
+    a poster page at 200 dpi took 906 MiB (issue 13). A page PDFium cannot render (no area
+    left after its CropBox, a damaged page) raises PageNotRendered."""
     with pdf_document(data) as pdf:
-        page = pdf[number - 1]
         try:
-            image = page.render(scale=dpi / 72).to_pil()
+            page = pdf[number - 1]
+        except pdfium.PdfiumError as exc:
+            raise PageNotRendered(exc) from exc
+        try:
+            width, height = page.get_size()
+            megapixels = render_pixels(width, height, dpi) / 1e6
+            if max_megapixels is not None and megapixels > max_megapixels:
+                raise DocumentError(
+                    ErrorReason.TOO_LARGE,
+                    f"page {number} ({width:.0f} x {height:.0f} pt) would render to "
+                    f"{megapixels:.0f} megapixels for OCR, over the limit of "
+                    f"{max_megapixels:.0f}; ask for the certificate at a normal page size",
+                )
+            try:
+                image = page.render(scale=dpi / 72).to_pil()
+            except (ValueError, pdfium.PdfiumError) as exc:  # "Crop exceeds page dimensions"
+                raise PageNotRendered(exc) from exc
         finally:
             page.close()
     image.info["dpi"] = (dpi, dpi)
     return image
 
 
+class PageNotRendered(Exception):
+    """PDFium could not render one page; the page is skipped with a note, not the document."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def ocr_pdf_page(data: bytes, number: int, reason: str, limits: ExtractLimits) -> PageText:
+    """One PDF page OCRed; a page that cannot be rendered comes back empty, its problem said."""
     require_tesseract()
-    return ocr_image(render_page(data, number), number, reason, limits.ocr_timeout_s)
+    try:
+        image = render_page(data, number, max_megapixels=limits.max_render_megapixels)
+    except PageNotRendered as exc:
+        return skipped_page(number, "could not be rendered for OCR", exc.cause)
+    return ocr_image(image, number, reason, limits.ocr_timeout_s)
 
 
 def image_pages(data: bytes, limits: ExtractLimits) -> list[Image.Image]:
@@ -357,13 +403,29 @@ def image_pages(data: bytes, limits: ExtractLimits) -> list[Image.Image]:
             frames.append(copy)
         return frames
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise DocumentError(ErrorReason.CORRUPT, f"the image cannot be read: {exc}") from exc
+        raise DocumentError(
+            ErrorReason.CORRUPT, "the image file is damaged and cannot be read; ask for a new copy",
+            developer_note(exc),
+        ) from exc
 
 
 def _blank(image: Image.Image) -> bool:
     """The back of a sheet: nothing darker than paper grey after a speck filter (no OCR call)."""
     small = image.reduce(4) if min(image.size) >= 64 else image
     return int(np.asarray(small).min()) > RULE_DARK_LEVEL
+
+
+def _check_image_size(frame: Image.Image, number: int, limits: ExtractLimits) -> None:
+    """The render cap for image files: the frame's pixels once brought to OCR_DPI."""
+    scale = min(OCR_DPI / image_dpi(frame), 1.0) if image_dpi(frame) > OCR_DPI * 1.1 else 1.0
+    megapixels = frame.width * scale * frame.height * scale / 1e6
+    if megapixels > limits.max_render_megapixels:
+        raise DocumentError(
+            ErrorReason.TOO_LARGE,
+            f"image page {number} is {megapixels:.0f} megapixels at {OCR_DPI} dpi, over the limit "
+            f"of {limits.max_render_megapixels:.0f} for OCR; ask for the certificate at a normal "
+            "page size",
+        )
 
 
 def ocr_image_file(data: bytes, limits: ExtractLimits) -> list[PageText]:
@@ -373,5 +435,6 @@ def ocr_image_file(data: bytes, limits: ExtractLimits) -> list[PageText]:
         if _blank(frame):
             pages.append(PageText(number, "", TextSource.NONE, "blank page image"))
             continue
+        _check_image_size(frame, number, limits)
         pages.append(ocr_image(frame, number, "image file", limits.ocr_timeout_s))
     return pages

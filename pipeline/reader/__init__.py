@@ -67,7 +67,7 @@ def read_document(
     if not any(p.segments for p in extracted.pages):
         return None
     parts = _split(extracted.pages, lexicon, rules)
-    certificates = [_certificate(extracted, part, rules) for part in parts]
+    certificates = [_certificate(extracted, part, rules, lexicon) for part in parts]
     if len(certificates) == 1:
         return certificates[0]
     first = certificates[0]
@@ -81,7 +81,7 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
         labelled = [_Found(v, page) for v in read.values]
         prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon, rules.stop_words)]
         ids = (_clean(rules, f.value) for f in labelled if f.value.field == "certificate_id")
-        page_id = next(filter(None, ids), "")
+        page_id = next((i for i in ids if i and lexicon.fits("certificate_id", i)), "")
         current = parts[-1]
         if page_id and current.certificate_id and page_id != current.certificate_id:
             current = _Part()
@@ -113,11 +113,15 @@ def _provenance(found: _Found) -> Provenance:
     )
 
 
-def _certificate(extracted: ExtractedDocument, part: _Part, rules: FieldRules) -> Certificate:
+def _certificate(
+    extracted: ExtractedDocument, part: _Part, rules: FieldRules, lexicon: Lexicon
+) -> Certificate:
     cert: dict[str, tuple[str, _Found]] = {}
     for found in [*part.labelled, *part.prose]:
         name = found.value.field
         if name in CERT_FIELDS and name not in cert and (text := _clean(rules, found.value)):
+            if name == "certificate_id" and not lexicon.fits(name, text):
+                continue  # "Certificate ID: sub-signatures" on an invoice page is no ID
             cert[name] = (text, found)
     listings = _listings(part, rules)
     numbers = [p.number for p in part.pages]
@@ -224,30 +228,50 @@ _CERTIFICATE_CONTEXT = regex.compile(
 
 
 _READABLE_CHARS = 40  # less text than this says nothing about what the document is
+# Device fields a certificate shows at least (of manufacturer, model, hardware, firmware): a
+# cover letter quoting an ID with "Manufacturer: Airplanes" is one (issue 13).
+MIN_DEVICE_FIELDS = 2
 
 
-def not_a_certificate(certificate: Certificate, text: str) -> str:
-    """Why the document is not a certificate, or "" when it is one (issue 13: no invented
-    fields on a paper or a cover letter).
+def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | None = None) -> str:
+    """Why the document is not a certificate, or "" when it may be one (issue 13: no invented
+    fields on a paper, an invoice or a cover letter).
 
-    A certificate has a certificate ID under its label and certificate context or a device
-    field; or an ID in its prose and two device fields. A cover letter quoting the ID of an
-    enclosed (or missing) certificate has the ID but no device fields."""
+    A certificate has certificate wording, a certificate ID of an ID's shape (the lexicon's
+    [shapes.certificate_id]: one word, letters and at least two digits) and at least
+    MIN_DEVICE_FIELDS device fields (fewer on a scan, where OCR may miss some). A cover letter
+    quoting the ID of an enclosed (or missing) certificate has the ID but one device field or
+    none; an invoice's "Certificate ID: sub-signatures" is no ID. A document without an ID is
+    left to the caller: NO_FIELDS when it reads like a certificate whose ID was not read."""
+    lexicon = lexicon or default_lexicon()
     devices = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
     )
     context = _CERTIFICATE_CONTEXT.search(text) is not None
-    rule = next((p.rule for n, p in certificate.evidence if n == "certificate_id"), "label")
-    labelled = not rule.startswith("prose")
-    if certificate.certificate_id and labelled and (context or devices):
+    cid = certificate.certificate_id
+    if cid and not lexicon.fits("certificate_id", cid):
+        return (f"its certificate ID {cid!r} is not shaped like one (a single word with letters "
+                "and digits): not a ZigBee certificate")
+    if cid and context and devices >= MIN_DEVICE_FIELDS:
         return ""
-    if certificate.certificate_id and devices >= 2:
-        return ""
-    if not certificate.certificate_id and devices >= 2 and context:
-        return ""
-    if certificate.certificate_id:
-        return (f"it quotes certificate ID {certificate.certificate_id!r} but lists no device "
-                "model: a cover letter or covering note, not the certificate")
-    if context or len("".join(text.split())) < _READABLE_CHARS:
-        return ""  # a certificate whose fields could not be read, or no text: NO_FIELDS
-    return "no certificate ID and no certificate wording: not a ZigBee certificate"
+    read_by_ocr = certificate.text_source in (TextSource.OCR, TextSource.MIXED)
+    if cid and context and devices and read_by_ocr:
+        return ""  # a poor scan, some fields not read: its row shows them MISSING (REVIEW)
+    if cid and devices and not context:
+        return (f"it gives {cid!r} as a certificate ID but has no certificate wording: "
+                "not a ZigBee certificate")
+    if cid and devices:
+        return (f"it quotes certificate ID {cid!r} with only {devices} device field(s): a "
+                "cover letter or covering note, not the certificate")
+    if cid:
+        return (f"it quotes certificate ID {cid!r} but lists no device model: a cover letter "
+                "or covering note, not the certificate")
+    if len("".join(text.split())) < _READABLE_CHARS:
+        return ""  # no text to judge by: NO_FIELDS
+    if context and read_by_ocr:
+        return ""  # a scan that reads like a certificate, its ID not read: NO_FIELDS
+    if context and not devices:
+        return ""  # certificate wording, nothing read: NO_FIELDS
+    return ("no certificate ID: not a ZigBee certificate (a cover letter, a paper, an "
+            "invoice?); if it is one, its ID could not be read")
+

@@ -34,7 +34,9 @@ from pipeline.models import (
 )
 
 CACHE_FILE = ".cplrecon-cache.sqlite"
-SCHEMA_VERSION = 1
+# Bumped when results made by older logic must not be served even where the code digest would
+# not tell (an installed copy): 2 = reasons decided from the document itself (issue 13).
+SCHEMA_VERSION = 2
 COMMIT_EVERY = 100  # results per transaction: a SIGKILL loses at most this many
 KEEP_FINGERPRINTS = 4  # older pipeline versions are pruned so the file cannot grow without bound
 _LOOKUP_CHUNK = 500  # sha256s per SELECT (SQLite's variable limit is 999 on old builds)
@@ -85,12 +87,18 @@ _LISTING_FIELDS = tuple(f.name for f in fields(DeviceListing))
 
 
 def error_to_json(error: DocumentError | None) -> dict[str, str] | None:
-    """A document's typed error as JSON data (certificates here, documents in ingest's spool)."""
-    return None if error is None else {"reason": error.reason.value, "message": error.message}
+    """A document's typed error as JSON data (certificates here, documents in ingest's spool);
+    its developer detail only when there is one."""
+    if error is None:
+        return None
+    data = {"reason": error.reason.value, "message": error.message}
+    return data | {"detail": error.detail} if error.detail else data
 
 
 def error_from_json(data: Mapping[str, str] | None) -> DocumentError | None:
-    return None if data is None else DocumentError(ErrorReason(data["reason"]), data["message"])
+    if data is None:
+        return None
+    return DocumentError(ErrorReason(data["reason"]), data["message"], data.get("detail", ""))
 
 
 def certificate_to_json(certificate: Certificate) -> str:

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pipeline import __version__
+from pipeline.errors import developer_note
 from pipeline.models import Certificate, DocumentError, ErrorReason
 from pipeline.run.cache import certificate_from_json, certificate_to_json, code_digest, rules_digest
 from pipeline.run.executor import Job, Limits, Outcome, Task
@@ -374,7 +375,8 @@ def _outcome(distributed: Any, future: Any, alone: bool = False) -> Outcome:
         raise
     except Exception as exc:  # read_on_worker catches documents' failures: this is the cluster's
         return Outcome(sha256, error=DocumentError(
-            ErrorReason.UNREADABLE, f"the Dask task failed: {type(exc).__name__}: {exc}"))
+            ErrorReason.UNREADABLE, "the Dask task reading it failed; the notes hold the error",
+            f"Dask: {developer_note(exc)}"))
     data = json.loads(text)
     if "refused" in data:
         raise ClusterError(_refusal(data["worker"], data["refused"]))

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cpl import read_cpl
+from pipeline.errors import EXIT_FAIL_ON, EXIT_OK
 from pipeline.ingest import discover
 from pipeline.models import (
     Certificate,
     CplRow,
     Document,
+    DocumentError,
     Overall,
     certificates_in,
 )
@@ -147,7 +149,7 @@ def _certificate_for(
 ) -> tuple[Certificate, bool]:
     """This document's certificate and whether it came from the cache."""
     if document.error is not None:  # refused at ingest (empty, not a PDF, too large...)
-        return Certificate(file=document.name, sha256=document.sha256, error=document.error), False
+        return _error_row(document.name, document.sha256, document.error), False
     if cached and cache is not None:
         text = cache.get(document.sha256)
         if text is not None:
@@ -160,6 +162,12 @@ def _certificate_for(
         if cache is not None:
             cache.store(certificate)
     return dataclasses.replace(done[document.sha256], file=document.name), False
+
+
+def _error_row(name: str, sha256: str, error: DocumentError | None) -> Certificate:
+    """A document without a certificate: its typed error, the library's words in the notes."""
+    notes = (error.detail,) if error is not None and error.detail else ()
+    return Certificate(file=name, sha256=sha256, error=error, notes=notes)
 
 
 def _fresh_certificates(
@@ -191,7 +199,7 @@ def _fresh_certificates(
         if outcome.certificate is not None:
             yield outcome.certificate
         else:
-            yield Certificate(file=name, sha256=outcome.sha256, error=outcome.error)
+            yield _error_row(name, outcome.sha256, outcome.error)
 
 
 def executor_for(settings: Settings) -> Executor:
@@ -404,8 +412,8 @@ def _environment() -> dict[str, Any]:
 def exit_code_for(counts: Mapping[str, Any], fail_on: str | None) -> int:
     """0 when the run completed; 1 when --fail-on is met (fail: FAIL/ERROR/NO_CERTIFICATE rows)."""
     if fail_on is None:
-        return 0
+        return EXIT_OK
     failing = {Overall.FAIL, Overall.ERROR, Overall.NO_CERTIFICATE}
     if fail_on == "review":
         failing |= {Overall.REVIEW}
-    return 1 if any(counts["overall"].get(o.value, 0) for o in failing) else 0
+    return EXIT_FAIL_ON if any(counts["overall"].get(o.value, 0) for o in failing) else EXIT_OK
