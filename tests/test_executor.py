@@ -68,3 +68,32 @@ def test_a_failed_outcome_is_an_error_row_and_the_run_goes_on(corpus: Path, tmp_
     assert sum(r["status"] == "OK" for r in rows.values()) >= 5
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["counts"]["certificate_errors"].get("TIMEOUT") == 1
+
+
+def _dies_on_first(job: Job):  # noqa: ANN202 - a task run in the pool's worker process
+    import os
+    import signal
+
+    from pipeline.run.executor import read_document
+
+    if job.document.name.endswith("cert_0001_kv.pdf"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a segfault in a native library would
+    return read_document(job)
+
+
+def test_a_worker_that_dies_is_one_typed_error_the_library_words_for_developers(
+    corpus: Path,
+) -> None:
+    from pipeline.ingest import discover
+    from pipeline.models import ExtractLimits
+
+    documents, _ = discover([str(corpus / "certs")])
+    jobs = [Job(d, "never", ExtractLimits()) for d in documents if d.error is None]
+    outcomes = list(PebbleExecutor().map(_dies_on_first, jobs, Limits(workers=2, timeout_s=60)))
+    assert len(outcomes) == len(jobs)  # the run went on
+    failed = [o for o in outcomes if o.error is not None]
+    assert len(failed) == 1
+    error = failed[0].error
+    assert error is not None and error.reason is ErrorReason.UNREADABLE
+    assert error.message.startswith("the process reading it died")
+    assert "worker process:" in error.detail  # pebble's words stay out of the message

@@ -200,4 +200,9 @@ def failure_error(failure: TaskTimeout | TaskCrashed | None) -> DocumentError:
             f"reading it took over {failure.seconds:g} s (--timeout); it was stopped",
         )
     detail = failure.detail if failure is not None else "no result"
-    return DocumentError(ErrorReason.UNREADABLE, f"the parser crashed: {detail}")
+    return DocumentError(
+        ErrorReason.UNREADABLE,
+        "the process reading it died (a crash in a PDF or OCR library, or out of memory); "
+        "please report it with the file",
+        f"worker process: {detail}",  # the library's words: notes, for developers
+    )
