@@ -25,7 +25,7 @@ from pipeline.extract import ExtractLimits
 from pipeline.ingest import discover
 from pipeline.models import Certificate, Provenance, certificates_in
 from pipeline.parse import clean_value
-from pipeline.reader.hexforms import canonical_hex
+from pipeline.reader.printed_hex import rewrite_printed_hex
 
 from conftest import CORPUS, SAMPLES
 
@@ -74,7 +74,7 @@ def reads_as(name: str, text: str, value: str) -> bool:
     field = name.rsplit(" ", 1)[-1]
     cleaned = clean_value(field, text, field_rules())
     if field in DEVICE_FIELDS and cleaned:
-        cleaned = str(canonical_hex(field, cleaned)[0])
+        cleaned = str(rewrite_printed_hex(field, cleaned)[0])
     return bool(cleaned) and _norm(cleaned) == _norm(value)
 
 
