@@ -7,13 +7,16 @@ tables, OCR) only where the cheaper result lacks required fields, and records wh
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 from pipeline.errors import developer_note
 from pipeline.extract import (
     FALLBACKS,
     Attempt,
     ExtractLimits,
+    exact_boxes,
     ocr_image_file,
     ocr_pdf_page,
     repair_pdf,
@@ -31,7 +34,13 @@ from pipeline.models import (
     TextSource,
 )
 from pipeline.ocrfix import field_confidences, repair_certificate, repair_page
-from pipeline.parse import FieldRules, load_field_rules, missing_fields, parse_certificate
+from pipeline.parse import (
+    FieldRules,
+    load_field_rules,
+    missing_fields,
+    parse_certificate,
+    printed_forms,
+)
 from pipeline.reader import not_a_certificate
 
 
@@ -86,6 +95,8 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
         extracted, certificate = _fall_back(document, data, ocr, limits, extracted, certificate)
     if problems := tuple(p.problem for p in extracted.pages if p.problem):
         certificate = dataclasses.replace(certificate, notes=(*certificate.notes, *problems))
+    if document.kind == "pdf":
+        certificate = _exact_provenance(data, certificate)
     if why := not_a_certificate(certificate, extracted.text):
         return dataclasses.replace(
             certificate, listings=(), parts=(), certificate_id="", certificate_date="",
@@ -101,6 +112,40 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
         return dataclasses.replace(
             certificate, error=DocumentError(ErrorReason.NO_FIELDS, message))
     return certificate
+
+
+def _exact_provenance(data: bytes, certificate: Certificate) -> Certificate:
+    """Text-layer boxes measured from PDFium's character boxes where the value is printed as
+    read (extract.exact_boxes); the reader's boxes stay where it is not."""
+    wanted: list[tuple[int, Sequence[str], tuple[float, float, float, float]]] = []
+
+    def collect(holder: Any) -> Any:
+        for name, where in holder.evidence:
+            if where.source == "text":
+                wanted.append((where.page, printed_forms(name, str(getattr(holder, name))),
+                               where.bbox))
+        return holder
+
+    def exact(holder: Any, boxes: Iterator[tuple[float, float, float, float] | None]) -> Any:
+        evidence = []
+        for name, where in holder.evidence:
+            box = next(boxes) if where.source == "text" else None
+            evidence.append((name, dataclasses.replace(where, bbox=box) if box else where))
+        return dataclasses.replace(holder, evidence=tuple(evidence))
+
+    def walk(cert: Certificate, visit: Any) -> Certificate:
+        return visit(dataclasses.replace(
+            cert, listings=tuple(visit(listing) for listing in cert.listings),
+            parts=tuple(walk(part, visit) for part in cert.parts)))
+
+    walk(certificate, collect)
+    if not wanted:
+        return certificate
+    try:
+        boxes = iter(exact_boxes(data, wanted))
+    except Exception:  # noqa: BLE001 - a better box is a refinement: never a failed document
+        return certificate
+    return walk(certificate, lambda holder: exact(holder, boxes))
 
 
 def _read_repaired(

@@ -320,6 +320,22 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %B %Y", "%d 
                 "%B %d %Y", "%B %d, %Y", "%b %d %Y", "%b %d, %Y")
 
 
+def printed_forms(name: str, value: str) -> tuple[str, ...]:
+    """How a value read as `value` may stand printed: itself, and for a date (read into ISO form)
+    each format DATE_FORMATS reads, with and without leading zeros ('2 February 2017')."""
+    if name != "certificate_date":
+        return (value,)
+    try:
+        date = dt.date.fromisoformat(value)
+    except ValueError:
+        return (value,)
+    forms = [value]
+    for fmt in DATE_FORMATS:
+        text = date.strftime(fmt)
+        forms += [text, regex.sub(r"(?<!\d)0(\d)", r"\1", text)]
+    return tuple(dict.fromkeys(forms))
+
+
 def _iso_date(text: str) -> str:
     for fmt in DATE_FORMATS:
         try:

@@ -84,26 +84,7 @@ def test_every_born_digital_sample_is_covered() -> None:
     assert {"es50_ZIG18SE5001.pdf", "trio_ZIG19SE5003.pdf"} <= names
 
 
-# Known producer defects, each failing strictly until fixed (an XPASS fails the run, so the entry
-# must then go). CUT: a value sharing one PDFium text run with its label gets a box cut in
-# proportion to the character count (reader.layout._part_of, reader.prose._cut), so with a bold
-# or wider label the box starts 1-3 characters late and the crop clips them; the fix needs each
-# character's edges on the Segment (extract/pdfium_text.py, textpage.get_charbox). A prose
-# line is one run, so its values are cut the same way and may also lose their last characters.
-CUT = ("cert_0001_kv", "cert_0005_prose", "cert_0009_prose", "cert_0019_kv", "cert_0021_prose",
-       "cert_0024_kv", "cert_0025_kv", "cert_0026_multi", "cert_0027_multi", "cert_0028_multi",
-       "cert_0029_kv", "cert_0034_prose", "alcs_ZIG20SE5006", "es50_ZIG18SE5001",
-       "g20_ZIG17SE5002", "gpf_ZIG20SE5005", "orphan_ZIG19SE5004", "trio_ZIG19SE5003")
-
-
-def _case(pdf: Path) -> object:
-    if pdf.stem in CUT:
-        return pytest.param(pdf, id=pdf.name, marks=pytest.mark.xfail(
-            strict=True, reason="box cut in proportion to characters: clips the value's start"))
-    return pytest.param(pdf, id=pdf.name)
-
-
-@pytest.mark.parametrize("pdf", [_case(p) for p in BORN_DIGITAL])
+@pytest.mark.parametrize("pdf", BORN_DIGITAL, ids=lambda p: p.name)
 def test_the_text_under_each_box_is_the_value(pdf: Path) -> None:
     certificate = read(pdf)
     if not certificate.ok:  # broken, not a PDF, a cover letter: nothing found, nothing boxed

@@ -15,6 +15,7 @@ from pipeline.extract.chain import FALLBACKS, Attempt, Extractor, LayoutTables, 
 from pipeline.extract.pdfium_text import (
     OcrDecision,
     check_page_count,
+    exact_boxes,
     ocr_decision,
     open_pdf,
     page_facts,
@@ -38,7 +39,8 @@ from pipeline.models import ExtractLimits
 
 __all__ = [
     "FALLBACKS", "Attempt", "Extractor", "LayoutTables", "OcrRetry", "RuledTables",
-    "ExtractLimits", "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
+    "ExtractLimits", "exact_boxes",
+    "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",
     "render_page", "repair_pdf", "ruled_tables", "tables", "tesseract_available",
     "tesseract_words", "text_layer", "text_source_of",

@@ -5,7 +5,7 @@ one decision whether a page needs OCR.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -243,3 +243,70 @@ def text_source_of(pages: list[PageText] | tuple[PageText, ...]) -> TextSource:
     if len(sources) > 1:
         return TextSource.MIXED
     return sources.pop()
+
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom: PDF points, top-left origin
+
+
+def exact_boxes(
+    data: bytes, wanted: Sequence[tuple[int, Sequence[str], Box]]
+) -> list[Box | None]:
+    """For each (page, the ways the value may be printed, rough box): the box of the value's own
+    characters on the text layer (PDFium's character boxes of the occurrence that overlaps the
+    rough box most), or None when it is not printed so (rewritten, wrapped over lines).
+
+    The reader cuts a text run shared by a label and its value in proportion to the characters,
+    which clips a value's first characters after a wide label; this measures instead. It costs
+    one search per field found (~0.1 ms), on the pages that have such fields."""
+    found: list[Box | None] = [None] * len(wanted)
+    by_page: dict[int, list[int]] = {}
+    for index, (page, printed, _) in enumerate(wanted):
+        if any(text.strip() for text in printed):
+            by_page.setdefault(page, []).append(index)
+    if not by_page:
+        return found
+    with pdf_document(data) as pdf:
+        for number, indexes in by_page.items():
+            page = pdf[number - 1]
+            textpage = page.get_textpage()
+            try:
+                height = page.get_height()
+                for index in indexes:
+                    _, printed, rough = wanted[index]
+                    for text in filter(None, (t.strip() for t in printed)):
+                        if (box := _best_occurrence(textpage, height, text, rough)) is not None:
+                            found[index] = box
+                            break
+            finally:
+                textpage.close()
+                page.close()
+    return found
+
+
+def _best_occurrence(textpage: pdfium.PdfTextPage, height: float, value: str, rough: Box) -> Box | None:
+    searcher = textpage.search(value, match_case=True)
+    best: tuple[float, Box] | None = None
+    try:
+        for _ in range(MAX_OCCURRENCES):
+            occurrence = searcher.get_next()
+            if occurrence is None:
+                break
+            start, count = occurrence
+            boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
+            box = (min(b[0] for b in boxes), height - max(b[3] for b in boxes),
+                   max(b[2] for b in boxes), height - min(b[1] for b in boxes))
+            overlap = _overlap(box, rough)
+            if overlap > 0 and (best is None or overlap > best[0]):
+                best = (overlap, box)
+    finally:
+        searcher.close()
+    return None if best is None else tuple(round(x, 1) for x in best[1])  # type: ignore[return-value]
+
+
+MAX_OCCURRENCES = 20  # of one value on one page: a value printed more often is boxed roughly
+
+
+def _overlap(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    tall = min(a[3], b[3]) - max(a[1], b[1])
+    return width * tall if width > 0 and tall > 0 else 0.0
