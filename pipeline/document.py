@@ -20,6 +20,7 @@ from pipeline.extract import (
     tables,
     text_layer,
     text_source_of,
+    turn_notes,
 )
 from pipeline.ingest import read_bytes
 from pipeline.models import (
@@ -118,7 +119,8 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
                 ErrorReason.OCR_UNAVAILABLE, "an image file needs OCR, and --ocr never was given"
             )
         frames = ocr_image_file(data, limits)
-        return ExtractedDocument(document, tuple(frames), text_source_of(frames), "image file")
+        reason = "; ".join(["image file", *turn_notes(frames)])
+        return ExtractedDocument(document, tuple(frames), text_source_of(frames), reason)
     pages: list[PageText] = []
     reasons: list[str] = []
     for page, decision in text_layer(data, limits):
@@ -131,6 +133,7 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
             if decision.needed:
                 reasons.append(f"page {page.number}: {decision.reason} (OCR off)")
             pages.append(page)
+    reasons += turn_notes(pages)
     return ExtractedDocument(document, tuple(pages), text_source_of(pages), "; ".join(reasons))
 
 
@@ -170,6 +173,7 @@ def _retry_with_ocr(
         if decision.needed:
             reasons.append(f"page {page.number}: {decision.reason}")
             pages[index] = ocr_pdf_page(data, page.number, decision.reason, limits)
+            reasons += turn_notes(pages[index : index + 1])
     if pages == list(extracted.pages):
         return certificate
     retry = _parse(dataclasses.replace(extracted, pages=tuple(pages),

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pipeline import __version__
 from pipeline.cli import main
+from pipeline.document import process_document
+from pipeline.extract import tesseract_available
+from pipeline.ingest import IngestLimits, file_document
+from pipeline.models import Certificate, ExtractLimits
 from pipeline.parse import load_field_rules, read_label_lines, read_prose
+from samples.grammar import build_plan, write_document
 
 from conftest import CORPUS, ROOT, SAMPLES
 
@@ -123,3 +130,46 @@ def test_issue_10_missing_tesseract_says_ocr_is_off_and_for_how_many(
     assert (f"OCR is off because tesseract is not installed: {len(scans)} document(s) needed it"
             in err), err
     assert "apt-get install tesseract-ocr" in err
+
+
+# --------------------------------------------------------------------------- issue 11, by class
+# Each test reads the smallest document of a DEVELOPMENT family of samples/grammar.py that
+# shows the class (one certificate, seed 7), generated at test time.
+
+GRAMMAR_SEED = 7
+needs_tesseract = pytest.mark.skipif(not tesseract_available(), reason="tesseract not installed")
+
+
+def grammar_document(folder: Path, family: str, index: int = 0, per_family: int = 1,
+                     **scan: Any) -> tuple[Path, list[dict[str, Any]]]:
+    """One document of a grammar family written into `folder` (its scan changed by `scan`),
+    and the truth of the certificates it holds."""
+    plan = build_plan(GRAMMAR_SEED, per_family)
+    document = [d for d in plan.documents if d.family == family][index]
+    if scan:
+        assert document.scan is not None
+        document = dataclasses.replace(document, scan=dataclasses.replace(document.scan, **scan))
+    _, certificates = write_document(document, folder, GRAMMAR_SEED)
+    return folder / document.file, certificates
+
+
+def read(path: Path) -> Certificate:
+    return process_document(file_document(path.name, str(path), IngestLimits()), "auto",
+                            ExtractLimits())
+
+
+def printed(truth: dict[str, Any], field: str, listing: int = 0) -> str:
+    return str(truth["listings"][listing][field])
+
+
+@needs_tesseract
+@pytest.mark.parametrize("rotation", [90, 180])
+def test_issue_11_5_turned_scans_are_read_upright(tmp_path: Path, rotation: int) -> None:
+    """A scan turned 90 or 180 degrees gave NO_FIELDS: tesseract's OSD names the turn, the page
+    is read again turned upright, and the turn is recorded in ocr_reason."""
+    path, (truth,) = grammar_document(tmp_path, "scan-turned", rotation=rotation)
+    certificate = read(path)
+    assert certificate.error is None
+    assert certificate.certificate_id == truth["certificate_id"]
+    assert f"turned {(360 - rotation) % 360} degrees clockwise" in certificate.ocr_reason
+    assert certificate.listings[0].hardware_version == printed(truth, "hardware_version")

@@ -11,6 +11,7 @@ Settings are pinned in each module so the rules in rules/ always see the same sp
 
 from __future__ import annotations
 
+from pipeline.extract.orient import turn_notes
 from pipeline.extract.pdfium_text import (
     OcrDecision,
     check_page_count,
@@ -39,5 +40,5 @@ __all__ = [
     "ExtractLimits", "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",
     "render_page", "repair_pdf", "ruled_tables", "tables", "tesseract_available",
-    "tesseract_words", "text_layer", "text_source_of",
+    "tesseract_words", "text_layer", "text_source_of", "turn_notes",
 ]

@@ -16,6 +16,7 @@ from types import ModuleType
 import numpy as np
 from PIL import Image
 
+from pipeline.extract.orient import upright
 from pipeline.extract.pdfium_text import pdf_document
 from pipeline.models import (
     DocumentError,
@@ -29,6 +30,7 @@ from pipeline.models import (
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
 TESSERACT_LANG = "eng"
+OSD_DPI = 100  # measured: OSD at 100 dpi ~0.6 s a page and still names the turn
 
 
 TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
@@ -146,8 +148,8 @@ def import_pytesseract() -> ModuleType:
     return pytesseract
 
 
-def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
-    """One tesseract call (image_to_data: words, boxes, confidences); text is derived from it.
+def _run_tesseract(image: Image.Image, timeout_s: float, call: str, **kwargs: object) -> object:
+    """One pytesseract call (`image_to_data`, `image_to_osd`) on the image.
 
     The image goes to tesseract as an uncompressed TIFF with its dpi: pytesseract's own PNG
     encoding costs ~0.36 s a page, and without a dpi tesseract guesses (changed 1 page in 6)."""
@@ -159,14 +161,41 @@ def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
         path = os.path.join(folder, "page.tif")
         image.save(path, "TIFF", dpi=(dpi, dpi), compression="raw")
         try:
-            data = pytesseract.image_to_data(
-                path, lang=TESSERACT_LANG, config=TESSERACT_CONFIG, timeout=timeout_s,
-                output_type=pytesseract.Output.DICT,
-            )
+            return getattr(pytesseract, call)(
+                path, timeout=timeout_s, output_type=pytesseract.Output.DICT, **kwargs)
         except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
             raise DocumentError(ErrorReason.TIMEOUT, f"OCR took over {timeout_s:.0f} s") from exc
-        except pytesseract.TesseractError as exc:
-            raise DocumentError(ErrorReason.UNREADABLE, f"tesseract failed: {exc}") from exc
+
+
+def tesseract_osd(image: Image.Image, timeout_s: float) -> int | None:
+    """The clockwise turn (0, 90, 180, 270) that sets the page upright, by tesseract's OSD on
+    the image reduced to OSD_DPI; None when OSD cannot tell (a sparse page: "Too few
+    characters")."""
+    dpi = image_dpi(image)
+    if dpi > OSD_DPI:
+        scale = OSD_DPI / dpi
+        size = (max(round(image.width * scale), 1), max(round(image.height * scale), 1))
+        image = image.resize(size, Image.Resampling.BILINEAR)
+        image.info["dpi"] = (OSD_DPI, OSD_DPI)
+    pytesseract = import_pytesseract()
+    try:
+        found = _run_tesseract(image, timeout_s, "image_to_osd")  # pytesseract adds --psm 0
+    except (pytesseract.TesseractError, OSError):  # no osd data, no output: cannot tell
+        return None
+    assert isinstance(found, dict)
+    turn = int(found.get("rotate", 0)) % 360
+    return turn if turn in (0, 90, 180, 270) else None
+
+
+def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
+    """One tesseract call (image_to_data: words, boxes, confidences); text is derived from it."""
+    pytesseract = import_pytesseract()
+    try:
+        data = _run_tesseract(image, timeout_s, "image_to_data", lang=TESSERACT_LANG,
+                              config=TESSERACT_CONFIG)
+    except pytesseract.TesseractError as exc:
+        raise DocumentError(ErrorReason.UNREADABLE, f"tesseract failed: {exc}") from exc
+    assert isinstance(data, dict)
     words = []
     for i, text in enumerate(data["text"]):
         confidence = float(data["conf"][i])
@@ -316,11 +345,15 @@ def at_ocr_dpi(image: Image.Image) -> Image.Image:
 
 def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) -> PageText:
     """OCR one page image: at 200 dpi, rules painted out, one tesseract call, text rebuilt from
-    the words."""
+    the words; a page that reads poorly is tried turned (orient.upright)."""
     image = at_ocr_dpi(image)
     dpi = image_dpi(image)
-    prepared = remove_rules(image, dpi)
-    return page_from_words(number, tesseract_words(prepared, timeout_s), reason, dpi)
+
+    def read(sheet: Image.Image) -> PageText:
+        words = tesseract_words(remove_rules(sheet, dpi), timeout_s)
+        return page_from_words(number, words, reason, dpi)
+
+    return upright(image, read(image), read, lambda sheet: tesseract_osd(sheet, timeout_s))
 
 
 def render_page(data: bytes, number: int, dpi: int = OCR_DPI) -> Image.Image:
