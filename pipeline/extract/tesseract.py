@@ -26,6 +26,7 @@ from pipeline.models import (
     Segment,
     TextSource,
 )
+from pipeline.reader.lexicon import default_lexicon
 
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
@@ -226,6 +227,17 @@ def _is_junk_cell(cell: list[OcrWord]) -> bool:
     return mean < JUNK_CELL_CONFIDENCE and not any(ch.isdigit() for w in cell for ch in w.text)
 
 
+def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
+    """A lone 1-2 character cell far from the text is a speck or a signature stroke, unless it
+    is a short value: it has a digit (`73`, `0B`, `v1`), or a label stands left of it."""
+    if len(cell) > 1 or len(cell[0].text) > 2 or any(ch.isdigit() for ch in cell[0].text):
+        return False
+    if left is None:
+        return True
+    label = _cell_text(left)
+    return not (label.endswith(":") or default_lexicon().is_only_labels(label))
+
+
 def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
     """Lines top to bottom, each a list of cells (word groups split at wide gaps)."""
     grouped: dict[tuple[int, int, int], list[OcrWord]] = {}
@@ -244,8 +256,8 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
                 cells.append([word])
             else:
                 cells[-1].append(word)
-        # a lone 1-2 character cell far from the text is a speck or a signature stroke
-        cells = [c for c in cells if len(cells) == 1 or len(c) > 1 or len(c[0].text) > 2]
+        cells = [c for i, c in enumerate(cells)
+                 if len(cells) == 1 or not _is_speck_cell(c, cells[i - 1] if i else None)]
         cells = [c for c in cells if len(cells) == 1 or not _is_junk_cell(c)] or cells[:1]
         lines.append(cells)
     return lines

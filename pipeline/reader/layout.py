@@ -240,6 +240,8 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
         nxt = below[0]
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
             break
+        if any(o.seg.x1 <= nxt.seg.x0 and o.seg.text.rstrip().endswith(":") for o in row):
+            break  # the value of a label the lexicon does not know (`Report Reference:`)
         joined = f"{value.text} {_clean(nxt.seg.text)}"
         if not lexicon.fits(value.field, joined):
             break
