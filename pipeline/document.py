@@ -17,10 +17,10 @@ from pipeline.extract import (
     page_facts,
     repair_pdf,
     ruled_tables,
-    tables,
     text_layer,
     text_source_of,
     turn_notes,
+    unread_tables,
 )
 from pipeline.ingest import read_bytes
 from pipeline.models import (
@@ -188,13 +188,14 @@ def _with_tables(
     """Layout analysis only for documents whose text alone lacks fields and has a text layer.
 
     Ruled tables from pypdfium2's path objects first (~2 ms a page); pdfplumber's layout
-    analysis (~25-100 ms a page) only when that still leaves fields missing.
+    analysis (~25-100 ms a page) only when that still leaves fields missing, and only on pages
+    with ruling the first could not read.
     """
     text_pages = [p.number for p in extracted.pages if p.text.strip() and p.source.value == "text"]
     if not text_pages:
         return certificate
     best = certificate
-    for reader in (ruled_tables, tables):
+    for reader in (ruled_tables, unread_tables):
         found = reader(data, text_pages)
         pages = tuple(
             dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages

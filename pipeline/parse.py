@@ -354,12 +354,20 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     from pipeline.reader import read_document
 
     laid_out = read_document(extracted, rules)
+    if laid_out is not None and (laid_out.parts or _complete(laid_out)):
+        return laid_out  # the text readers' result would not be taken: not worth reading
     by_text = _parse_text(extracted, rules)
     if laid_out is None:
         return by_text
     if not laid_out.parts and _filled(by_text) > _filled(laid_out):
         return by_text
     return laid_out
+
+
+def _complete(certificate: Certificate) -> bool:
+    """Every certificate field, and every device field of every listing."""
+    return bool(certificate.listings) and all(getattr(certificate, n) for n in CERT_FIELDS) and all(
+        getattr(listing, n) for listing in certificate.listings for n in DEVICE_FIELDS)
 
 
 def _filled(certificate: Certificate) -> int:

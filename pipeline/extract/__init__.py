@@ -23,7 +23,7 @@ from pipeline.extract.pdfium_text import (
     text_layer,
     text_source_of,
 )
-from pipeline.extract.tables import ruled_tables, tables
+from pipeline.extract.tables import ruled_tables, tables, unread_tables
 from pipeline.extract.tesseract import (
     at_ocr_dpi,
     image_pages,
@@ -40,5 +40,5 @@ __all__ = [
     "ExtractLimits", "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",
     "render_page", "repair_pdf", "ruled_tables", "tables", "tesseract_available",
-    "tesseract_words", "text_layer", "text_source_of", "turn_notes",
+    "tesseract_words", "text_layer", "text_source_of", "turn_notes", "unread_tables",
 ]
