@@ -12,8 +12,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image
 
 from pipeline.extract.orient import upright
@@ -27,6 +27,9 @@ from pipeline.models import (
     TextSource,
 )
 from pipeline.reader.lexicon import default_lexicon
+
+if TYPE_CHECKING:  # numpy is imported where pages are prepared: text-layer runs never load it
+    import numpy as np
 
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
@@ -84,6 +87,7 @@ def _long_runs(dark: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels lying on a run of at least `length` dark pixels along `axis` (a 1-D opening).
 
     Two running sums over slices, no per-pixel indexing: ~40 ms for an A4 page at 200 dpi."""
+    import numpy as np
     moved = dark if axis == 1 else dark.T
     rows, n = moved.shape
     if n < length:
@@ -103,6 +107,8 @@ def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
 
     Measured: tesseract psm 6 dropped whole rows of ruled two-column and multi-model tables,
     labels included; with the rules gone it reads them as cells separated by wide gaps."""
+    import numpy as np
+
     gray = np.asarray(image.convert("L"))
     dark = gray < RULE_DARK_LEVEL
     length = max(int(dpi * RULE_MIN_INCHES), 12)
@@ -407,6 +413,8 @@ def image_pages(data: bytes, limits: ExtractLimits) -> list[Image.Image]:
 
 def _blank(image: Image.Image) -> bool:
     """The back of a sheet: nothing darker than paper grey after a speck filter (no OCR call)."""
+    import numpy as np
+
     small = image.reduce(4) if min(image.size) >= 64 else image
     return int(np.asarray(small).min()) > RULE_DARK_LEVEL
 
