@@ -17,7 +17,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.models import Certificate, DeviceListing, ExtractedDocument
+from pipeline.models import Certificate, DeviceListing, ExtractedDocument, TextSource
 from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: callers name the folder
 from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
@@ -354,14 +354,20 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     from pipeline.reader import read_document
 
     laid_out = read_document(extracted, rules)
-    if laid_out is not None and (laid_out.parts or _complete(laid_out)):
-        return laid_out  # the text readers' result would not be taken: not worth reading
+    if laid_out is not None and (laid_out.parts or _complete(laid_out) and not _has_ocr(extracted)):
+        # the text readers' result would not be taken: not worth reading. On OCR pages the
+        # reader may merge table rows into one complete listing the text readers split (measured)
+        return laid_out
     by_text = _parse_text(extracted, rules)
     if laid_out is None:
         return by_text
     if not laid_out.parts and _filled(by_text) > _filled(laid_out):
         return by_text
     return laid_out
+
+
+def _has_ocr(extracted: ExtractedDocument) -> bool:
+    return any(page.source is TextSource.OCR for page in extracted.pages)
 
 
 def _complete(certificate: Certificate) -> bool:
