@@ -190,16 +190,30 @@ def test_issue_11_10_short_value_cells_are_kept(tmp_path: Path) -> None:
 
 
 @needs_tesseract
-def test_issue_11_8_hardware_read_without_its_dot_is_not_used(tmp_path: Path) -> None:
-    """A 150-dpi JPEG scan: `1.4` read as `14` (93% confident). Which digits are version and
-    revision cannot be known, so the value is set aside with a note, not compared (a FAIL)."""
+def test_issue_11_8_a_version_whose_dot_was_not_seen_is_read_again_enlarged(
+    tmp_path: Path,
+) -> None:
+    """A 150-dpi JPEG scan: `1.4` read as `14` (93% confident). A lone 2-3 digit value beside
+    its label is read again from its box at twice the size, where the dot shows."""
     path, (truth,) = grammar_document(tmp_path, "scan-poor", index=3, per_family=4)
     assert printed(truth, "hardware_version") == "1.4"
-    certificate = read(path)
-    assert certificate.listings[0].hardware_version == ""
-    assert "hardware_version '14' not used" in certificate.ocr_reason
+    assert read(path).listings[0].hardware_version == "1.4"
 
 
+def test_issue_11_8_hardware_read_as_bare_digits_is_set_aside() -> None:
+    """When even the enlarged reading shows no separator, `14` is not compared (a wrong FAIL
+    against 01_04): it is set aside with a note, and the row goes to REVIEW."""
+    from pipeline.models import DeviceListing
+    from pipeline.ocrfix import repair_certificate
+
+    read_as = Certificate(file="scan.jpg", sha256="", listings=(
+        DeviceListing(manufacturer="Landis+Gyr Ltd (10:63)", model="34:D8", hardware_version="14",
+                      firmware_version="v183"),
+        DeviceListing(manufacturer="Landis+Gyr Ltd (10:63)", model="34:D9",
+                      hardware_version="01_04", firmware_version="v183")))
+    repaired, notes = repair_certificate(read_as)
+    assert [x.hardware_version for x in repaired.listings] == ["", "01_04"]
+    assert notes == ["hardware_version '14' not used: read without its separator (7.3 as 73?)"]
 
 STATUS_COLUMNS = ("overall_status", "manufacturer_identifier_status", "model_identifier_status",
                   "hardware_version_status", "firmware_version_status")
@@ -314,8 +328,6 @@ def test_issue_11_7_a_wrapped_value_is_read_whole(tmp_path: Path) -> None:
 
 
 @needs_tesseract
-@pytest.mark.xfail(strict=True, reason="150-dpi JPEG-quality scan: hardware '7.3' is read as "
-                   "'73' (93% confident); the value is set aside, so the row is REVIEW")
 def test_issue_11_8_a_poor_tinted_scan_reads_like_the_certificate(tmp_path: Path) -> None:
     """150 dpi, JPEG quality 30-40, tinted paper: fields were lost or misread, and a tinted
     certificate became ERROR UNREADABLE (class 9)."""
