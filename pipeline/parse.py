@@ -155,9 +155,16 @@ def read_label_lines(text: str, rules: FieldRules) -> Found:
         following = next((nxt for nxt in lines[index + 1 :] if nxt), "")
         if following and rules.field_of_label(following) is None and not rules.label_line.match(
             following
-        ):
+        ) and not _starts_with_label(following, rules):
             found.append((name, following))
     return found
+
+
+def _starts_with_label(line: str, rules: FieldRules) -> bool:
+    """`FW Version  6.4E Build String` under a label printed without its value is the next
+    field's line, not the value (issue 11 class 10)."""
+    spaced = rules.label_space.match(line)
+    return bool(spaced) and spaced.group("label")[0].isupper() and _plain_value(spaced, rules)
 
 
 def _plain_value(match: regex.Match[str], rules: FieldRules) -> bool:

@@ -141,17 +141,17 @@ needs_tesseract = pytest.mark.skipif(not tesseract_available(), reason="tesserac
 
 
 def grammar_document(folder: Path, family: str, index: int = 0, per_family: int = 1,
-                     **scan: Any) -> tuple[Path, list[dict[str, Any]]]:
+                     seed: int = GRAMMAR_SEED, **scan: Any) -> tuple[Path, list[dict[str, Any]]]:
     """One document of a grammar family written into `folder` (its scan changed by `scan`),
     and the truth of the certificates it holds."""
-    plan = build_plan(GRAMMAR_SEED, per_family)
+    plan = build_plan(seed, per_family)
     document = [d for d in plan.documents if d.family == family][index]
     if scan and document.scan is None:  # a born-digital family, scanned
         stem = document.file.rsplit(".", 1)[0]
         document = dataclasses.replace(document, scan=Scan(**scan), file=f"{stem}.{scan['fmt']}")
     elif scan:
         document = dataclasses.replace(document, scan=dataclasses.replace(document.scan, **scan))
-    _, certificates = write_document(document, folder, GRAMMAR_SEED)
+    _, certificates = write_document(document, folder, seed)
     return folder / document.file, certificates
 
 
@@ -175,6 +175,24 @@ def test_issue_11_5_turned_scans_are_read_upright(tmp_path: Path, rotation: int)
     assert certificate.certificate_id == truth["certificate_id"]
     assert f"turned {(360 - rotation) % 360} degrees clockwise" in certificate.ocr_reason
     assert certificate.listings[0].hardware_version == printed(truth, "hardware_version")
+
+
+@needs_tesseract
+def test_issue_11_5_a_turn_osd_misjudges_is_found_by_trying_the_others(tmp_path: Path) -> None:
+    """A sheet turned 90 degrees that OSD took for one needing 90 more (orientation confidence
+    1.06): when OSD's turn does not read well, the other turns are tried."""
+    path, (truth,) = grammar_document(tmp_path, "scan-turned", index=7, per_family=8, seed=2021)
+    certificate = read(path)
+    assert certificate.certificate_id == truth["certificate_id"]
+    assert "turned 270 degrees clockwise (tried each turn: OSD said 90)" in certificate.ocr_reason
+
+
+def test_issue_11_10_a_label_line_under_a_label_without_value_is_not_its_value() -> None:
+    """`HW Version` printed with no value over `FW Version  6.4E Build String`: the text
+    reader took the firmware line as the hardware version."""
+    text = "Model Identification  7F:32\nHW Version\nFW Version  6.4E Build String"
+    assert read_label_lines(text, RULES) == [("model", "7F:32"),
+                                             ("firmware_version", "6.4E Build String")]
 
 
 @needs_tesseract
