@@ -208,14 +208,19 @@ def test_issue_11_10_short_value_cells_are_kept(tmp_path: Path) -> None:
 
 
 @needs_tesseract
-def test_issue_11_8_a_version_whose_dot_was_not_seen_is_read_again_enlarged(
-    tmp_path: Path,
+@pytest.mark.parametrize(("seed", "per_family", "field", "value"), [
+    (GRAMMAR_SEED, 4, "hardware_version", "1.4"),  # read `14` at 93%: the dot was lost
+    (2021, 8, "firmware_version", "v41"),  # read `v4` at 45%, then dropped as a speck
+])
+def test_issue_11_8_a_short_value_is_read_again_enlarged(
+    tmp_path: Path, seed: int, per_family: int, field: str, value: str,
 ) -> None:
-    """A 150-dpi JPEG scan: `1.4` read as `14` (93% confident). A lone 2-3 digit value beside
-    its label is read again from its box at twice the size, where the dot shows."""
-    path, (truth,) = grammar_document(tmp_path, "scan-poor", index=3, per_family=4)
-    assert printed(truth, "hardware_version") == "1.4"
-    assert read(path).listings[0].hardware_version == "1.4"
+    """150-dpi JPEG scans lose what is small. A short value beside its label (or first on its
+    line) is read again from its box at twice the size, where the dot or digit shows."""
+    path, (truth,) = grammar_document(tmp_path, "scan-poor", index=3, per_family=per_family,
+                                      seed=seed)
+    assert printed(truth, field) == value
+    assert getattr(read(path).listings[0], field) == value
 
 
 def test_issue_11_8_hardware_read_as_bare_digits_is_set_aside() -> None:

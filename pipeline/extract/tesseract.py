@@ -4,7 +4,6 @@ lines and table cells rebuilt from the words.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import re
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from pipeline.extract.orient import upright
+from pipeline.extract.orient import reads_poorly, upright
 from pipeline.extract.pdfium_text import pdf_document
 from pipeline.models import (
     DocumentError,
@@ -327,67 +326,6 @@ def _segment(cell: list[OcrWord], scale: float) -> Segment:
     )
 
 
-BARE_NUMBER = re.compile(r"\d{2,3}")  # a version and revision whose separator may be lost
-SEPARATED_NUMBER = re.compile(r"\d{1,2}[._\-:]\d{1,2}")
-REREAD_SCALE = 2  # measured: at 2x, "73" and "14" on 150-dpi JPEG scans read "7.3" and "1.4"
-REREAD_CONFIG = "--psm 7"  # one line of text
-
-
-def _lone_bare_numbers(words: list[OcrWord]) -> list[OcrWord]:
-    """Words of 2-3 digits alone in their cell, with a label or nothing left of them on their
-    line: where a value like `7.3` stands, if its dot was not seen."""
-    by_line: dict[tuple[int, int, int], list[OcrWord]] = {}
-    for word in words:
-        if not _is_noise(word):
-            by_line.setdefault(word.line, []).append(word)
-    found = []
-    for line in by_line.values():
-        line.sort(key=lambda w: w.left)
-        for index, word in enumerate(line):
-            gap = CELL_GAP_HEIGHTS * word.height
-            after = line[index + 1 : index + 2]
-            if not BARE_NUMBER.fullmatch(word.text) or (after and after[0].left - word.right <= gap):
-                continue
-            left = line[:index]
-            if left and word.left - left[-1].right <= gap:
-                continue  # part of a longer text
-            start = len(left)
-            while start > 0 and (start == len(left) or
-                                 left[start].left - left[start - 1].right <= gap):
-                start -= 1
-            label = " ".join(w.text for w in left[start:])
-            if not left or label.endswith(":") or default_lexicon().is_only_labels(label):
-                found.append(word)
-    return found
-
-
-def reread_bare_numbers(image: Image.Image, words: list[OcrWord], timeout_s: float
-                        ) -> list[OcrWord]:
-    """Each lone 2-3 digit value read again from its box enlarged REREAD_SCALE times; taken
-    when it then shows a separator between the same digits (`73` -> `7.3`). Pages without
-    such a value pay nothing."""
-    candidates = _lone_bare_numbers(words)
-    if not candidates:
-        return words
-    dpi = image_dpi(image)
-    replaced: dict[int, OcrWord] = {}
-    for word in candidates:
-        pad = max(word.height // 2, 2)
-        crop = image.crop((max(word.left - pad, 0), max(word.top - pad, 0),
-                           word.right + pad, word.top + word.height + pad))
-        crop = crop.resize((crop.width * REREAD_SCALE, crop.height * REREAD_SCALE),
-                           Image.Resampling.LANCZOS)
-        crop.info["dpi"] = (dpi * REREAD_SCALE, dpi * REREAD_SCALE)
-        data = _run_tesseract(crop, timeout_s, "image_to_data", lang=TESSERACT_LANG,
-                              config=REREAD_CONFIG)
-        assert isinstance(data, dict)
-        texts = [t.strip() for t in data["text"] if t.strip()]
-        again = texts[0] if len(texts) == 1 else ""
-        if SEPARATED_NUMBER.fullmatch(again) and re.sub(r"\D", "", again) == word.text:
-            replaced[id(word)] = dataclasses.replace(word, text=again)
-    return [replaced.get(id(w), w) for w in words]
-
-
 def page_from_words(
     number: int, words: list[OcrWord], reason: str, dpi: int = OCR_DPI
 ) -> PageText:
@@ -429,10 +367,16 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
     image = at_ocr_dpi(image)
     dpi = image_dpi(image)
 
+    from pipeline.extract.reread import reread_values  # it builds on this module
+
     def read(sheet: Image.Image) -> PageText:
         prepared = remove_rules(sheet, dpi)
-        words = reread_bare_numbers(prepared, tesseract_words(prepared, timeout_s), timeout_s)
-        return page_from_words(number, words, reason, dpi)
+        words = tesseract_words(prepared, timeout_s)
+        page = page_from_words(number, words, reason, dpi)
+        if reads_poorly(page):  # perhaps turned: its specks are not values worth reading again
+            return page
+        again = reread_values(prepared, words, timeout_s)
+        return page if again == words else page_from_words(number, again, reason, dpi)
 
     return upright(image, read(image), read, lambda sheet: tesseract_osd(sheet, timeout_s))
 
