@@ -197,6 +197,8 @@ def _with_tables(
     best = certificate
     for reader in (ruled_tables, unread_tables):
         found = reader(data, text_pages)
+        if not any(found.values()):
+            continue  # no table: parsing again would give the same certificate
         pages = tuple(
             dataclasses.replace(p, tables=found.get(p.number, ())) for p in extracted.pages
         )

@@ -37,7 +37,7 @@ TESSERACT_LANG = "eng"
 OSD_DPI = 100  # measured: OSD at 100 dpi ~0.6 s a page and still names the turn
 
 
-TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
+TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
 NOISE_CONFIDENCE = 60.0  # below this, a word of 1-2 characters is a speck, not text (measured)
 NOISE_CONFIDENCE_ONE_CHAR = 75.0  # specks read as one letter reached 67
 JUNK_CELL_CONFIDENCE = 30.0  # stamps/signatures read as words: 15-23; real values >= 27 had digits
