@@ -235,9 +235,14 @@ def _is_junk_cell(cell: list[OcrWord]) -> bool:
 
 def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
     """A lone 1-2 character cell far from the text is a speck or a signature stroke, unless it
-    is a short value: it has a digit (`73`, `0B`, `v1`), or a label stands left of it."""
-    if len(cell) > 1 or len(cell[0].text) > 2 or any(ch.isdigit() for ch in cell[0].text):
+    is a short value: it has a digit (`73`, `0B`, `v1`), or a label stands left of it. A lone
+    word of 3 letters read unsurely is one too, even beside a label (measured: `fie` at 33%
+    from the tint right of `MODEL`, whose value stood under it)."""
+    word = cell[0]
+    if len(cell) > 1 or len(word.text) > 3 or any(ch.isdigit() for ch in word.text):
         return False
+    if len(word.text) == 3:
+        return word.confidence < NOISE_CONFIDENCE
     if left is None:
         return True
     label = _cell_text(left)
