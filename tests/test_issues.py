@@ -187,6 +187,44 @@ def test_issue_11_5_a_turn_osd_misjudges_is_found_by_trying_the_others(tmp_path:
     assert "turned 270 degrees clockwise (tried each turn: OSD said 90)" in certificate.ocr_reason
 
 
+def _tessdata_with(folder: Path, *languages: str) -> Path:
+    """A tessdata folder holding only `languages` of the installed ones (links)."""
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[0]
+    installed = Path(listed.split('"')[1])
+    folder.mkdir()
+    for language in languages:
+        (folder / f"{language}.traineddata").symlink_to(installed / f"{language}.traineddata")
+    return folder
+
+
+@needs_tesseract
+def test_issue_11_5_without_osd_data_each_turn_is_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without tesseract's osd data OSD cannot tell (as on a sparse page, "Too few
+    characters"): the turns are tried and the best reading kept. Its failure was reported as
+    ERROR TIMEOUT (pytesseract's TesseractError is a RuntimeError, which meant a timeout)."""
+    monkeypatch.setenv("TESSDATA_PREFIX", str(_tessdata_with(tmp_path / "tessdata", "eng")))
+    path, (truth,) = grammar_document(tmp_path, "scan-turned")  # turned 180 degrees
+    certificate = read(path)
+    assert certificate.error is None
+    assert certificate.certificate_id == truth["certificate_id"]
+    assert "turned 180 degrees clockwise (tried each turn: OSD could not tell)" in (
+        certificate.ocr_reason)
+
+
+@needs_tesseract
+def test_issue_11_9_a_tesseract_failure_is_not_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSDATA_PREFIX", str(_tessdata_with(tmp_path / "tessdata")))
+    path, _ = grammar_document(tmp_path, "scan-turned")
+    error = read(path).error
+    assert error is not None and error.reason.name == "UNREADABLE", error
+    assert "tesseract failed" in error.message
+
+
 def test_issue_11_10_a_label_line_under_a_label_without_value_is_not_its_value() -> None:
     """`HW Version` printed with no value over `FW Version  6.4E Build String`: the text
     reader took the firmware line as the hardware version."""

@@ -170,6 +170,8 @@ def _run_tesseract(image: Image.Image, timeout_s: float, call: str, **kwargs: ob
         try:
             return getattr(pytesseract, call)(
                 path, timeout=timeout_s, output_type=pytesseract.Output.DICT, **kwargs)
+        except pytesseract.TesseractError:  # a RuntimeError too: tesseract failed, no timeout
+            raise
         except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
             raise DocumentError(ErrorReason.TIMEOUT, f"OCR took over {timeout_s:.0f} s") from exc
 
