@@ -4,7 +4,9 @@ Only a page whose upright OCR reads poorly pays for this (mean word confidence u
 POOR_CONFIDENCE, or not one label of the lexicon and no certificate wording), so upright scans
 cost nothing more. Tesseract's orientation detection (OSD, `--psm 0`, on a reduced image)
 names the turn; the page is turned, read again, and the better reading kept. OSD fails on sparse
-pages ("Too few characters"); then each quarter turn is tried and the best reading kept.
+pages ("Too few characters"); then, when the words were read unsurely (a turned page reads as
+unsure garbage; a sparse upright one as a few sure words), each quarter turn is tried and the
+best reading kept.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def upright(image: Image.Image, page: PageText, read: Read, osd: Osd) -> PageTex
     turn = osd(image)
     if turn == 0 and labels_on(page):
         return page  # OSD says upright, and labels were read: a poor scan, not a turned one
+    if turn is None and (page.confidence or 0.0) >= POOR_CONFIDENCE:
+        return page  # sure words, too few for OSD: a sparse page (an annex's signature page)
     # OSD's turn first; the others after it when that does not read well (measured: OSD named
     # 90 for a sheet needing 270, at orientation confidence 1.06)
     candidates = [turn, *(t for t in TURNS if t != turn)] if turn else list(TURNS)
