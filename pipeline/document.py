@@ -22,6 +22,7 @@ from pipeline.extract import (
     repair_pdf,
     text_layer,
     text_source_of,
+    turn_notes,
 )
 from pipeline.ingest import read_bytes
 from pipeline.models import (
@@ -179,7 +180,8 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
                 ErrorReason.OCR_UNAVAILABLE, "an image file needs OCR, and --ocr never was given"
             )
         frames = ocr_image_file(data, limits)
-        return ExtractedDocument(document, tuple(frames), text_source_of(frames), "image file")
+        reason = "; ".join(["image file", *turn_notes(frames)])
+        return ExtractedDocument(document, tuple(frames), text_source_of(frames), reason)
     pages: list[PageText] = []
     reasons: list[str] = []
     for page, decision in text_layer(data, limits):
@@ -198,6 +200,7 @@ def _extract(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -
             f"no page of the PDF could be read ({len(pages)} page(s) damaged); ask for a new copy",
             "; ".join(p.problem for p in pages),
         )
+    reasons += turn_notes(pages)
     return ExtractedDocument(document, tuple(pages), text_source_of(pages), "; ".join(reasons))
 
 

@@ -141,9 +141,21 @@ def repair_device_type(value: str, types: DeviceTypes) -> tuple[str, list[str]]:
     return repaired, [f"device_type code {code!r} read as {expected!r}, the code its phrase names"]
 
 
+# A hardware version is a version and a revision (07_03, 7.3, 7-3); read as bare digits, its
+# separator was lost (measured: "1.4" and "7.3" read as "14" and "73" at 93% confidence on
+# 150-dpi JPEG scans). Which digits are which cannot be known, so the value is not used.
+BARE_HARDWARE = re.compile(r"\d{1,3}")
+
+
+def set_aside_bare_hardware(value: str) -> tuple[str, list[str]]:
+    if not BARE_HARDWARE.fullmatch(value.strip()):
+        return value, []
+    return "", [f"hardware_version {value!r} not used: read without its separator (7.3 as 73?)"]
+
+
 def repair_certificate(certificate: Certificate) -> tuple[Certificate, list[str]]:
     """Hex/digit repairs in every listing's device fields, Roman numerals in model names and
-    the device code, each with a note."""
+    the device code, each with a note; a hardware version read as bare digits set aside."""
     notes: list[str] = []
     listings = []
     for listing in certificate.listings:
@@ -153,6 +165,9 @@ def repair_certificate(certificate: Certificate) -> tuple[Certificate, list[str]
             if name == "model":
                 value, roman = repair_roman(name, value)
                 found = [*found, *roman]
+            if name == "hardware_version":
+                value, bare = set_aside_bare_hardware(value)
+                found = [*found, *bare]
             if found:
                 changes[name] = value
                 notes.extend(found)

@@ -21,7 +21,7 @@ import regex
 from pipeline.models import ALL_FIELDS as ALL_FIELDS  # re-exported with the two below
 from pipeline.models import CERT_FIELDS as CERT_FIELDS
 from pipeline.models import DEVICE_FIELDS as DEVICE_FIELDS
-from pipeline.models import Certificate, DeviceListing, Evidence, ExtractedDocument
+from pipeline.models import Certificate, DeviceListing, Evidence, ExtractedDocument, TextSource
 from pipeline.rulesfile import RULES_DIR as RULES_DIR  # re-exported: callers name the folder
 from pipeline.rulesfile import RulesFileError, read_rules_toml, rules_path
 
@@ -156,9 +156,16 @@ def read_label_lines(text: str, rules: FieldRules) -> Found:
         following = next((nxt for nxt in lines[index + 1 :] if nxt), "")
         if following and rules.field_of_label(following) is None and not rules.label_line.match(
             following
-        ):
+        ) and not _starts_with_label(following, rules):
             found.append((name, following))
     return found
+
+
+def _starts_with_label(line: str, rules: FieldRules) -> bool:
+    """`FW Version  6.4E Build String` under a label printed without its value is the next
+    field's line, not the value (issue 11 class 10)."""
+    spaced = rules.label_space.match(line)
+    return bool(spaced) and spaced.group("label")[0].isupper() and _plain_value(spaced, rules)
 
 
 def _plain_value(match: regex.Match[str], rules: FieldRules) -> bool:
@@ -374,6 +381,10 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     from pipeline.reader import read_document
 
     laid_out = read_document(extracted, rules)
+    if laid_out is not None and (laid_out.parts or _complete(laid_out) and not _has_ocr(extracted)):
+        # the text readers' result would not be taken: not worth reading. On OCR pages the
+        # reader may merge table rows into one complete listing the text readers split (measured)
+        return laid_out
     by_text = _parse_text(extracted, rules)
     if laid_out is None:
         return by_text
@@ -388,6 +399,16 @@ def _id_shaped(text: str) -> bool:
     from pipeline.reader.lexicon import default_lexicon
 
     return default_lexicon().fits("certificate_id", text)
+
+
+def _has_ocr(extracted: ExtractedDocument) -> bool:
+    return any(page.source is TextSource.OCR for page in extracted.pages)
+
+
+def _complete(certificate: Certificate) -> bool:
+    """Every certificate field, and every device field of every listing."""
+    return bool(certificate.listings) and all(getattr(certificate, n) for n in CERT_FIELDS) and all(
+        getattr(listing, n) for listing in certificate.listings for n in DEVICE_FIELDS)
 
 
 def _filled(certificate: Certificate) -> int:

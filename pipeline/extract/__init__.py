@@ -12,6 +12,7 @@ Settings are pinned in each module so the rules in rules/ always see the same sp
 from __future__ import annotations
 
 from pipeline.extract.chain import FALLBACKS, Attempt, Extractor, LayoutTables, OcrRetry, RuledTables
+from pipeline.extract.orient import turn_notes
 from pipeline.extract.pdfium_text import (
     OcrDecision,
     check_page_count,
@@ -24,7 +25,7 @@ from pipeline.extract.pdfium_text import (
     text_layer,
     text_source_of,
 )
-from pipeline.extract.tables import ruled_tables, tables
+from pipeline.extract.tables import ruled_tables, tables, unread_tables
 from pipeline.extract.tesseract import (
     at_ocr_dpi,
     image_pages,
@@ -43,5 +44,5 @@ __all__ = [
     "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",
     "render_page", "repair_pdf", "ruled_tables", "tables", "tesseract_available",
-    "tesseract_words", "text_layer", "text_source_of",
+    "tesseract_words", "text_layer", "text_source_of", "turn_notes", "unread_tables",
 ]

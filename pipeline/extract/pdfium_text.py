@@ -88,8 +88,7 @@ def page_facts(data: bytes, number: int) -> tuple[str, int, int, float]:
 def _text_and_objects(page: pdfium.PdfPage) -> tuple[str, int, int]:
     """A page's text layer and its image and text object counts: what ocr_decision reads."""
     text, _ = _text_and_segments(page, with_segments=False)
-    return (text, _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE),
-            _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT))
+    return (text, *_object_counts(page))
 
 
 def _text_and_segments(
@@ -183,8 +182,13 @@ def pdf_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
         pdf.close()
 
 
-def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
-    return sum(1 for _ in page.get_objects(filter=(kind,), max_depth=1))
+def _object_counts(page: pdfium.PdfPage) -> tuple[int, int]:
+    """(image objects, text objects) placed on the page itself (not inside form XObjects), by
+    pdfium's raw calls in one pass: get_objects makes a Python object of each (~0.5 ms a page)."""
+    raw = page.raw
+    kinds = [pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(raw, i))
+             for i in range(max(pdfium_c.FPDFPage_CountObjects(raw), 0))]
+    return kinds.count(pdfium_c.FPDF_PAGEOBJ_IMAGE), kinds.count(pdfium_c.FPDF_PAGEOBJ_TEXT)
 
 
 def check_page_count(pages: int, limits: ExtractLimits) -> None:
@@ -218,8 +222,7 @@ def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDe
                         f"{limits.max_page_side_pt:.0f} pt limit per side",
                     )
                 text, segments = _text_and_segments(page)
-                images = _count_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
-                texts = _count_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT)
+                images, texts = _object_counts(page)
                 decision = ocr_decision(text, images, texts)
             finally:
                 page.close()

@@ -134,6 +134,40 @@ def ruled_tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[Table,
     return found
 
 
+def _may_hold_grid(edges: _Edges) -> bool:
+    """Ruling that can bound two cells: pdfplumber's "lines" strategy finds no table without it
+    (a letterhead band or a page frame is one box: two edges each way)."""
+    rows = len(_snap([y for y, _, _ in edges.horizontal]))
+    columns = len(_snap([x for x, _, _ in edges.vertical]))
+    return rows >= 2 and columns >= 2 and rows + columns >= 5
+
+
+def unread_ruling(data: bytes, page_numbers: list[int]) -> list[int]:
+    """The pages whose path objects could form a ruled table that `ruled_tables` did not read
+    (~1 ms a page). Where it read the grid, pdfplumber would read the same lines again."""
+    with pdf_document(data) as pdf:
+        wanted = []
+        for number in page_numbers:
+            page = pdf[number - 1]
+            try:
+                edges = _page_edges(page)
+                if _may_hold_grid(edges) and not _grid_rows(edges):
+                    wanted.append(number)
+            finally:
+                page.close()
+    return wanted
+
+
+def unread_tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[Table, ...]]:
+    """pdfplumber's `tables`, as the fallback after `ruled_tables`: only for pages with ruling
+    it could not read. Other pages are not given to pdfplumber (~60 ms a page, 0.15-0.3 s to
+    import it); on the development families it found no field there that `ruled_tables` had
+    not, and born-digital documents with a field left blank paid it every time."""
+    found: dict[int, tuple[Table, ...]] = {n: () for n in page_numbers}
+    wanted = unread_ruling(data, page_numbers)
+    return {**found, **tables(data, wanted)} if wanted else found
+
+
 def tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[tuple[tuple[str, ...], ...], ...]]:
     """Ruled tables of the given pages (1-based), by pdfplumber with pinned settings.
 

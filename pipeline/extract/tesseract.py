@@ -13,12 +13,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image
 
 from pipeline.errors import developer_note
+from pipeline.extract.orient import reads_poorly, upright
 from pipeline.extract.pdfium_text import pdf_document, skipped_page
 from pipeline.models import (
     DocumentError,
@@ -28,13 +29,18 @@ from pipeline.models import (
     Segment,
     TextSource,
 )
+from pipeline.reader.lexicon import default_lexicon
+
+if TYPE_CHECKING:  # numpy is imported where pages are prepared: text-layer runs never load it
+    import numpy as np
 
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
 TESSERACT_LANG = "eng"
+OSD_DPI = 100  # measured: OSD at 100 dpi ~0.6 s a page and still names the turn
 
 
-TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
+TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
 NOISE_CONFIDENCE = 60.0  # below this, a word of 1-2 characters is a speck, not text (measured)
 NOISE_CONFIDENCE_ONE_CHAR = 75.0  # specks read as one letter reached 67
 JUNK_CELL_CONFIDENCE = 30.0  # stamps/signatures read as words: 15-23; real values >= 27 had digits
@@ -84,6 +90,7 @@ def _long_runs(dark: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels lying on a run of at least `length` dark pixels along `axis` (a 1-D opening).
 
     Two running sums over slices, no per-pixel indexing: ~40 ms for an A4 page at 200 dpi."""
+    import numpy as np
     moved = dark if axis == 1 else dark.T
     rows, n = moved.shape
     if n < length:
@@ -103,6 +110,8 @@ def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
 
     Measured: tesseract psm 6 dropped whole rows of ruled two-column and multi-model tables,
     labels included; with the rules gone it reads them as cells separated by wide gaps."""
+    import numpy as np
+
     gray = np.asarray(image.convert("L"))
     dark = gray < RULE_DARK_LEVEL
     length = max(int(dpi * RULE_MIN_INCHES), 12)
@@ -149,8 +158,8 @@ def import_pytesseract() -> ModuleType:
     return pytesseract
 
 
-def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
-    """One tesseract call (image_to_data: words, boxes, confidences); text is derived from it.
+def _run_tesseract(image: Image.Image, timeout_s: float, call: str, **kwargs: object) -> object:
+    """One pytesseract call (`image_to_data`, `image_to_osd`) on the image.
 
     The image goes to tesseract as an uncompressed TIFF with its dpi: pytesseract's own PNG
     encoding costs ~0.36 s a page, and without a dpi tesseract guesses (changed 1 page in 6)."""
@@ -162,17 +171,46 @@ def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
         path = os.path.join(folder, "page.tif")
         image.save(path, "TIFF", dpi=(dpi, dpi), compression="raw")
         try:
-            data = pytesseract.image_to_data(
-                path, lang=TESSERACT_LANG, config=TESSERACT_CONFIG, timeout=timeout_s,
-                output_type=pytesseract.Output.DICT,
-            )
+            return getattr(pytesseract, call)(
+                path, timeout=timeout_s, output_type=pytesseract.Output.DICT, **kwargs)
+        except pytesseract.TesseractError:  # a RuntimeError too: tesseract failed, no timeout
+            raise
         except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
             raise DocumentError(ErrorReason.TIMEOUT, f"OCR took over {timeout_s:.0f} s") from exc
-        except pytesseract.TesseractError as exc:
-            raise DocumentError(
-                ErrorReason.UNREADABLE, "tesseract failed on a page image; the notes hold its error",
-                f"tesseract: {developer_note(exc)}",
-            ) from exc
+
+
+def tesseract_osd(image: Image.Image, timeout_s: float) -> int | None:
+    """The clockwise turn (0, 90, 180, 270) that sets the page upright, by tesseract's OSD on
+    the image reduced to OSD_DPI; None when OSD cannot tell (a sparse page: "Too few
+    characters")."""
+    dpi = image_dpi(image)
+    if dpi > OSD_DPI:
+        scale = OSD_DPI / dpi
+        size = (max(round(image.width * scale), 1), max(round(image.height * scale), 1))
+        image = image.resize(size, Image.Resampling.BILINEAR)
+        image.info["dpi"] = (OSD_DPI, OSD_DPI)
+    pytesseract = import_pytesseract()
+    try:
+        found = _run_tesseract(image, timeout_s, "image_to_osd")  # pytesseract adds --psm 0
+    except (pytesseract.TesseractError, OSError):  # no osd data, no output: cannot tell
+        return None
+    assert isinstance(found, dict)
+    turn = int(found.get("rotate", 0)) % 360
+    return turn if turn in (0, 90, 180, 270) else None
+
+
+def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
+    """One tesseract call (image_to_data: words, boxes, confidences); text is derived from it."""
+    pytesseract = import_pytesseract()
+    try:
+        data = _run_tesseract(image, timeout_s, "image_to_data", lang=TESSERACT_LANG,
+                              config=TESSERACT_CONFIG)
+    except pytesseract.TesseractError as exc:
+        raise DocumentError(
+            ErrorReason.UNREADABLE, "tesseract failed on a page image; the notes hold its error",
+            f"tesseract: {developer_note(exc)}",
+        ) from exc
+    assert isinstance(data, dict)
     words = []
     for i, text in enumerate(data["text"]):
         confidence = float(data["conf"][i])
@@ -203,6 +241,22 @@ def _is_junk_cell(cell: list[OcrWord]) -> bool:
     return mean < JUNK_CELL_CONFIDENCE and not any(ch.isdigit() for w in cell for ch in w.text)
 
 
+def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
+    """A lone 1-2 character cell far from the text is a speck or a signature stroke, unless it
+    is a short value: it has a digit (`73`, `0B`, `v1`), or a label stands left of it. A lone
+    word of 3 letters read unsurely is one too, even beside a label (measured: `fie` at 33%
+    from the tint right of `MODEL`, whose value stood under it)."""
+    word = cell[0]
+    if len(cell) > 1 or len(word.text) > 3 or any(ch.isdigit() for ch in word.text):
+        return False
+    if len(word.text) == 3:
+        return word.confidence < NOISE_CONFIDENCE
+    if left is None:
+        return True
+    label = _cell_text(left)
+    return not (label.endswith(":") or default_lexicon().is_only_labels(label))
+
+
 def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
     """Lines top to bottom, each a list of cells (word groups split at wide gaps)."""
     grouped: dict[tuple[int, int, int], list[OcrWord]] = {}
@@ -221,8 +275,8 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
                 cells.append([word])
             else:
                 cells[-1].append(word)
-        # a lone 1-2 character cell far from the text is a speck or a signature stroke
-        cells = [c for c in cells if len(cells) == 1 or len(c) > 1 or len(c[0].text) > 2]
+        cells = [c for i, c in enumerate(cells)
+                 if len(cells) == 1 or not _is_speck_cell(c, cells[i - 1] if i else None)]
         cells = [c for c in cells if len(cells) == 1 or not _is_junk_cell(c)] or cells[:1]
         lines.append(cells)
     return lines
@@ -322,11 +376,22 @@ def at_ocr_dpi(image: Image.Image) -> Image.Image:
 
 def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) -> PageText:
     """OCR one page image: at 200 dpi, rules painted out, one tesseract call, text rebuilt from
-    the words."""
+    the words; a page that reads poorly is tried turned (orient.upright)."""
     image = at_ocr_dpi(image)
     dpi = image_dpi(image)
-    prepared = remove_rules(image, dpi)
-    return page_from_words(number, tesseract_words(prepared, timeout_s), reason, dpi)
+
+    from pipeline.extract.reread import reread_values  # it builds on this module
+
+    def read(sheet: Image.Image) -> PageText:
+        prepared = remove_rules(sheet, dpi)
+        words = tesseract_words(prepared, timeout_s)
+        page = page_from_words(number, words, reason, dpi)
+        if reads_poorly(page):  # perhaps turned: its specks are not values worth reading again
+            return page
+        again = reread_values(prepared, words, timeout_s)
+        return page if again == words else page_from_words(number, again, reason, dpi)
+
+    return upright(image, read(image), read, lambda sheet: tesseract_osd(sheet, timeout_s))
 
 
 def render_pixels(width_pt: float, height_pt: float, dpi: int = OCR_DPI) -> int:
@@ -411,6 +476,8 @@ def image_pages(data: bytes, limits: ExtractLimits) -> list[Image.Image]:
 
 def _blank(image: Image.Image) -> bool:
     """The back of a sheet: nothing darker than paper grey after a speck filter (no OCR call)."""
+    import numpy as np
+
     small = image.reduce(4) if min(image.size) >= 64 else image
     return int(np.asarray(small).min()) > RULE_DARK_LEVEL
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import regex
@@ -33,6 +33,7 @@ class LexiconError(RulesFileError):
     """rules/lexicon.toml is malformed: the message names the file and the problem."""
 
 
+@lru_cache(maxsize=8192)  # the same words come back on every page and every document
 def norm_word(word: str) -> str:
     """Case folded, accents dropped, only letters and digits kept: `N.º` -> `no`."""
     folded = unicodedata.normalize("NFKD", word.translate(_FOLD).casefold())
@@ -82,6 +83,9 @@ class Lexicon:
     def label_at_start(self, text: str) -> LabelHit | None:
         """The longest label the text starts with, and the labels of the same field in other
         languages that follow it (`Certificate No. / N° de certificat:`)."""
+        first = _WORD.search(text)
+        if first is None or norm_word(first.group()) not in self.first_words:
+            return None  # most segments: no label starts with their first word
         words = words_of(text)
         first = self._longest_label(words, 0)
         if first is None:
@@ -98,6 +102,10 @@ class Lexicon:
         start = _after_leaders(text, start)
         label = text[: words[used - 1].end]
         return LabelHit(field, label, start, separated or index >= len(words))
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        return frozenset(words[0] for words in self.labels)
 
     def _longest_label(self, words: Sequence[Word], start: int) -> tuple[str, int] | None:
         """(field, index after the label) for the longest label starting at words[start]."""
