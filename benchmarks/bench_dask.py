@@ -60,7 +60,9 @@ class SubprocessCluster:
         env = {**os.environ, "PYTHONPATH": str(pythonpath),
                "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}  # its pebble pool starts processes
         return self._start(["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                            "--nworkers", "1", "--no-dashboard"], env, cwd=pythonpath)
+                            "--nworkers", "1", "--no-dashboard",
+                            "--preload", "pipeline.run.cluster"],  # its reading pool made at start
+                           env, cwd=pythonpath)
 
     def _start(
         self, command: list[str], env: dict[str, str], cwd: Path = ROOT

@@ -133,18 +133,36 @@ def read_on_worker(
                    f"enforce --timeout: {DAEMON_FIX}")
     if problem:
         return json.dumps({"refused": problem, "worker": get_worker().address})
+    if data is None and not _fetched(job):  # a path this worker reads itself: no folder needed
+        return _read_here(task, _local_job(job, None, ""), limits)
     with tempfile.TemporaryDirectory(prefix="cplrecon-dask-") as folder:
-        job = _local_job(job, data, folder)
-        if not limits.timeout_s:
-            return certificate_to_json(task(job))
-        return certificate_to_json(_in_pool(task, job, limits))
+        return _read_here(task, _local_job(job, data, folder), limits)
+
+
+def _fetched(job: Job) -> bool:
+    location = job.document.location
+    return "://" in location and not location.startswith("file://")
+
+
+def _read_here(task: Task, job: Job, limits: Limits) -> str:
+    if not limits.timeout_s:
+        return certificate_to_json(task(job))
+    return certificate_to_json(_in_pool(task, job, limits))
+
+
+def dask_setup(worker: Any) -> None:
+    """`dask worker --preload pipeline.run.cluster`: the worker's pool of reading processes and
+    its identity are made when the worker starts, not under the first documents of a run."""
+    worker_identity()
+    if not _daemonic():
+        _worker_pool(max(1, worker.state.nthreads), Limits().tasks_per_worker)
 
 
 def _local_job(job: Job, data: bytes | None, folder: str) -> Job:
     """The job with its document where this worker can read it: bytes written to a file here,
     an fsspec URL fetched, a path on shared storage as it is."""
     document = job.document
-    if data is None and "://" in document.location and not document.location.startswith("file://"):
+    if data is None and _fetched(job):
         import fsspec  # comes with dask
 
         with fsspec.open(document.location, "rb") as handle:
