@@ -45,7 +45,9 @@ from pipeline.run.executor import Job, Limits, Outcome, Task
 BYTES_LIMIT = 32 * 2**20  # documents up to 32 MB travel in the task; larger ones as a path
 CONNECT_TIMEOUT_S = 10.0  # to reach the scheduler at start: then it is "unreachable", exit 2
 WORKERS_TIMEOUT_S = 60.0  # for a first worker to join (LocalCluster's take ~2 s here)
-TASKS_PER_THREAD = 4  # documents queued per worker thread: keeps it busy, few lost if it dies
+TASKS_PER_THREAD = 4  # tasks queued per worker thread: keeps it busy, few lost if it dies
+BATCH_DOCUMENTS = 8  # small documents per task: a task costs ~5 ms of scheduling, a page ~10 ms
+SMALL_DOCUMENT_BYTES = 256 * 2**10  # larger (a scan, ~0.5 s of OCR a page) travels alone
 ALLOWED_FAILURES = 1  # our LocalCluster: a task is retried after one worker death, not two
 EXTRA = "pip install 'cplrecon[dask]'"
 DAEMON_FIX = "start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (or --no-nanny)"
@@ -122,9 +124,10 @@ def _worker_pool(threads: int, tasks_per_worker: int) -> Any:
 
 
 def read_on_worker(
-    task: Task, job: Job, data: bytes | None, limits: Limits, expected: dict[str, str]
-) -> str:
-    """Run on a Dask worker: the certificate's cache JSON, or {"refused": why}."""
+    task: Task, batch: list[tuple[Job, bytes | None]], limits: Limits, expected: dict[str, str]
+) -> list[str]:
+    """Run on a Dask worker: each document's certificate as the cache's JSON, or one
+    {"refused": why} when this worker must not read them."""
     from distributed import get_worker
 
     problem = identity_problem(worker_identity(), expected)
@@ -132,11 +135,13 @@ def read_on_worker(
         problem = ("it runs as a daemonic process, which cannot start the processes that "
                    f"enforce --timeout: {DAEMON_FIX}")
     if problem:
-        return json.dumps({"refused": problem, "worker": get_worker().address})
-    if data is None and not _fetched(job):  # a path this worker reads itself: no folder needed
-        return _read_here(task, _local_job(job, None, ""), limits)
+        return [json.dumps({"refused": problem, "worker": get_worker().address})]
+    if all(data is None and not _fetched(job) for job, data in batch):  # paths it reads itself
+        return _read_here(task, [_local_job(job, None, "") for job, _ in batch], limits)
     with tempfile.TemporaryDirectory(prefix="cplrecon-dask-") as folder:
-        return _read_here(task, _local_job(job, data, folder), limits)
+        jobs = [_local_job(job, data, os.path.join(folder, str(n)))
+                for n, (job, data) in enumerate(batch)]
+        return _read_here(task, jobs, limits)
 
 
 def _fetched(job: Job) -> bool:
@@ -144,10 +149,10 @@ def _fetched(job: Job) -> bool:
     return "://" in location and not location.startswith("file://")
 
 
-def _read_here(task: Task, job: Job, limits: Limits) -> str:
+def _read_here(task: Task, jobs: list[Job], limits: Limits) -> list[str]:
     if not limits.timeout_s:
-        return certificate_to_json(task(job))
-    return certificate_to_json(_in_pool(task, job, limits))
+        return [certificate_to_json(task(job)) for job in jobs]
+    return [certificate_to_json(certificate) for certificate in _in_pool(task, jobs, limits)]
 
 
 def dask_setup(worker: Any) -> None:
@@ -158,9 +163,9 @@ def dask_setup(worker: Any) -> None:
         _worker_pool(max(1, worker.state.nthreads), Limits().tasks_per_worker)
 
 
-def _local_job(job: Job, data: bytes | None, folder: str) -> Job:
-    """The job with its document where this worker can read it: bytes written to a file here,
-    an fsspec URL fetched, a path on shared storage as it is."""
+def _local_job(job: Job, data: bytes | None, stem: str) -> Job:
+    """The job with its document where this worker can read it: bytes written to a file here
+    (`stem`.document), an fsspec URL fetched, a path on shared storage as it is."""
     document = job.document
     if data is None and _fetched(job):
         import fsspec  # comes with dask
@@ -170,24 +175,27 @@ def _local_job(job: Job, data: bytes | None, folder: str) -> Job:
     if data is None:
         location = document.location.removeprefix("file://")
         return dataclasses.replace(job, document=dataclasses.replace(document, location=location))
-    path = os.path.join(folder, "document")
+    path = stem + ".document"
     with open(path, "wb") as handle:
         handle.write(data)
     return dataclasses.replace(job, document=dataclasses.replace(document, location=path, member=None))
 
 
-def _in_pool(task: Task, job: Job, limits: Limits) -> Certificate:
+def _in_pool(task: Task, jobs: list[Job], limits: Limits) -> list[Certificate]:
+    """The documents in this worker's pebble pool, each under the time limit."""
     from distributed import get_worker
 
     from pipeline.run.pebble import failure_error, settle
 
     pool = _worker_pool(max(1, get_worker().state.nthreads), limits.tasks_per_worker)
-    result, failure = settle(pool.schedule(task, args=(job,), timeout=limits.timeout_s),
-                             limits.timeout_s)
-    if result is not None:
-        return result
-    document = job.document
-    return Certificate(file=document.name, sha256=document.sha256, error=failure_error(failure))
+    futures = [pool.schedule(task, args=(job,), timeout=limits.timeout_s) for job in jobs]
+    certificates = []
+    for job, future in zip(jobs, futures, strict=True):
+        result, failure = settle(future, limits.timeout_s)
+        document = job.document
+        certificates.append(result if result is not None else Certificate(
+            file=document.name, sha256=document.sha256, error=failure_error(failure)))
+    return certificates
 
 
 # --- in the main process ---------------------------------------------------------------------
@@ -309,7 +317,11 @@ def _daemonic() -> bool:
 def _stream(
     distributed: Any, client: Any, task: Task, jobs: Iterable[Job], limits: Limits
 ) -> Iterator[Outcome]:
-    """Submit through a window of a few tasks per worker thread; yield each as it completes.
+    """Submit batches through a window of a few tasks per worker thread; yield each document as
+    its batch completes.
+
+    Small documents travel in batches (`_batches`): a Dask task costs a few milliseconds of the
+    scheduler's and the worker's time, as much as reading a born-digital page.
 
     A document whose workers died (KilledWorker) is not judged there: Dask blames every task
     that was on a dying worker, so a neighbour of the document that really kills workers is
@@ -321,34 +333,35 @@ def _stream(
     window = max(2, threads * TASKS_PER_THREAD)
     run = uuid.uuid4().hex[:8]
     pending = distributed.as_completed()
-    queued = iter(jobs)
-    by_key: dict[str, Job] = {}
+    queued = _batches(jobs)
+    by_key: dict[str, list[Job]] = {}
     suspects: list[Job] = []
 
-    def submit(job: Job) -> None:
-        future = _submit(client, task, job, limits, expected, run, by_path)
-        by_key[future.key] = job
-        pending.add(future)
+    def submit(batch: list[Job], tag: str = run) -> Any:
+        future = _submit(client, task, batch, limits, expected, tag, by_path)
+        by_key[future.key] = batch
+        return future
 
     try:
-        for job in itertools.islice(queued, window):
-            submit(job)
+        for batch in itertools.islice(queued, window):
+            pending.add(submit(batch))
         while pending.count():
             if limits.on_wait is not None and not pending.has_ready():
                 limits.on_wait()
             future = next(pending)
-            outcome = _outcome(distributed, future)
-            job = by_key.pop(future.key)
+            batch = by_key.pop(future.key)
+            outcomes = _outcomes(distributed, future, batch)
             future.release()
-            if outcome.error is not None and outcome.error.reason is ErrorReason.WORKER_LOST:
-                suspects.append(job)
-            else:
-                yield outcome
-            for job in itertools.islice(queued, 1):
-                submit(job)
+            for job, outcome in zip(batch, outcomes, strict=True):
+                if outcome.error is not None and outcome.error.reason is ErrorReason.WORKER_LOST:
+                    suspects.append(job)
+                else:
+                    yield outcome
+            for batch in itertools.islice(queued, 1):
+                pending.add(submit(batch))
         for job in suspects:
-            future = _submit(client, task, job, limits, expected, f"{run}-alone", by_path)
-            yield _outcome(distributed, future, alone=True)
+            future = submit([job], f"{run}-alone")
+            yield from _outcomes(distributed, future, [job], alone=True)
             future.release()
     except distributed.CancelledError as exc:  # the scheduler went away
         raise ClusterError(
@@ -359,43 +372,61 @@ def _stream(
         pending.clear()
 
 
+def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    """Consecutive documents under SMALL_DOCUMENT_BYTES in batches of up to BATCH_DOCUMENTS; a
+    larger one (a scan: ~0.5 s of OCR a page) alone."""
+    batch: list[Job] = []
+    for job in jobs:
+        if job.document.size > SMALL_DOCUMENT_BYTES:
+            yield [job]
+            continue
+        batch.append(job)
+        if len(batch) == BATCH_DOCUMENTS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _submit(
-    client: Any, task: Task, job: Job, limits: Limits, expected: dict[str, str], run: str,
+    client: Any, task: Task, batch: list[Job], limits: Limits, expected: dict[str, str], run: str,
     by_path: bool = False,
 ) -> Any:
-    document = job.document
-    data = None
-    if document.size <= BYTES_LIMIT and not (by_path and document.member is None):
-        from pipeline.ingest import read_bytes
+    from pipeline.ingest import read_bytes
 
-        data = read_bytes(document)
-    elif "://" not in document.location:
-        job = dataclasses.replace(job, document=dataclasses.replace(
-            document, location=os.path.abspath(document.location)))
+    items: list[tuple[Job, bytes | None]] = []
+    for job in batch:
+        document = job.document
+        if document.size <= BYTES_LIMIT and not (by_path and document.member is None):
+            items.append((job, read_bytes(document)))
+            continue
+        if "://" not in document.location:
+            job = dataclasses.replace(job, document=dataclasses.replace(
+                document, location=os.path.abspath(document.location)))
+        items.append((job, None))
     worker_limits = dataclasses.replace(limits, on_wait=None)  # a callback of this process stays here
-    return client.submit(read_on_worker, task, job, data, worker_limits, expected,
-                         key=f"cplrecon-{run}-{document.sha256}", pure=False)
+    return client.submit(read_on_worker, task, items, worker_limits, expected,
+                         key=f"cplrecon-{run}-{batch[0].sha256}-{len(batch)}", pure=False)
 
 
-def _outcome(distributed: Any, future: Any, alone: bool = False) -> Outcome:
-    sha256 = future.key.rsplit("-", 1)[-1]  # the key ends with the document's sha256
+def _outcomes(distributed: Any, future: Any, batch: list[Job], alone: bool = False) -> list[Outcome]:
     try:
-        text = future.result()
+        texts = future.result()
     except distributed.KilledWorker as exc:
         deaths = exc.allowed_failures + 1
-        return Outcome(sha256, error=DocumentError(
-            ErrorReason.WORKER_LOST,
-            f"the Dask workers reading it died {deaths} times, and {deaths} times more when it "
-            "was read again with no other document of the run; it was given up" if alone else
-            f"the Dask workers reading it died {deaths} times",
-        ))
+        message = (f"the Dask workers reading it died {deaths} times, and {deaths} times more "
+                   "when it was read again with no other document of the run; it was given up"
+                   if alone else f"the Dask workers reading it died {deaths} times")
+        return [Outcome(job.sha256, error=DocumentError(ErrorReason.WORKER_LOST, message))
+                for job in batch]
     except distributed.CancelledError:
         raise
     except Exception as exc:  # read_on_worker catches documents' failures: this is the cluster's
-        return Outcome(sha256, error=DocumentError(
-            ErrorReason.UNREADABLE, "the Dask task reading it failed; the notes hold the error",
-            f"Dask: {developer_note(exc)}"))
-    data = json.loads(text)
-    if "refused" in data:
-        raise ClusterError(_refusal(data["worker"], data["refused"]))
-    return Outcome(sha256, certificate=certificate_from_json(text))
+        return [Outcome(job.sha256, error=DocumentError(
+            ErrorReason.UNREADABLE, "the Dask task reading it failed; the notes say why",
+            developer_note(exc))) for job in batch]
+    first = json.loads(texts[0])
+    if "refused" in first:
+        raise ClusterError(_refusal(first["worker"], first["refused"]))
+    return [Outcome(job.sha256, certificate=certificate_from_json(text))
+            for job, text in zip(batch, texts, strict=True)]
