@@ -72,17 +72,30 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def local(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def local_out(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("local")
     assert _reconcile(corpus, out, "--ocr", "never") == 0
-    return _outputs(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def local(local_out: Path) -> dict[str, bytes]:
+    return _outputs(local_out)
+
+
+@pytest.fixture(scope="module")
+def local_crops(local_out: Path) -> list[str]:
+    return [p.name for p in (local_out / "evidence").glob("*.png")]
 
 
 def test_a_run_on_the_cluster_gives_the_local_outputs(
-    cluster: SubprocessCluster, corpus: Path, local: dict[str, bytes], tmp_path: Path
+    cluster: SubprocessCluster, corpus: Path, local: dict[str, bytes], local_crops: list[str],
+    tmp_path: Path,
 ) -> None:
     assert _reconcile(corpus, tmp_path, "--ocr", "never", "--scheduler", cluster.address) == 0
     assert _outputs(tmp_path) == local
+    crops = sorted(p.name for p in (tmp_path / "evidence").glob("*.png"))
+    assert crops and crops == sorted(local_crops)  # made by the workers, which see this folder
     run = (tmp_path / "run.json").read_text()
     assert '"executor": "dask"' in run and cluster.address in run
 

@@ -49,8 +49,12 @@ def _fields(certificate: Certificate) -> Iterator[tuple[str, int | None, Provena
             yield name, i, provenance
 
 
-def crops_for(certificate: Certificate, out_dir: Path) -> tuple[Crop, ...]:
-    """Every field's crop, rendered now unless a run already wrote it; () when none can be."""
+def crops_for(
+    certificate: Certificate, out_dir: Path, data: bytes | None = None
+) -> tuple[Crop, ...]:
+    """Every field's crop, rendered now unless a run already wrote it; () when none can be.
+    `data`: the document's bytes when the caller has them (a worker that read it by its own
+    path); else they are read again from the name reports show."""
     if not certificate.ok or not certificate.sha256:
         return ()
     wanted = [
@@ -61,7 +65,7 @@ def crops_for(certificate: Certificate, out_dir: Path) -> tuple[Crop, ...]:
     missing = [(c, p) for c, p in wanted if not (out_dir / c.path).exists()]
     if missing:
         try:
-            data = document_bytes(certificate.file)
+            data = data if data is not None else document_bytes(certificate.file)
             for index, png in _render(data, certificate.file, [p for _, p in missing]):
                 write_once(out_dir / missing[index][0].path, png)
         except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile):

@@ -396,6 +396,8 @@ def _submit(
 
     items: list[tuple[Job, bytes | None]] = []
     for job in batch:
+        if not by_path:  # a worker elsewhere cannot write into our output folder
+            job = dataclasses.replace(job, crops_out=None)
         document = job.document
         if document.size <= BYTES_LIMIT and not (by_path and document.member is None):
             items.append((job, read_bytes(document)))

@@ -76,12 +76,14 @@ def read_document(job: Job) -> Certificate:
     if job.crops_out is not None and certificate.ok:
         from pathlib import Path
 
+        from pipeline.ingest import read_bytes
         from pipeline.models import certificates_in
         from pipeline.report.crops import crops_for
 
         try:
+            data = read_bytes(job.document)  # by the job's own location: a worker's may differ
             for part in certificates_in(certificate):
-                crops_for(part, Path(job.crops_out))
+                crops_for(part, Path(job.crops_out), data)
         except Exception:  # noqa: BLE001, S110 - a crop is evidence, never the document's verdict:
             pass  # the writer tries again for any crop missing
     return certificate

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import sys
 import tempfile
 import time
@@ -188,8 +189,9 @@ def _fresh_certificates(
             names[document.sha256] = document.name
             yield Job(document, settings.ocr, settings.extract_limits, crops_out)
 
-    # Crops are made by the local workers; a cluster's workers may not see the output folder.
-    crops_out = settings.out if settings.crops and settings.executor == "local" else None
+    # Crops are made by the workers, into the output folder; a cluster executor gives it only to
+    # workers that see this machine's files (the writer makes any crop still missing).
+    crops_out = os.path.abspath(settings.out) if settings.crops else None
     limits = Limits(
         workers=max(1, min(settings.workers, count)), timeout_s=settings.timeout_s or None,
         tasks_per_worker=settings.tasks_per_worker, on_wait=on_wait,
