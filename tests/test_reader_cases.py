@@ -233,3 +233,32 @@ def test_a_certificate_id_of_several_letter_groups_is_read_in_prose(tmp_path: Pa
         "Telemetry Ltd (64:0B), passed, with hardware revision 3.2 and firmware 2.0.15.",
     ]))
     assert certificate.certificate_id == "WRL-ZSE-2021-0057"
+
+
+ID_ROWS = [["Certificate No.", ""], ["ZIG21SE0042", ""]]
+
+
+def test_a_wrapped_first_cell_and_header_are_one_row_each(tmp_path: Path) -> None:
+    certificate = _read(_grid(tmp_path, [*ID_ROWS,
+        ["Manufacturer", "Model", "Hardware\nVersion", "Firmware\nVersion"],
+        ["Corrib\nMetering Ltd\n(21:E3)", "GX-901\n(Image Type\n02:E3)", "1.0", "0x0F36\n092D"],
+        ["Brecon Energy\nDevices Ltd", "BX-2", "2.0", "0x0A0B\n0C0D"],
+    ], [110, 110, 90, 100]))
+    assert [(li.manufacturer, li.model, li.hardware_version, li.firmware_version)
+            for li in certificate.listings] == [
+        ("Corrib Metering Ltd (21:E3)", "GX-901 (Image Type 02:E3)", "1.0", "0x0F36092D"),
+        ("Brecon Energy Devices Ltd", "BX-2", "2.0", "0x0A0B0C0D"),
+    ]
+
+
+def test_two_labels_side_by_side_over_their_values_are_no_table(tmp_path: Path) -> None:
+    certificate = _read(_columns(tmp_path, [
+        ("ZigBee Certified Product", ""), ("CERT. ID", "TYPE OF DEVICE"),
+        ("ZIG21553SE7289", "Pre-Payment Meter Interface Device (PPMID)"),
+        ("VENDOR", "MODEL IDENTIFICATION"), ("EDMI (10:6C)", "E623 (D9:A7)"),
+        ("HARDWARE REVISION", "FIRMWARE VERSION"), ("05_07", "C.9D Build String"),
+    ], step=13))
+    assert len(certificate.listings) == 1
+    listing = certificate.listings[0]
+    assert (listing.manufacturer, listing.model, listing.hardware_version, listing.firmware_version) == (
+        "EDMI (10:6C)", "E623 (D9:A7)", "05_07", "C.9D Build String")

@@ -281,8 +281,10 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
         if len(header) >= 2 and all(labels) and len(set(devices)) >= 2:
-            rows, end, body = _table_rows(header, items, index + 1)
-            if rows:
+            rows, end, body = _table_rows(header, items, index + 1, lexicon)
+            # One row under a header is a table only with three columns or more: two labels
+            # side by side over their values are a label-above layout in two columns.
+            if len(rows) >= 2 or (rows and len(header) >= 3):
                 for i in (*header, *body):
                     i.used = True
                 for number, cells in enumerate(rows):
@@ -297,7 +299,7 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
 
 
 def _table_rows(
-    header: list[_Seg], items: list[list[_Seg]], start: int
+    header: list[_Seg], items: list[list[_Seg]], start: int, lexicon: Lexicon
 ) -> tuple[list[dict[str, Value]], int, list[_Seg]]:
     columns = [(i.seg.x0, i.label_only or "") for i in header]
     height = max(i.seg.height for i in header)
@@ -313,10 +315,15 @@ def _table_rows(
         top = min(i.seg.top for i in line)
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
             break
+        if not rows and _header_goes_on(line, header, columns, lexicon):  # 'Hardware' / 'Version'
+            body.extend(line)
+            last_bottom = max(i.seg.bottom for i in line)
+            continue
         wrapped = bool(rows) and bool(last_line) and (
-            (top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
-             and not _new_row(line, columns))
-            or _continues(line, rows[-1], columns))
+            _continues(line, rows[-1], columns)
+            or 2 * len({_column_of(i.seg, columns) for i in line}) < len(columns)
+            or (top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
+                and not _new_row(line, columns)))
         cells = rows[-1] if wrapped else {}
         for item in line:
             name = _column_of(item.seg, columns)
@@ -352,6 +359,20 @@ def _joined(name: str, text: str, more: str) -> str:
     return f"{text} {more}"
 
 
+def _header_goes_on(
+    line: Sequence[_Seg], header: Sequence[_Seg], columns: Sequence[tuple[float, str]],
+    lexicon: Lexicon,
+) -> bool:
+    """Every cell of the line, read after its column's header word, is still that column's label:
+    a header wrapped over two lines ('Hardware' over 'Version')."""
+    for item in line:
+        name = _column_of(item.seg, columns)
+        above = next((h for h in header if h.label_only == name), None)
+        if above is None or lexicon.is_only_labels(f"{above.seg.text} {item.seg.text}") != name:
+            return False
+    return bool(line)
+
+
 def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:
     """A line with its own first cell and at least half the columns filled starts a row,
     however close under the last it stands."""
@@ -360,12 +381,10 @@ def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool
 
 
 def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tuple[float, str]]) -> bool:
-    """A line that goes on with the row above however far below it stands: its first column is
-    empty while the row's is not, and a cell shows it is the rest of one above (it opens with a
-    bracket or a lower-case word, closes a bracket it did not open, or the cell above left a
-    bracket open or ended in a hyphen)."""
-    first = columns[0][1]
-    if first not in row or any(_column_of(i.seg, columns) == first for i in line):
+    """A line that goes on with the row above however far below it stands: a cell shows it is
+    the rest of one above (it opens with a bracket or a lower-case word, closes a bracket it did
+    not open, or the cell above left a bracket open or ended in a hyphen)."""
+    if columns[0][1] not in row:
         return False
     for item in line:
         text = _clean(item.seg.text)
@@ -373,8 +392,9 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
         if text[:1] in "([" or text[:1].islower() or text.count(")") > text.count("("):
             return True
         if above is not None and (above.text.count("(") > above.text.count(")")
-                                  or above.text.endswith("-")):
-            return True
+                                  or above.text.endswith("-")
+                                  or _joined(above.field, above.text, text) == above.text + text):
+            return True  # (a hex number cut by the wrap: '0x0A0B' over '0C0D')
     return False
 
 
