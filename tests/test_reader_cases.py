@@ -262,3 +262,17 @@ def test_two_labels_side_by_side_over_their_values_are_no_table(tmp_path: Path) 
     listing = certificate.listings[0]
     assert (listing.manufacturer, listing.model, listing.hardware_version, listing.firmware_version) == (
         "EDMI (10:6C)", "E623 (D9:A7)", "05_07", "C.9D Build String")
+
+
+def test_a_letter_with_a_cue_inside_brackets_and_a_value_before_on(tmp_path: Path) -> None:
+    certificate = _read(_pdf(tmp_path, [
+        "Westmoor Radio Labs", "Dear Sir or Madam,",
+        "Thank you for submitting your product for Zigbee certification.",
+        "Certificate number: ZIG21SE5678",
+        "The device tested was model GM-4 (image type 02:11) from Pennine Telemetry Ltd",
+        "(manufacturer code 64:0B). It ran firmware 2.0.15 on hardware revision 3.2.",
+    ]))
+    listing = certificate.listings[0]
+    assert listing.manufacturer == "Pennine Telemetry Ltd (manufacturer code 64:0B)"
+    assert judge(listing.manufacturer, Field.MANUFACTURER, "64:0B").status is Verdict.MATCH
+    assert (listing.firmware_version, listing.hardware_version) == ("2.0.15", "3.2")

@@ -121,10 +121,18 @@ def _clause_end(text: str, start: int, grammar_end: int, cue_starts: Sequence[in
     ended."""
     following = next((c for c in cue_starts if c >= grammar_end), len(text))
     found = clause(text[start:following], stop_words)
+    if found.count("(") > found.count(")"):  # a cue inside brackets: '(manufacturer code 64:0B)'
+        found = clause(text[start:], stop_words)
+    found = _TRAILING_WORDS.sub("", found)  # '2.0.15 on hardware ...': the 'on' is not the value's
     end = start + len(found)
-    if end > grammar_end and lexicon.fits(name, found.strip()):
+    if end > grammar_end and found.count("(") == found.count(")") and lexicon.fits(name, found.strip()):
         return end
     return grammar_end
+
+
+# Words a value never ends with: what follows them is the sentence going on.
+_TRAILING_WORDS = regex.compile(
+    r"(?:\s+(?:on|in|at|with|for|of|by|from|to|under|and|or|as|the|a|an))+\s*$", regex.IGNORECASE)
 
 
 def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
