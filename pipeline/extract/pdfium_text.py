@@ -5,6 +5,7 @@ one decision whether a page needs OCR.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,12 +78,8 @@ def page_image_cover(page: pdfium.PdfPage) -> float:
 
 def page_facts(data: bytes, number: int) -> tuple[str, int, int, float]:
     """(text, image objects, text objects, image cover) of one page: ocr_decision's inputs."""
-    with pdf_document(data) as pdf:
-        page = pdf[number - 1]
-        try:
-            return (*_text_and_objects(page), page_image_cover(page))
-        finally:
-            page.close()
+    with pdf_document(data) as pdf, page_of(pdf, number - 1) as page:
+        return (*_text_and_objects(page), page_image_cover(page))
 
 
 def _text_and_objects(page: pdfium.PdfPage) -> tuple[str, int, int]:
@@ -97,8 +94,7 @@ def _text_and_segments(
     """The page's text, and its text runs with their boxes (PDFium's text rectangles: one per
     drawn string on a line, ~0.4 ms a page more than the text alone, measured on 43 generated
     certificates), top-left origin."""
-    textpage = page.get_textpage()
-    try:
+    with textpage_of(page) as textpage:
         text = textpage.get_text_bounded()
         if not with_segments:
             return text, ()
@@ -110,8 +106,6 @@ def _text_and_segments(
             run = " ".join(run.split())
             if run:
                 segments.append(Segment(run, left, height - top, right, height - bottom))
-    finally:
-        textpage.close()
     segments.sort(key=lambda s: (round(s.top), s.x0))
     return text, tuple(segments)
 
@@ -175,11 +169,75 @@ def repair_pdf(data: bytes) -> bytes | None:
 
 @contextmanager
 def pdf_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
+    """The PDF of `data`, open for the block: the kept one while `kept_document` is reading it."""
+    kept = _KEPT.__dict__
+    if kept.get("active"):
+        if kept.get("pdf") is None:
+            kept.update(data=data, pdf=open_pdf(data), pages={}, textpages={})
+        if kept["data"] is data or kept["data"] == data:
+            yield kept["pdf"]
+            return
     pdf = open_pdf(data)
     try:
         yield pdf
     finally:
         pdf.close()
+
+
+# The document one worker thread is reading, opened once with each page and its text loaded once
+# for every step that needs them (the text layer, the exact boxes, the crops): a page load costs
+# ~0.8 ms here, and each step loaded every page again.
+_KEPT = threading.local()
+
+
+@contextmanager
+def kept_document() -> Iterator[None]:
+    """Within the block, the first PDF read is kept open, with its pages, until the block ends."""
+    _KEPT.__dict__.update(active=True, data=None, pdf=None, pages={}, textpages={})
+    try:
+        yield
+    finally:
+        kept = _KEPT.__dict__
+        for textpage in kept.get("textpages", {}).values():
+            textpage.close()
+        for page in kept.get("pages", {}).values():
+            page.close()
+        if kept.get("pdf") is not None:
+            kept["pdf"].close()
+        _KEPT.__dict__.clear()
+
+
+@contextmanager
+def page_of(pdf: pdfium.PdfDocument, index: int) -> Iterator[pdfium.PdfPage]:
+    """Page `index` (0-based) for the block: the kept one when `pdf` is the kept document."""
+    kept = _KEPT.__dict__
+    if id(kept.get("pdf")) == id(pdf):
+        if index not in kept["pages"]:
+            kept["pages"][index] = pdf[index]
+        yield kept["pages"][index]
+        return
+    page = pdf[index]
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@contextmanager
+def textpage_of(page: pdfium.PdfPage) -> Iterator[pdfium.PdfTextPage]:
+    """The page's text for the block: kept with the page when the page is kept."""
+    kept = _KEPT.__dict__
+    for index, kept_page in kept.get("pages", {}).items():
+        if kept_page is page:
+            if index not in kept["textpages"]:
+                kept["textpages"][index] = page.get_textpage()
+            yield kept["textpages"][index]
+            return
+    textpage = page.get_textpage()
+    try:
+        yield textpage
+    finally:
+        textpage.close()
 
 
 def _object_counts(page: pdfium.PdfPage) -> tuple[int, int]:
@@ -208,29 +266,28 @@ def text_layer(data: bytes, limits: ExtractLimits) -> list[tuple[PageText, OcrDe
         check_page_count(len(pdf), limits)
         for index in range(len(pdf)):
             try:
-                page = pdf[index]
+                with page_of(pdf, index) as page:
+                    out.append(_page_text(page, index, limits))
             except pdfium.PdfiumError as exc:  # this page only: the others are still read
                 out.append((skipped_page(index + 1, "could not be loaded", exc),
                             OcrDecision(False, "")))
-                continue
-            try:
-                width, height = page.get_size()
-                if max(width, height) > limits.max_page_side_pt:
-                    raise DocumentError(
-                        ErrorReason.TOO_LARGE,
-                        f"page {index + 1} is {width:.0f} x {height:.0f} pt, over the "
-                        f"{limits.max_page_side_pt:.0f} pt limit per side",
-                    )
-                text, segments = _text_and_segments(page)
-                images, texts = _object_counts(page)
-                decision = ocr_decision(text, images, texts)
-            finally:
-                page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            source = TextSource.NONE if decision.needed else TextSource.TEXT
-            page_text = PageText(index + 1, text, source, decision.reason, segments=segments)
-            out.append((page_text, decision))
     return out
+
+
+def _page_text(page: pdfium.PdfPage, index: int, limits: ExtractLimits) -> tuple[PageText, OcrDecision]:
+    width, height = page.get_size()
+    if max(width, height) > limits.max_page_side_pt:
+        raise DocumentError(
+            ErrorReason.TOO_LARGE,
+            f"page {index + 1} is {width:.0f} x {height:.0f} pt, over the "
+            f"{limits.max_page_side_pt:.0f} pt limit per side",
+        )
+    text, segments = _text_and_segments(page)
+    images, texts = _object_counts(page)
+    decision = ocr_decision(text, images, texts)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = TextSource.NONE if decision.needed else TextSource.TEXT
+    return PageText(index + 1, text, source, decision.reason, segments=segments), decision
 
 
 def skipped_page(number: int, what: str, exc: Exception) -> PageText:
@@ -270,9 +327,7 @@ def exact_boxes(
         return found
     with pdf_document(data) as pdf:
         for number, indexes in by_page.items():
-            page = pdf[number - 1]
-            textpage = page.get_textpage()
-            try:
+            with page_of(pdf, number - 1) as page, textpage_of(page) as textpage:
                 height = page.get_height()
                 for index in indexes:
                     _, printed, rough = wanted[index]
@@ -280,9 +335,6 @@ def exact_boxes(
                         if (box := _best_occurrence(textpage, height, text, rough)) is not None:
                             found[index] = box
                             break
-            finally:
-                textpage.close()
-                page.close()
     return found
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.models import Certificate, Provenance
+from pipeline.models import Certificate, DocumentError, Provenance
 from pipeline.report.writers.atomic import write_once
 from pipeline.report.writers.sink import Crop
 
@@ -68,7 +68,7 @@ def crops_for(
             data = data if data is not None else document_bytes(certificate.file)
             for index, png in _render(data, certificate.file, [p for _, p in missing]):
                 write_once(out_dir / missing[index][0].path, png)
-        except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile):
+        except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile, DocumentError):
             pass  # the document cannot be read again (moved, damaged): a crop's loss stops nothing
     return tuple(c for c, _ in wanted if (out_dir / c.path).exists())
 
@@ -101,18 +101,16 @@ def _png(image: object) -> bytes:
 
 def _crop_pdf(data: bytes, boxes: list[Provenance]) -> Iterator[tuple[int, bytes]]:
     """Each page is loaded once for all the boxes on it (a page load costs as much as a crop)."""
-    import pypdfium2
+    from pipeline.extract.pdfium_text import page_of, pdf_document
 
     by_page: dict[int, list[int]] = {}
     for i, box in enumerate(boxes):
         by_page.setdefault(box.page, []).append(i)
-    pdf = pypdfium2.PdfDocument(data)
-    try:
+    with pdf_document(data) as pdf:  # the worker's kept document: its pages are loaded already
         for number, indexes in sorted(by_page.items()):
             if not 1 <= number <= len(pdf):
                 continue
-            page = pdf[number - 1]
-            try:
+            with page_of(pdf, number - 1) as page:
                 scan: float | None | bool = False  # looked up once, for the first OCR box
                 for i in indexes:
                     box = boxes[i]
@@ -123,10 +121,6 @@ def _crop_pdf(data: bytes, boxes: list[Provenance]) -> Iterator[tuple[int, bytes
                     image = _render_box(page, box, float(scale), grey=box.source != "ocr")
                     if image is not None:
                         yield i, _png(image)
-            finally:
-                page.close()
-    finally:
-        pdf.close()
 
 
 def _scan_scale(page: object) -> float | None:

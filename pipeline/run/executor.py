@@ -71,8 +71,13 @@ def read_document(job: Job) -> Certificate:
     # Imported here: the PDF and OCR libraries load where documents are read, not in a run
     # whose documents all come from the cache.
     from pipeline.document import process_document
+    from pipeline.extract.pdfium_text import kept_document
 
-    certificate = process_document(job.document, job.ocr, job.limits)
+    with kept_document():  # the PDF opened, and each page loaded, once for every step
+        return _read_and_crop(job, process_document(job.document, job.ocr, job.limits))
+
+
+def _read_and_crop(job: Job, certificate: Certificate) -> Certificate:
     if job.crops_out is not None and certificate.ok:
         from pathlib import Path
 
