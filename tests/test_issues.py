@@ -19,7 +19,8 @@ from pipeline.document import process_document
 from pipeline.extract import tesseract_available
 from pipeline.ingest import IngestLimits, file_document
 from pipeline.models import Certificate, ExtractLimits
-from pipeline.parse import load_field_rules, read_label_lines, read_prose
+from pipeline.parse import load_field_rules
+from pipeline.textreaders import read_label_lines, read_prose
 from samples.grammar import Scan, build_plan, generate, write_document
 
 from conftest import CORPUS, ROOT, SAMPLES, read_csv

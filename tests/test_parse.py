@@ -9,7 +9,8 @@ import pytest
 from pipeline.document import process_document
 from pipeline.extract import ExtractLimits
 from pipeline.ingest import discover
-from pipeline.parse import RULES_DIR, load_field_rules, read_label_lines, read_prose
+from pipeline.parse import RULES_DIR, load_field_rules
+from pipeline.textreaders import read_label_lines, read_prose
 
 from conftest import CORPUS, truth
 

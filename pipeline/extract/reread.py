@@ -16,14 +16,8 @@ import dataclasses
 
 from PIL import Image
 
-from pipeline.extract.tesseract import (
-    CELL_GAP_HEIGHTS,
-    TESSERACT_LANG,
-    OcrWord,
-    _is_noise,
-    _run_tesseract,
-    image_dpi,
-)
+from pipeline.extract.ocr_layout import CELL_GAP_HEIGHTS, OcrWord, _is_noise
+from pipeline.extract.tesseract import TESSERACT_LANG, _run_tesseract, image_dpi
 from pipeline.reader.lexicon import default_lexicon
 
 REREAD_SCALE = 2

@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 import math
 import os
-import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -19,6 +17,11 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from pipeline.errors import developer_note
+from pipeline.extract.ocr_layout import (
+    OCR_DPI,
+    OcrWord,
+    page_from_words,
+)
 from pipeline.extract.orient import reads_poorly, upright
 from pipeline.extract.pdfium_text import pdf_document, skipped_page
 from pipeline.models import (
@@ -26,30 +29,21 @@ from pipeline.models import (
     ErrorReason,
     ExtractLimits,
     PageText,
-    Segment,
     TextSource,
 )
-from pipeline.reader.lexicon import default_lexicon
 
 if TYPE_CHECKING:  # numpy is imported where pages are prepared: text-layer runs never load it
     import numpy as np
 
-OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 TESSERACT_CONFIG = "--psm 6"  # measured: psm 6 keeps label and value on one line
 TESSERACT_LANG = "eng"
 OSD_DPI = 100  # measured: OSD at 100 dpi ~0.6 s a page and still names the turn
 
 
 TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
-NOISE_CONFIDENCE = 60.0  # below this, a word of 1-2 characters is a speck, not text (measured)
-NOISE_CONFIDENCE_ONE_CHAR = 75.0  # specks read as one letter reached 67
-JUNK_CELL_CONFIDENCE = 30.0  # stamps/signatures read as words: 15-23; real values >= 27 had digits
-CELL_GAP_HEIGHTS = 1.2  # a gap wider than 1.2 line heights separates cells, not words (measured)
 RULE_MIN_INCHES = 0.25  # dark runs this long are ruling lines: glyphs at 8-12 pt are shorter
 RULE_DARK_LEVEL = 160
 # measured: tesseract may leave a wide space after the "ZIG" of a certificate ID; it is one word
-ID_PREFIX_WORD = re.compile(r"[Z2][I1l|]?[G6][I1l|]?")
-TABLE_TAIL_LINES = 2  # one-cell lines kept after a table: a last "label over value" cell
 
 
 def tesseract_available() -> bool:
@@ -69,21 +63,6 @@ def one_tesseract_thread() -> None:
     """OMP_THREAD_LIMIT=1 in the environment tesseract inherits: one thread per worker process
     (measured 1.47 s/page against 3.24 s with tesseract's own threads on 2 cores)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
-@dataclass(frozen=True)
-class OcrWord:
-    text: str
-    confidence: float
-    left: int
-    top: int
-    width: int
-    height: int
-    line: tuple[int, int, int]  # tesseract's (block, paragraph, line)
-
-    @property
-    def right(self) -> int:
-        return self.left + self.width
 
 
 def _long_runs(dark: np.ndarray, length: int, axis: int) -> np.ndarray:
@@ -222,141 +201,6 @@ def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
             (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i])),
         ))
     return words
-
-
-def _is_noise(word: OcrWord) -> bool:
-    """Specks and ruling-line fragments: no letter or digit, or 1-2 characters read unsurely."""
-    if not any(ch.isalnum() for ch in word.text):
-        return word.confidence < NOISE_CONFIDENCE or len(word.text) == 1
-    if len(word.text) == 1:
-        return word.confidence < NOISE_CONFIDENCE_ONE_CHAR
-    if ID_PREFIX_WORD.fullmatch(word.text):  # "ZG" for "ZIG", read unsurely: not a speck
-        return False
-    return len(word.text) == 2 and word.confidence < NOISE_CONFIDENCE
-
-
-def _is_junk_cell(cell: list[OcrWord]) -> bool:
-    """A stamp or signature read as words: unsure, and no digit (IDs read unsurely have digits)."""
-    mean = sum(w.confidence for w in cell) / len(cell)
-    return mean < JUNK_CELL_CONFIDENCE and not any(ch.isdigit() for w in cell for ch in w.text)
-
-
-def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
-    """A lone 1-2 character cell far from the text is a speck or a signature stroke, unless it
-    is a short value: it has a digit (`73`, `0B`, `v1`), or a label stands left of it. A lone
-    word of 3 letters read unsurely is one too, even beside a label (measured: `fie` at 33%
-    from the tint right of `MODEL`, whose value stood under it)."""
-    word = cell[0]
-    if len(cell) > 1 or len(word.text) > 3 or any(ch.isdigit() for ch in word.text):
-        return False
-    if len(word.text) == 3:
-        return word.confidence < NOISE_CONFIDENCE
-    if left is None:
-        return True
-    label = _cell_text(left)
-    return not (label.endswith(":") or default_lexicon().is_only_labels(label))
-
-
-def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
-    """Lines top to bottom, each a list of cells (word groups split at wide gaps)."""
-    grouped: dict[tuple[int, int, int], list[OcrWord]] = {}
-    for word in words:
-        if not _is_noise(word):
-            grouped.setdefault(word.line, []).append(word)
-    lines = []
-    for line_words in sorted(grouped.values(), key=lambda ws: min(w.top for w in ws)):
-        line_words.sort(key=lambda w: w.left)
-        heights = sorted(w.height for w in line_words if any(c.isalnum() for c in w.text))
-        height = heights[len(heights) // 2] if heights else 20
-        cells: list[list[OcrWord]] = [[line_words[0]]]
-        for word in line_words[1:]:
-            split_id = ID_PREFIX_WORD.fullmatch(cells[-1][-1].text) and word.text[:1].isdigit()
-            if word.left - cells[-1][-1].right > CELL_GAP_HEIGHTS * height and not split_id:
-                cells.append([word])
-            else:
-                cells[-1].append(word)
-        cells = [c for i, c in enumerate(cells)
-                 if len(cells) == 1 or not _is_speck_cell(c, cells[i - 1] if i else None)]
-        cells = [c for c in cells if len(cells) == 1 or not _is_junk_cell(c)] or cells[:1]
-        lines.append(cells)
-    return lines
-
-
-def _cell_text(cell: list[OcrWord]) -> str:
-    return " ".join(w.text for w in cell)
-
-
-def ocr_tables(lines: list[list[list[OcrWord]]]) -> tuple[tuple[tuple[str, ...], ...], ...]:
-    """Runs of consecutive multi-cell lines as tables, cells aligned to the widest row's columns.
-
-    Ruled cells (label above value, label beside value, a header row over one row per model) come
-    out of psm 6 as lines of cells; as tables they go through the same reader as pdfplumber's."""
-    found = []
-    index = 0
-    while index < len(lines):
-        end = index
-        while end < len(lines) and len(lines[end]) >= 2:
-            end += 1
-        if end - index >= 2:
-            # a last row of one cell (label over value, value left empty beside it) still belongs
-            tail = min(end + TABLE_TAIL_LINES, len(lines))
-            while tail > end and any(len(cells) >= 2 for cells in lines[end:tail]):
-                tail -= 1
-            found.append(_aligned(lines[index:tail]))
-            index = tail
-        else:
-            index = max(end, index + 1)
-    return tuple(found)
-
-
-def _aligned(rows: list[list[list[OcrWord]]]) -> tuple[tuple[str, ...], ...]:
-    out = []
-    for index, cells in enumerate(rows):
-        # columns come from the row above or below with the most cells (a header row, usually)
-        neighbours = rows[max(index - 1, 0) : index + 2]
-        reference = max(neighbours, key=len)
-        if len(cells) == len(reference):
-            out.append(tuple(_cell_text(c) for c in cells))
-            continue
-        columns = [c[0].left for c in reference]
-        texts = [""] * len(columns)
-        for cell in cells:
-            nearest = min(range(len(columns)), key=lambda k: abs(columns[k] - cell[0].left))
-            texts[nearest] = f"{texts[nearest]} {_cell_text(cell)}".strip()
-        out.append(tuple(texts))
-    return tuple(out)
-
-
-def _segment(cell: list[OcrWord], scale: float) -> Segment:
-    """One OCR cell as a Segment in PDF points (top-left origin), with its mean confidence."""
-    return Segment(
-        _cell_text(cell),
-        min(w.left for w in cell) * scale,
-        min(w.top for w in cell) * scale,
-        max(w.right for w in cell) * scale,
-        max(w.top + w.height for w in cell) * scale,
-        round(sum(w.confidence for w in cell) / len(cell), 1),
-    )
-
-
-def page_from_words(
-    number: int, words: list[OcrWord], reason: str, dpi: int = OCR_DPI
-) -> PageText:
-    """An OCR page as the parser expects it: text lines (cells two spaces apart), tables, word
-    confidences, and the cells as segments with boxes in PDF points."""
-    lines = ocr_lines(words)
-    scale = 72.0 / dpi
-    segments = tuple(_segment(cell, scale) for cells in lines for cell in cells)
-    text = "\n".join("  ".join(_cell_text(c) for c in cells) for cells in lines)
-    kept = [w for cells in lines for c in cells for w in c]
-    confidence = sum(w.confidence for w in kept) / len(kept) if kept else None
-    return PageText(
-        number, text, TextSource.OCR, reason,
-        round(confidence, 1) if confidence is not None else None,
-        tables=ocr_tables(lines),
-        word_confidence=tuple((w.text, w.confidence) for w in kept),
-        segments=segments,
-    )
 
 
 def at_ocr_dpi(image: Image.Image) -> Image.Image:

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from pipeline.models import FIELDS, LISTING_ATTRIBUTE, Overall
 from pipeline.report.plain import FIELD_WORDS, OVERALL_WORDS, STATUS_WORDS, row_sentences
+from pipeline.report.writers.run_json import run_value
 from pipeline.report.writers.sink import CertificateRecord, Crop, WriterOptions
 
 TEMPLATE = "report.html.j2"
@@ -121,22 +122,14 @@ def _chart(overall: Mapping[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-def _get(data: Any, *keys: str) -> Any:
-    """data[k1][k2]..., or None where run.json's shape (the CLI's) does not have it."""
-    for key in keys:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
 
 def run_facts(run: Mapping[str, Any]) -> dict[str, Any]:
     """What the page's header says about the run, read defensively from run.json's data."""
-    seconds = _get(run, "timings", "total_before_writing_s")
+    seconds = run_value(run, "timings", "total_before_writing_s")
     return {
-        "version": _get(run, "versions", "cplrecon") or "",
-        "cpl": _get(run, "inputs", "cpl", "path") or "",
-        "certs": ", ".join(map(str, _get(run, "inputs", "certs") or [])),
+        "version": run_value(run, "versions", "cplrecon") or "",
+        "cpl": run_value(run, "inputs", "cpl", "path") or "",
+        "certs": ", ".join(map(str, run_value(run, "inputs", "certs") or [])),
         "seconds": f"{seconds:.1f} s" if isinstance(seconds, int | float) else "",
     }
 

@@ -14,6 +14,7 @@ import xlsxwriter
 from pipeline.models import FIELDS, LISTING_ATTRIBUTE, Field, Overall, Verdict
 from pipeline.report.plain import FIELD_WORDS, STATUS_WORDS, row_sentences
 from pipeline.report.writers.cells import neutralise
+from pipeline.report.writers.run_json import run_value
 from pipeline.report.writers.sink import CertificateRecord, Crop
 
 _STATUS_FILL = {"PASS": "#1E7B34", "REVIEW": "#C98A00", "FAIL": "#B00020",
@@ -24,13 +25,6 @@ EVIDENCE_ROW_LIMIT = 500  # CPL rows on the Evidence sheet: 4 crops each, ~4 KB 
 CROP_WIDTH_PX = 320  # a crop is shown at most this wide in its cell
 _PX_TO_PT = 0.75
 
-
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
 
 
 def _counts(data: Any) -> Mapping[str, Any]:
@@ -49,15 +43,15 @@ def _started(run: Mapping[str, Any]) -> str:
 
 def _write_facts(ws: Any, formats: Mapping[str, Any], run: Mapping[str, Any]) -> int:
     ws.write_string(0, 0, "cplrecon audit", formats["title"])
-    seconds = _get(run, "timings", "total_before_writing_s")
+    seconds = run_value(run, "timings", "total_before_writing_s")
     facts: list[tuple[str, Any]] = [
         ("Run started", _started(run)),
         ("Run took (seconds)", round(seconds, 1) if isinstance(seconds, int | float) else None),
-        ("CPL file", _get(run, "inputs", "cpl", "path")),
-        ("Certificates from", ", ".join(map(str, _get(run, "inputs", "certs") or []))),
-        ("cplrecon version", _get(run, "versions", "cplrecon")),
+        ("CPL file", run_value(run, "inputs", "cpl", "path")),
+        ("Certificates from", ", ".join(map(str, run_value(run, "inputs", "certs") or []))),
+        ("cplrecon version", run_value(run, "versions", "cplrecon")),
         ("Rules (fields, policy, device types)", ", ".join(
-            str(v) for v in _counts(_get(run, "rules")).values())),
+            str(v) for v in _counts(run_value(run, "rules")).values())),
     ]
     row = 1
     for label, value in facts:
@@ -122,8 +116,8 @@ def _write_documents(ws: Any, formats: Mapping[str, Any], counts: Mapping[str, A
     ws.write_string(row, 1, "Count", formats["header"])
     lines: list[tuple[str, Any]] = [
         ("Documents read", counts.get("certificates")),
-        ("Read", _get(counts, "certificate_status", "OK")),
-        ("Could not be read", _get(counts, "certificate_status", "ERROR")),
+        ("Read", run_value(counts, "certificate_status", "OK")),
+        ("Could not be read", run_value(counts, "certificate_status", "ERROR")),
         *((f"Text from: {k}", v) for k, v in _counts(counts.get("text_source")).items()),
         *((f"Could not be read: {k}", v) for k, v in _counts(counts.get("certificate_errors")).items()),
         ("Problems (sheet Problems)", counts.get("problems")),
