@@ -17,20 +17,12 @@ from pipeline.document import process_document
 from pipeline.ingest import IngestLimits, file_document
 from pipeline.models import Certificate, ExtractLimits, Field, Verdict
 from pipeline.reader.printed_hex import rewrite_printed_hex
+from samples.hostile import text_pdf
 
 
 def _pdf(tmp_path: Path, lines: list[str]) -> Path:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 9)
-    y = A4[1] - 60
-    for line in lines:
-        canvas.drawString(50, y, line)
-        y -= 14
-    canvas.showPage()
-    canvas.save()
     path = tmp_path / "certificate.pdf"
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(text_pdf(lines))
     return path
 
 
