@@ -11,7 +11,7 @@ Settings are pinned in each module so the rules in rules/ always see the same sp
 
 from __future__ import annotations
 
-from pipeline.extract.chain import FALLBACKS, Attempt, Extractor, LayoutTables, OcrRetry, RuledTables
+from pipeline.extract.chain import FALLBACKS, Attempt, Extractor, OcrRetry, TableReader
 from pipeline.extract.orient import turn_notes
 from pipeline.extract.pdfium_text import (
     OcrDecision,
@@ -39,7 +39,7 @@ from pipeline.extract.tesseract import (
 from pipeline.models import ExtractLimits
 
 __all__ = [
-    "FALLBACKS", "Attempt", "Extractor", "LayoutTables", "OcrRetry", "RuledTables",
+    "FALLBACKS", "Attempt", "Extractor", "OcrRetry", "TableReader",
     "ExtractLimits", "exact_boxes",
     "OcrDecision", "at_ocr_dpi", "check_page_count", "image_pages", "ocr_decision",
     "ocr_image", "ocr_image_file", "ocr_pdf_page", "open_pdf", "page_facts", "pdf_document",

@@ -11,7 +11,7 @@ fields, and notes every step, kept or discarded. A new extractor is one class an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,26 +64,11 @@ def _with_tables(
 
 
 @dataclass(frozen=True)
-class RuledTables:
-    """Tables drawn with lines or boxes, from pypdfium2's path objects (~2 ms a page)."""
+class TableReader:
+    """Tables of the text-layer pages by one table reader, kept on the pages for the parser."""
 
-    name: str = "ruled-tables"
-
-    def applies(self, attempt: Attempt) -> str:
-        if attempt.document.kind != "pdf" or not _text_pages(attempt.extracted):
-            return ""
-        return f"the text layer lacks {', '.join(attempt.missing)}"
-
-    def read(self, attempt: Attempt) -> ExtractedDocument | None:
-        return _with_tables(attempt.extracted, ruled_tables(attempt.data, _text_pages(attempt.extracted)))
-
-
-@dataclass(frozen=True)
-class LayoutTables:
-    """Any table pdfplumber's layout analysis finds (~25-100 ms a page, 0.15-0.3 s to import):
-    after ruled tables, and only on pages with ruling those could not read (tables.unread_tables)."""
-
-    name: str = "pdfplumber-tables"
+    name: str
+    reader: Callable[[bytes, list[int]], Mapping[int, tuple[Table, ...]]]
 
     def applies(self, attempt: Attempt) -> str:
         if attempt.document.kind != "pdf" or not _text_pages(attempt.extracted):
@@ -91,8 +76,8 @@ class LayoutTables:
         return f"the text layer lacks {', '.join(attempt.missing)}"
 
     def read(self, attempt: Attempt) -> ExtractedDocument | None:
-        return _with_tables(attempt.extracted,
-                            unread_tables(attempt.data, _text_pages(attempt.extracted)))
+        pages = _text_pages(attempt.extracted)
+        return _with_tables(attempt.extracted, self.reader(attempt.data, pages))
 
 
 @dataclass(frozen=True)
@@ -130,4 +115,11 @@ class OcrRetry:
 
 
 # The fallback chain, cheapest first: data, not code paths.
-FALLBACKS: Sequence[Extractor] = (RuledTables(), LayoutTables(), OcrRetry())
+FALLBACKS: Sequence[Extractor] = (
+    # tables drawn with lines or boxes, from pypdfium2's path objects (~2 ms a page)
+    TableReader("ruled-tables", ruled_tables),
+    # any table pdfplumber's layout analysis finds (~25-100 ms a page, 0.15-0.3 s to import),
+    # only on pages with ruling the first could not read (tables.unread_tables)
+    TableReader("pdfplumber-tables", unread_tables),
+    OcrRetry(),
+)
