@@ -5,17 +5,16 @@ verdicts, and no spreadsheet cell is a formula."""
 from __future__ import annotations
 
 import csv
-import io
 import random
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.cli import main
 from samples.generate import generate_corpus
+from samples.hostile import text_pdf
 
 POISON = {
     "Certificate ID": "ZIG99SE0001",  # an ID's shape; a formula as the ID: poisoned_id.pdf
@@ -26,20 +25,6 @@ POISON = {
     "Hardware Version": "-01_02",
     "Application Firmware": "@0C:03:0C:22",
 }
-
-
-def _pdf(lines: list[str], size: tuple[float, float] = (595, 842), pages: int = 1,
-         encrypt: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=size, invariant=1, encrypt=encrypt)
-    for _ in range(pages):
-        y = size[1] - 72
-        for line in lines:
-            canvas.drawString(72, y, line)
-            y -= 18
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
 
 
 def _kv(fields: dict[str, str]) -> list[str]:
@@ -56,13 +41,13 @@ def _broken_inputs(folder: Path, good: bytes) -> dict[str, str]:
         "random_with_header.pdf": (b"%PDF-1.7\n" + bytes(rng.randrange(256) for _ in range(4096)),
                                    "CORRUPT"),
         "truncated.pdf": (good[: len(good) * 2 // 5], "CORRUPT"),
-        "encrypted.pdf": (_pdf(_kv(POISON), encrypt="secret"), "ENCRYPTED"),
+        "encrypted.pdf": (text_pdf(_kv(POISON), encrypt="secret"), "ENCRYPTED"),
         "login_page.pdf": (b"<!DOCTYPE html><html><body>Please log in</body></html>", "NOT_A_PDF"),
-        "long_300_pages.pdf": (_pdf(["page"], pages=300), "TOO_LARGE"),
-        "banner_14400pt.pdf": (_pdf(_kv(POISON), size=(14400, 842)), "TOO_LARGE"),
-        "blank_page.pdf": (_pdf([]), None),  # no text at all: NO_FIELDS, or OCR_UNAVAILABLE
+        "long_300_pages.pdf": (text_pdf(["page"], pages=300), "TOO_LARGE"),
+        "banner_14400pt.pdf": (text_pdf(_kv(POISON), size=(14400, 842)), "TOO_LARGE"),
+        "blank_page.pdf": (text_pdf([]), None),  # no text at all: NO_FIELDS, or OCR_UNAVAILABLE
         # A formula is not an ID's shape (issue 13): the document is no certificate, no fields
-        "poisoned_id.pdf": (_pdf(_kv(POISON | {"Certificate ID": '=HYPERLINK("http://x","ZIG99")'})),
+        "poisoned_id.pdf": (text_pdf(_kv(POISON | {"Certificate ID": '=HYPERLINK("http://x","ZIG99")'})),
                             "NOT_A_CERTIFICATE"),
     }
     expected = {}
@@ -83,7 +68,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate_corpus(good, cpl_dir=root)
     broken = root / "broken"
     expected = _broken_inputs(broken, (good / "cert_0001_kv.pdf").read_bytes())
-    (broken / "poisoned.pdf").write_bytes(_pdf(_kv(POISON)))
+    (broken / "poisoned.pdf").write_bytes(text_pdf(_kv(POISON)))
     with zipfile.ZipFile(root / "archive.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(good / "cert_0002_table.pdf", "2019/q1/cert_0002_table.pdf")
     out = root / "out"
