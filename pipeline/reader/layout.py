@@ -22,6 +22,7 @@ from dataclasses import field as _field
 import regex
 
 from pipeline.models import DEVICE_FIELDS, Segment
+from pipeline.reader.grammars import GRAMMARS
 from pipeline.reader.lexicon import LabelHit, Lexicon
 
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
@@ -159,6 +160,11 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     name = item.hit.field
     rule = f"label {item.hit.label.strip(' :.')!r} (lexicon {name})"
     rest = _clean(item.seg.text[item.hit.value_start :])
+    if rest and not item.hit.separated and _SENTENCE_WORD.search(rest):
+        # No colon after the label, and the text goes on as a sentence ('software release 2.66
+        # on hardware 1.3 for testing'): the value is what the field's grammar reads, and the
+        # rest of the sentence is left to prose.
+        return _grammar_value(item, rule)
     if rest:
         part = _part_of(item.seg, item.hit.value_start)
         value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon)
@@ -189,6 +195,27 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
 
 
 _CLAUSE_END = regex.compile(r"[,;](?=\s)|\.(?=\s|$)")
+# Lower-case words of running text: a label followed by them, with no colon, is in a sentence.
+_SENTENCE_WORD = regex.compile(
+    r"(?<!\S)(?:on|for|with|in|at|by|to|from|was|were|has|have|is|are|been|the|which|that|"
+    r"under|into|and)(?!\S)")
+
+
+def _grammar_value(item: _Seg, rule: str) -> Value | None:
+    """The value a label in a sentence introduces, read by its field's grammar."""
+    assert item.hit is not None
+    name, text = item.hit.field, item.seg.text
+    grammar = GRAMMARS.get(name)
+    start = item.hit.value_start
+    match = grammar.match(text, start) if grammar is not None else None
+    if match is None:
+        item.rest = _part_of(item.seg, start)
+        return None
+    end = match.end()
+    if text[end:].strip(" ,;."):
+        item.rest = _part_of(item.seg, end)
+    return Value(name, _clean(match.group()), [_part_of(item.seg, start, end)],
+                 f"{rule}, in a sentence: {name} grammar")
 
 
 def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:

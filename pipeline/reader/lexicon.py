@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -71,6 +71,20 @@ class LabelHit:
     separated: bool
 
 
+@dataclass(frozen=True, eq=False)  # hashed by identity: compiled patterns are cached per rules
+class ProseRules:
+    """rules/lexicon.toml [prose]: what may stand between a cue and its value, cues that follow
+    their value, and the company-name grammar used when no cue names the manufacturer."""
+
+    fillers: tuple[str, ...] = ()
+    value_fillers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    comma_fields: frozenset[str] = frozenset()
+    after_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    legal_forms: tuple[str, ...] = ()
+    house_words: frozenset[str] = frozenset()
+    house_cues: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Lexicon:
     version: str
@@ -79,6 +93,7 @@ class Lexicon:
     shapes: dict[str, Shape]
     cues: dict[str, tuple[str, ...]]
     path: str
+    prose: ProseRules = field(default_factory=ProseRules)
 
     def label_at_start(self, text: str) -> LabelHit | None:
         """The longest label the text starts with, and the labels of the same field in other
@@ -159,7 +174,8 @@ def _schema(path: Path, problem: str) -> LexiconError:
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
     path = path or LEXICON_FILE
-    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues"), what="the lexicon")
+    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues", "prose"),
+                           what="the lexicon")
     fields, shapes, cues = data.get("fields", {}), data.get("shapes", {}), data.get("cues", {})
     labels: dict[tuple[str, ...], str] = {}
     for name in FIELDS:
@@ -180,6 +196,38 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         shapes={name: _shape(path, name, shapes.get(name)) for name in FIELDS},
         cues={name: tuple(str(c) for c in cues.get(name, ())) for name in FIELDS},
         path=str(path),
+        prose=_prose(path, data.get("prose", {})),
+    )
+
+
+def _prose(path: Path, entry: object) -> ProseRules:
+    if not isinstance(entry, dict):
+        raise _schema(path, "[prose] must be a table")
+
+    def words(value: object, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise _schema(path, f"[prose] {where} must be a list of words")
+        return tuple(value)
+
+    def per_field(key: str) -> dict[str, tuple[str, ...]]:
+        table = entry.get(key, {})
+        if not isinstance(table, dict) or set(table) - set(FIELDS):
+            raise _schema(path, f"[prose.{key}] must be a table keyed by field names")
+        return {name: words(v, f"{key}.{name}") for name, v in table.items()}
+
+    known = {"fillers", "value_fillers", "comma_fields", "after_cues", "legal_forms",
+             "house_words", "house_cues"}
+    if unknown := sorted(set(entry) - known):
+        raise _schema(path, f"[prose] has unknown keys {unknown}")
+    return ProseRules(
+        fillers=words(entry.get("fillers", []), "fillers"),
+        value_fillers=per_field("value_fillers"),
+        comma_fields=frozenset(words(entry.get("comma_fields", []), "comma_fields")),
+        after_cues=per_field("after_cues"),
+        legal_forms=words(entry.get("legal_forms", []), "legal_forms"),
+        house_words=frozenset(w.casefold() for w in words(entry.get("house_words", []),
+                                                          "house_words")),
+        house_cues=words(entry.get("house_cues", []), "house_cues"),
     )
 
 

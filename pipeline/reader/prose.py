@@ -1,12 +1,19 @@
-"""Values in sentences, found by their grammars and given a role by the cue words before them.
+"""Values in sentences, found by their grammars and given a role by the cue words around them.
 
 `... the product G874 (Image Type 02:E3), a Gas Smart Metering Equipment manufactured by Corrib
 Metering Ltd (21:E3), running application firmware 0x0F36092D and hardware version 03_03 ...`:
 after a cue (`product`, `manufactured by`, `application firmware`, `hardware version`), a few
-filler words may stand (`is`, `of`, `number`, `:`), then the value must have its field's grammar.
-A cue followed by no value of the right grammar (`any change to hardware or firmware may ...`)
-gives nothing. Two grammars need no cue: `NAME (Image Type XX:XX)` is a model, and a certificate
-ID of the ZigBee form is one wherever it stands.
+filler words may stand (`is`, `of`, `number`, `:`; for versions also `build`, `release`), then the
+value must have its field's grammar (reader/grammars.py). A cue followed by no value of the
+right grammar (`any change to hardware or firmware may ...`) gives nothing.
+
+Some cues follow their value (`Mourne Controls Ltd, the manufacturer,`; `the IHD-7 display`), and
+some values need no cue: `NAME (Image Type XX:XX)` is a model, a certificate ID of the ZigBee form
+is one wherever it stands, and when no cue names the manufacturer, a company name ending in a
+legal form (`Acme Metering Ltd has demonstrated ...`) is taken, unless it is the test house's.
+The cue words and these lists are data: rules/lexicon.toml [cues] and [prose].
+
+A short line (a heading, a letterhead) ends its paragraph: no value runs across it.
 """
 
 from __future__ import annotations
@@ -18,43 +25,21 @@ import regex
 
 from pipeline.models import Segment
 from pipeline.parse import clause
+from pipeline.reader.grammars import _HEX2, _TOKEN, GRAMMARS
 from pipeline.reader.layout import Value
-from pipeline.reader.lexicon import Lexicon
+from pipeline.reader.lexicon import Lexicon, ProseRules
 
-_HEX2 = r"[0-9A-Fa-f]{2}"
-_HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
-              rf"|0[xX][0-9A-Fa-f]{{4,8}}(?!\w)")
-_VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
-            r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
-_TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
-GRAMMARS: dict[str, regex.Pattern[str]] = {
-    # Letters and digits in groups joined by - / _ . (ZIG22SE5350, WRL-ZSE-2021-0057), a digit
-    # among them, ending on a digit or capital (not on a sentence's full stop).
-    "certificate_id": regex.compile(
-        r"(?=[A-Za-z0-9\-/_.]*\d)[A-Z][A-Za-z0-9]*(?:[\-/_.]?[A-Za-z0-9]+)*(?<=[0-9A-Z])"),
-    "certificate_date": regex.compile(
-        r"\d{4}-\d{2}-\d{2}|\d{1,2}[./ -](?:\d{1,2}|[A-Za-z]{3,9})[./ -]\d{4}"
-        r"|[A-Z][a-z]{2,8} \d{1,2},? \d{4}"),
-    "device_type": regex.compile(r"[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,6}(?:\s\([A-Z]{2,6}\))?"),
-    "manufacturer": regex.compile(
-        r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&|and(?=\s[A-Z])"
-        r"|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*"
-        rf"(?:\s\({_HEX2}:?{_HEX2}\))?"),
-    "model": regex.compile(
-        rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
-        rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
-    "hardware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}"),
-    "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
-}
-# Words between a cue and its value; a word only when a space follows it: the 'A' of firmware
-# 'A.8B' is no article.
-_FILLER = regex.compile(
-    r"(?:\s*(?:(?:is|of|the|a|an|number|no\.?|id|identifier|model|code)(?=[\s:])|:|-)\s*)*\s*",
-    regex.IGNORECASE)
 _IMAGE_TYPE_MODEL = regex.compile(
     rf"(?<![\w-]){_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
 _ZIGBEE_ID = regex.compile(r"(?<![\w-])ZIG[\w\-/]*\d[\w\-/]*(?<=\w)")
 _MAX_GAP = 24  # characters of filler allowed between a cue and its value
+BREAK = "\u00b6"  # joins two lines of different paragraphs; nothing matches across it
+SHORT_LINE = 0.6  # a line ending left of this share of the widest line ends its paragraph
+PARAGRAPH_GAP = 1.8  # ...as does a gap of more than this many line heights under it
+# Lower-case words a value found in prose does not run on with: 'SM-900 passed all tests' is the
+# model SM-900, 'hardware 1.3 for testing' is 1.3. Connectors inside names are allowed.
+_NAME_CONNECTORS = frozenset({"and", "of", "de", "du", "und", "et", "y", "plc", "ltd", "gmbh"})
+_LOWER_WORD = regex.compile(r"(?<![\w(])[a-z][a-z]+\b")
 
 
 def read_prose(
@@ -75,26 +60,32 @@ def read_prose(
         for hit in _cue_pattern(cue).finditer(text):
             if _overlaps(taken, hit.start(), hit.end()):
                 continue
-            filler = _FILLER.match(text, hit.end())
-            start = filler.end() if filler else hit.end()
-            if start - hit.end() > _MAX_GAP:
-                continue
             grammar = GRAMMARS.get(name)
-            match = grammar.match(text, start) if grammar is not None else None
+            match = _after_filler(text, hit.end(), grammar, _filler(lexicon.prose, name))
             if match is None or not _good(name, match.group(), lexicon, cue):
                 continue
+            start = match.start()
             end = _clause_end(text, start, match.end(), cue_starts, name, lexicon, stop_words)
             taken.append((hit.start(), end))
             found.append(_value(name, (start, end), text, spans,
                                 f"prose cue {cue!r} + {name} grammar"))
             strength[id(found[-1])] = lexicon.cues[name].index(cue)
     found = _strongest_cues(found, strength)
+    have = {v.field for v in found}
+    for value in _after_cues(text, spans, lexicon, taken):
+        if value.field not in have:
+            have.add(value.field)
+            found.append(value)
     for name, pattern in (("model", _IMAGE_TYPE_MODEL), ("certificate_id", _ZIGBEE_ID)):
         for match in pattern.finditer(text):
             if not _overlaps(taken, match.start(), match.end()):
                 taken.append((match.start(), match.end()))
                 found.append(_value(name, match.span(), text, spans,
                                     f"prose {name} grammar, no cue"))
+    if "manufacturer" not in have:
+        company = _company(text, spans, lines, lexicon.prose, taken)
+        if company is not None:
+            found.append(company)
     found.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
     return found
 
@@ -114,20 +105,68 @@ def _cue_pattern(cue: str) -> regex.Pattern[str]:
     return regex.compile(rf"(?<!\w){regex.escape(cue)}(?!\w)", regex.IGNORECASE)
 
 
+def _after_filler(text: str, position: int, grammar: regex.Pattern[str] | None,
+                  filler: regex.Pattern[str]) -> regex.Match[str] | None:
+    """The field's grammar after the cue, at the first place past zero or more filler words
+    where it matches: 'software version Version 1.2.5.6' keeps its printed 'Version'."""
+    if grammar is None:
+        return None
+    limit = position + _MAX_GAP
+    while True:
+        start = position + len(text[position:]) - len(text[position:].lstrip(" \t"))
+        if start > limit:
+            return None
+        match = grammar.match(text, start)
+        if match is not None:
+            return match
+        step = filler.match(text, position)
+        if step is None or step.end() == position:
+            return None
+        position = step.end()
+
+
+@lru_cache(maxsize=64)
+def _filler(rules: ProseRules, name: str) -> regex.Pattern[str]:
+    """One filler word or mark that may stand between a cue of `name` and its value; a word
+    only when a space or colon follows it: the 'A' of firmware 'A.8B' is no article."""
+    words = sorted({*rules.fillers, *rules.value_fillers.get(name, ())}, key=len, reverse=True)
+    marks = ":|-|," if name in rules.comma_fields else ":|-"
+    alternation = "|".join(regex.escape(w) for w in words) or "(?!)"
+    return regex.compile(rf"[ \t]*(?:(?:{alternation})(?=[\s:,])|{marks})[ \t]*", regex.IGNORECASE)
+
+
 def _clause_end(text: str, start: int, grammar_end: int, cue_starts: Sequence[int], name: str,
                 lexicon: Lexicon, stop_words: Sequence[str]) -> int:
-    """Where the value ends: its clause (to a comma, `and`, a stop word or the next cue), when
-    the whole clause still has the field's shape (`3.8B Build String`); else where its grammar
-    ended."""
+    """Where the value ends: its clause (to a comma, `and`, a stop word, the next cue or the
+    paragraph's end), when the whole clause still has the field's shape (`3.8B Build String`);
+    else where its grammar ended."""
+    paragraph = text.find(BREAK, grammar_end)
+    paragraph = len(text) if paragraph < 0 else paragraph
     following = next((c for c in cue_starts if c >= grammar_end), len(text))
-    found = clause(text[start:following], stop_words)
+    found = clause(text[start:min(following, paragraph)], stop_words)
     if found.count("(") > found.count(")"):  # a cue inside brackets: '(manufacturer code 64:0B)'
-        found = clause(text[start:], stop_words)
+        found = clause(text[start:paragraph], stop_words)
+        inside = [c for c in cue_starts if start + found.find("(") < c < start + len(found)]
+        if any(_cue_field(text, c, lexicon) not in (name, None) for c in inside):
+            return grammar_end  # '(hardware 1.7, firmware 0x0106)' after a name is not its own
     found = _TRAILING_WORDS.sub("", found)  # '2.0.15 on hardware ...': the 'on' is not the value's
     end = start + len(found)
+    extension = regex.sub(r"\([^()]*\)", "", text[grammar_end:end])  # brackets may hold words
+    if any(w.group() not in _NAME_CONNECTORS for w in _LOWER_WORD.finditer(extension)):
+        return grammar_end
     if end > grammar_end and found.count("(") == found.count(")") and lexicon.fits(name, found.strip()):
         return end
     return grammar_end
+
+
+def _cue_field(text: str, position: int, lexicon: Lexicon) -> str | None:
+    """The field of the longest cue starting at `position`."""
+    best: tuple[int, str] | None = None
+    for name, cues in lexicon.cues.items():
+        for cue in cues:
+            if _cue_pattern(cue).match(text, position) and (best is None or len(cue) > best[0]):
+                best = (len(cue), name)
+    return best[1] if best else None
 
 
 # Words a value never ends with: what follows them is the sentence going on.
@@ -145,22 +184,124 @@ def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
     return lexicon.fits(name, value)
 
 
+# --- values before their cue, and company names without one -----------------------------------
+
+
+def _after_cues(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
+                taken: list[tuple[int, int]]) -> list[Value]:
+    """Values right before a cue that follows them: `NAME, the manufacturer` or `NAME (the
+    applicant)`, and a model token before its device noun (`the IHD-7 display`)."""
+    found: list[Value] = []
+    for name, cues in lexicon.prose.after_cues.items():
+        for cue in sorted(cues, key=len, reverse=True):
+            for hit in _cue_pattern(cue).finditer(text):
+                span = _before(text, hit.start(), name)
+                if span is None or _overlaps(taken, *span):
+                    continue
+                value = " ".join(text[span[0]:span[1]].split())
+                if not _good(name, value, lexicon, "") and not _has_legal_form(value, lexicon.prose):
+                    continue
+                taken.append((span[0], hit.end()))
+                found.append(_value(name, span, text, spans,
+                                    f"prose {name} grammar + cue {cue!r} after it"))
+    return found
+
+
+def _before(text: str, end: int, name: str) -> tuple[int, int] | None:
+    """The span of a `name` value that ends right before `end`: after ',' or '(' for a
+    manufacturer, after one space for a model."""
+    window_start = max(text.rfind(BREAK, 0, end) + 1, text.rfind(". ", 0, end) + 1, end - 90, 0)
+    head = text[window_start:end]
+    if name == "manufacturer":
+        match = regex.search(r"(?:,|\()\s*$", head)
+        if match is None:
+            return None
+        head = head[: match.start()]
+        value = regex.search(rf"(?:{GRAMMARS['manufacturer'].pattern})$", head)
+    else:
+        value = regex.search(rf"(?<![\w-])(?=[A-Za-z0-9\-./_]*\d){_TOKEN}[ \t]+$", head)
+    if value is None:
+        return None
+    start, stop = window_start + value.start(), window_start + value.end()
+    while stop > start and text[stop - 1] in " \t":
+        stop -= 1
+    return (start, stop) if stop > start else None
+
+
+def _has_legal_form(value: str, rules: ProseRules) -> bool:
+    words = value.split()
+    return bool(words) and words[-1] in rules.legal_forms
+
+
+@lru_cache(maxsize=8)
+def _company_pattern(rules: ProseRules) -> regex.Pattern[str]:
+    forms = "|".join(regex.escape(f) for f in sorted(rules.legal_forms, key=len, reverse=True))
+    word = r"(?:[A-Z][\w&.+\-]*|&|and|of)"
+    return regex.compile(
+        rf"(?<![\w&.+\-])[A-Z][\w&.+\-]*(?:[ \t]{word}){{0,5}}[ \t](?:{forms})(?![\w])"
+        rf"(?:[ \t]\({_HEX2}:?{_HEX2}\))?")
+
+
+def _company(text: str, spans: Sequence[tuple[int, int, Segment]],
+             lines: Sequence[Sequence[Segment]], rules: ProseRules,
+             taken: list[tuple[int, int]]) -> Value | None:
+    """The first company name of the page by its legal form (`Acme Metering Ltd`), when no cue
+    gave the manufacturer: not on the first line (the letterhead), not a name with a test
+    house's words (`... Test Laboratory Ltd`) and not right after `tested by`, `at`, ..."""
+    first_line_end = len(" ".join(s.text for s in lines[0])) if lines else 0
+    house_cues = [_cue_pattern(c) for c in rules.house_cues]
+    for match in _company_pattern(rules).finditer(text):
+        start, end = match.span()
+        if start < first_line_end or _overlaps(taken, start, end):
+            continue
+        words = {w.casefold().strip(".,") for w in match.group().split()}
+        if words & rules.house_words:
+            continue
+        before = text[max(0, start - 24):start].rstrip()
+        if any(p.search(before) and p.search(before).end() == len(before)  # type: ignore[union-attr]
+               for p in house_cues):
+            continue
+        taken.append((start, end))
+        form = next(w for w in reversed(match.group().split()) if w in rules.legal_forms)
+        return _value("manufacturer", (start, end), text, spans,
+                      f"prose company grammar (legal form {form!r}), no cue")
+    return None
+
+
 def _overlaps(taken: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < b and a < end for a, b in taken)
 
 
 def _flatten(lines: Sequence[Sequence[Segment]]) -> tuple[str, list[tuple[int, int, Segment]]]:
-    """The lines as one string, and each segment's character span in it."""
+    """The lines as one string, and each segment's character span in it. Lines of one paragraph
+    are joined by a space; a short line or a wide gap ends a paragraph (BREAK)."""
     parts: list[str] = []
     spans: list[tuple[int, int, Segment]] = []
     position = 0
-    for line in lines:
+    right = max((line[-1].x1 for line in lines if line), default=0.0)
+    left = min((line[0].x0 for line in lines if line), default=0.0)
+    for number, line in enumerate(lines):
         for seg in line:
             text = seg.text
             spans.append((position, position + len(text), seg))
             parts.append(text)
             position += len(text) + 1
+        if number + 1 < len(lines) and line and _ends_paragraph(line, lines[number + 1],
+                                                                 left, right):
+            parts.append(BREAK)
+            position += len(BREAK) + 1
     return " ".join(parts), spans
+
+
+def _ends_paragraph(line: Sequence[Segment], following: Sequence[Segment], left: float,
+                    right: float) -> bool:
+    if not following:
+        return False
+    width = right - left
+    if width > 0 and line[-1].x1 - left < SHORT_LINE * width:
+        return True
+    height = max(s.height for s in line)
+    return following[0].top - line[-1].bottom > PARAGRAPH_GAP * height
 
 
 def _value(name: str, span: tuple[int, int], text: str,
@@ -169,7 +310,10 @@ def _value(name: str, span: tuple[int, int], text: str,
     start, end = span
     segments = [_cut(seg, max(start - a, 0), min(end, b) - a)
                 for a, b, seg in spans if a < end and start < b] or [spans[0][2]]
-    return Value(name, " ".join(text[start:end].split()).strip(" ,;"), segments, rule)
+    text_value = " ".join(text[start:end].replace(BREAK, " ").split()).strip(" ,;")
+    if name == "manufacturer":
+        text_value = regex.sub(r"['\u2019]s$", "", text_value)  # "Fenland Metering Company's"
+    return Value(name, text_value, segments, rule)
 
 
 def _cut(seg: Segment, start: int, end: int) -> Segment:

@@ -1,0 +1,37 @@
+"""Value grammars: what a value of each field looks like in running text, wherever it stands.
+
+The prose reader matches them after a cue word (`manufactured by`, `hardware version`), and the
+layout reader uses them to cut a label's value out of a sentence (`software release 2.66 on
+hardware 1.3 ...` gives 2.66). The lexicon's [shapes] say whether a whole value is acceptable;
+these say where a value starts and ends in a longer text.
+"""
+
+from __future__ import annotations
+
+import regex
+
+_HEX2 = r"[0-9A-Fa-f]{2}"
+_HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
+              rf"|0[xX][0-9A-Fa-f]{{4,8}}(?!\w)")
+_VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
+            r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
+_TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
+GRAMMARS: dict[str, regex.Pattern[str]] = {
+    # Letters and digits in groups joined by - / _ . (ZIG22SE5350, WRL-ZSE-2021-0057), a digit
+    # among them, ending on a digit or capital (not on a sentence's full stop).
+    "certificate_id": regex.compile(
+        r"(?=[A-Za-z0-9\-/_.]*\d)[A-Z][A-Za-z0-9]*(?:[\-/_.]?[A-Za-z0-9]+)*(?<=[0-9A-Z])"),
+    "certificate_date": regex.compile(
+        r"\d{4}-\d{2}-\d{2}|\d{1,2}[./ -](?:\d{1,2}|[A-Za-z]{3,9})[./ -]\d{4}"
+        r"|[A-Z][a-z]{2,8} \d{1,2},? \d{4}"),
+    "device_type": regex.compile(r"[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,6}(?:\s\([A-Z]{2,6}\))?"),
+    "manufacturer": regex.compile(
+        r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&|and(?=\s[A-Z])"
+        r"|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*"
+        rf"(?:\s\({_HEX2}:?{_HEX2}\))?"),
+    "model": regex.compile(
+        rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
+        rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
+    "hardware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}"),
+    "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
+}
