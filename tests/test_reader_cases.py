@@ -268,3 +268,35 @@ def test_a_letter_with_a_cue_inside_brackets_and_a_value_before_on(tmp_path: Pat
     assert listing.manufacturer == "Pennine Telemetry Ltd (manufacturer code 64:0B)"
     assert judge(listing.manufacturer, Field.MANUFACTURER, "64:0B").status is Verdict.MATCH
     assert (listing.firmware_version, listing.hardware_version) == ("2.0.15", "3.2")
+
+
+# Letters in wordings the generator never writes (hand-made, issue 11): the prose reader must
+# read them by value grammars and cues on either side, not by one phrase per layout.
+LETTERS = [
+    ("Acme Metering Ltd has demonstrated that its Electricity Smart Meter E470 (hardware 2.1, "
+     "firmware 3.4.5) complies with the Zigbee Smart Energy 1.4 profile. Certificate "
+     "ZIG21004SE0001, 12 March 2021.", ("Acme Metering Ltd", "E470", "2.1", "3.4.5")),
+    ("Certificate NTS-2021-0042 is awarded to Brecon Energy Devices Ltd for the In-Home Display "
+     "IHD-55, hardware build 04_02, software build 0x0C030C22, on 2021-05-04.",
+     ("Brecon Energy Devices Ltd", "IHD-55", "04_02", "0x0C030C22")),
+    ("Mourne Controls Ltd, the manufacturer, submitted the Communications Hub CH-12 running "
+     "software release 2.66 on hardware 1.3 for testing. Reference certificate NTS-2019-0777 of "
+     "3 June 2019.", ("Mourne Controls Ltd", "CH-12", "1.3", "2.66")),
+    ("Fenland Metering Company's Smart Meter SM-900 passed all tests with firmware v4.12 and "
+     "hardware V2. Zigbee certificate ZIG19330SE4411 was granted on 11/11/2019.",
+     ("Fenland Metering Company", "SM-900", "V2", "v4.12")),
+    ("Model GX-857 from Thornbury Sensing Ltd (hardware 1.7, firmware 0x0106) has been certified "
+     "under ZIG22188SE5617 on 2022-01-19.", ("Thornbury Sensing Ltd", "GX-857", "1.7", "0x0106")),
+]
+
+
+@pytest.mark.parametrize("sentence,want", LETTERS, ids=[w[0] for _, w in LETTERS])
+def test_letters_in_other_wordings_are_read_by_grammar_and_cues(
+    tmp_path: Path, sentence: str, want: tuple[str, str, str, str]
+) -> None:
+    import textwrap
+    certificate = _read(_pdf(tmp_path, ["Northgate Test Services", "Zigbee Smart Energy Certificate",
+                                        *textwrap.wrap(sentence, 90)]))
+    listing = certificate.listings[0]
+    assert (listing.manufacturer, listing.model, listing.hardware_version,
+            listing.firmware_version) == want
