@@ -43,10 +43,10 @@ FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
     "firmware_version": (COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS),
 }
-# ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG, or
+# ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans.
 ID_PREFIX = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>[Z2][I1l|]{0,2}[G6])\s{0,3}(?P<year>[0-9Il|]\s?[0-9])(?=[\w-])"
+    r"(?<![A-Za-z0-9])(?P<prefix>[Z2][I1l|!]{0,2}[G6])\s{0,3}(?P<year>[0-9Il|]\s?[0-9])(?=[\w-])"
 )
 
 
@@ -61,6 +61,18 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     return squeezed.translate(HEX_CONFUSIONS)
 
 
+def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
+    """Two true digits; or, for a value written 0x..., the `x` and a body of whole octets with
+    two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
+    body of hex letters has no digit to show it)."""
+    if sum(ch.isdigit() for ch in token) >= 2:
+        return True
+    if pattern is not PREFIXED_HEX:
+        return False
+    body = re.sub(r"\s", "", token)[2:]
+    return len(body) % 2 == 0 and sum(ch in "0123456789ABCDEF" for ch in body) >= 2
+
+
 def repair_value(field: str, value: str) -> tuple[str, list[str]]:
     """`value` with misreads fixed inside its hex/digit parts only, and a note per repair.
 
@@ -70,7 +82,7 @@ def repair_value(field: str, value: str) -> tuple[str, list[str]]:
     for pattern in FIELD_SHAPES.get(field, ()):
         def fix(match: re.Match[str], pattern: re.Pattern[str] = pattern) -> str:
             token = match.group(0)
-            if sum(ch.isdigit() for ch in token) < 2:
+            if not _evidence_enough(token, pattern):
                 return token
             repaired = _repair_token(token, pattern)
             if repaired != token:

@@ -167,6 +167,11 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("firmware_version", "12.3 (Stack l.2.3.4)", "12.3 (Stack 1.2.3.4)", True),
     ("manufacturer", "EDMI Ltd (1O:6C)", "EDMI Ltd (10:6C)", True),
     ("model", "ES-10A (Image Type 0l:0I)", "ES-10A (Image Type 01:01)", True),
+    # 0x and whole octets with two true hex characters: a body of hex letters has no digit
+    ("model", "OxESDD", "0xE5DD", True),
+    ("model", "OxFEF2", "0xFEF2", True),
+    ("model", "OxSOS", "OxSOS", False),  # odd length: not octets
+    ("model", "OxSSOO", "OxSSOO", False),  # no true hex character
     ("hardware_version", "0l_O2", "01_02", True),
     ("hardware_version", "01 _03", "01_03", True),  # a stray space beside the underscore
     ("hardware_version", "1.B", "1.8", False),  # one true digit only: left as read
@@ -196,6 +201,8 @@ def test_repair_table(field: str, read_as: str, repaired: str, noted: bool) -> N
 def test_certificate_id_prefix_repair_is_noted_and_leaves_numbers_alone() -> None:
     assert repair_text("Certificate ID: Z1G17-2383")[0] == "Certificate ID: ZIG17-2383"
     assert repair_text("No. ZIGI 8-0044")[0] == "No. ZIG18-0044"
+    assert repair_text("Certification ID Number Z!G20-2704")[0] == (
+        "Certification ID Number ZIG20-2704")
     text, notes = repair_text("Suite 216 2018, Davis")
     assert text == "Suite 216 2018, Davis" and not notes
 

@@ -145,6 +145,28 @@ def test_a_bracket_wrapped_under_a_value_is_no_label(tmp_path: Path) -> None:
     assert certificate.listings[0].model == "PPM-690B (Image Type C4:8A)"
 
 
+def test_a_bracket_past_a_gap_on_the_value_line_belongs_to_the_value(tmp_path: Path) -> None:
+    # found on a DEVELOPMENT scan (scan-turned, seed 7): OCR split `PPM-986  (Image Type 8D:93)`
+    # into two cells at a wide gap, and the model lost its image type
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    for n, (label, value, far) in enumerate([
+        ("Certificate Number", "ZIG22105SE9605", ""), ("Applicant", "Toshiba", ""),
+        ("Model", "PPM-986", "(Image Type 8D:93)"), ("HW Version", "04_09", "Issued 2022"),
+    ]):
+        canvas.drawString(50, 780 - 14 * n, label)
+        canvas.drawString(190, 780 - 14 * n, value)
+        canvas.drawString(300, 780 - 14 * n, far)
+    canvas.save()
+    path = tmp_path / "gap.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    listing = certificate.listings[0]
+    assert listing.model == "PPM-986 (Image Type 8D:93)"
+    assert listing.hardware_version == "04_09"  # text past a gap that is no bracket stays out
+
+
 def test_a_label_with_no_value_does_not_take_the_next_line(tmp_path: Path) -> None:
     certificate = _read(_pdf(tmp_path, [
         "Certificate of Zigbee Compliance",

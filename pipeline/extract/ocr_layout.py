@@ -15,7 +15,7 @@ NOISE_CONFIDENCE = 60.0  # below this, a word of 1-2 characters is a speck, not 
 NOISE_CONFIDENCE_ONE_CHAR = 75.0  # specks read as one letter reached 67
 JUNK_CELL_CONFIDENCE = 30.0  # stamps/signatures read as words: 15-23; real values >= 27 had digits
 CELL_GAP_HEIGHTS = 1.2  # a gap wider than 1.2 line heights separates cells, not words (measured)
-ID_PREFIX_WORD = re.compile(r"[Z2][I1l|]?[G6][I1l|]?")
+ID_PREFIX_WORD = re.compile(r"[Z2][I1l|!]?[G6][I1l|]?")
 TABLE_TAIL_LINES = 2  # one-cell lines kept after a table: a last "label over value" cell
 
 

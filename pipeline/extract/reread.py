@@ -8,6 +8,15 @@ word with a digit, alone in its cell, at the start of its line or right of a lab
 reading is taken only when it is one sure word that keeps every character of the first one
 in order and adds at most MAX_ADDED (it fills what was missed; it never changes what was read).
 Pages without such a word pay nothing; each re-read is ~0.1-0.2 s.
+
+Values read unsurely are read again the same way (`unsure_groups`, `reread_unsure`): tesseract
+gave `(21:53)` at 16% for a clear `(21:E3)` in a monospaced font, `DOFE` at 56% for `D9:FE`, and
+`OF: AA: 8F:34` at 23-45% for `9F:AA:8F:34`; enlarged two to four times they read right at
+86-90%. A run of unsure words in one cell, with a digit or hex letters, is cropped whole and
+read at each scale of UNSURE_SCALES in turn; a reading is taken only when every word of it is
+sure, it has as many letters and digits as the first, keeps its separators (it may add up to
+MAX_ADDED) and differs from it. The CPL is never consulted, so a re-read can no more invent a
+match than the first reading could; the value keeps its OCR source and the new confidence.
 """
 
 from __future__ import annotations
@@ -26,6 +35,14 @@ SHORT_VALUE = 4  # characters: `73`, `1_2`, `v41` (single characters are specks 
 SURE = 80.0  # the re-read must be at least this confident
 MAX_ADDED = 2  # characters a re-read may add: a lost separator, a lost digit
 PAD_HEIGHTS = (0.5, 2.0)  # box grown by half a line height, and two to the right (a lost digit)
+UNSURE = 60.0  # a word read below this is worth reading again when it looks like a value
+UNSURE_SCALES = (2, 3, 4)  # tried in turn: tesseract's best scale differs word by word
+UNSURE_PAD = 0.5  # line heights left and right of an unsure run
+UNSURE_RISES = (0.5, 0.25)  # and above and below it: tesseract's box of an unsure word is often
+# too short (`tA` for `1.1` read right only with half a line more), but half a line takes in the
+# next line's ink where lines stand close, so the tighter box is tried second
+MAX_UNSURE_RUN = 4  # words: a value, not a sentence
+_HEXISH = frozenset("0123456789ABCDEFO")
 
 
 def _may_be_short_value(word: OcrWord) -> bool:
@@ -102,3 +119,112 @@ def reread_values(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
                 word, text=again, confidence=confidence,
                 width=max(word.width, round(width / REREAD_SCALE)))
     return [replaced.get(id(w), w) for w in words]
+
+
+def _looks_like_value(text: str) -> bool:
+    """A digit, or two or more upper-case hex letters (`DOFE` for `D9:FE`)."""
+    letters = [ch for ch in text if ch.isalnum()]
+    return any(ch.isdigit() for ch in letters) or (
+        len(letters) >= 2 and all(ch in _HEXISH for ch in letters))
+
+
+def _unsure(word: OcrWord) -> bool:
+    return word.confidence < UNSURE and any(ch.isalnum() for ch in word.text)
+
+
+def unsure_groups(words: list[OcrWord]) -> list[list[OcrWord]]:
+    """Runs of unsure words standing together in one cell (no wide gap between them), each
+    looking like a value, or short and right of a label (`tA` for `1.1` beside `HW Version`):
+    the ones worth reading again enlarged."""
+    by_line: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        by_line.setdefault(word.line, []).append(word)
+    groups = []
+    for line in by_line.values():
+        line.sort(key=lambda w: w.left)
+        start = 0
+        while start < len(line):
+            end = start
+            while end < len(line) and _unsure(line[end]) and (
+                    end == start or line[end].left - line[end - 1].right
+                    <= CELL_GAP_HEIGHTS * line[end].height):
+                end += 1
+            if end == start:
+                start += 1
+                continue
+            run, left = line[start:end], line[:start]
+            text = " ".join(w.text for w in run)
+            gap = CELL_GAP_HEIGHTS * run[0].height
+            beside_label = (len(text) <= SHORT_VALUE and bool(left)
+                            and run[0].left - left[-1].right > gap and _label_left(left, gap))
+            if len(run) <= MAX_UNSURE_RUN and (_looks_like_value(text) or beside_label):
+                groups.append(run)
+            start = end
+    return groups
+
+
+def _skeleton(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _separators(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isalnum() and not ch.isspace())
+
+
+def _same_shape(first: str, again: str) -> bool:
+    """As many letters and digits; the first's separators kept in order, at most MAX_ADDED
+    more; and not the same text."""
+    if again.replace(" ", "") == first.replace(" ", ""):
+        return False
+    if len(_skeleton(again)) != len(_skeleton(first)):
+        return False
+    kept, added = _separators(first), _separators(again)
+    rest = iter(added)
+    return len(added) <= len(kept) + MAX_ADDED and all(ch in rest for ch in kept)
+
+
+def _read_enlarged(image: Image.Image, box: tuple[int, int, int, int], scale: int, dpi: int,
+                   timeout_s: float) -> list[tuple[str, float, int, int, int, int]]:
+    crop = image.crop(box)
+    crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
+    crop.info["dpi"] = (dpi * scale, dpi * scale)
+    data = _run_tesseract(crop, timeout_s, "image_to_data", lang=TESSERACT_LANG,
+                          config=REREAD_CONFIG)
+    assert isinstance(data, dict)
+    return [(str(t).strip(), float(c), int(x), int(y), int(w), int(h)) for t, c, x, y, w, h in
+            zip(data["text"], data["conf"], data["left"], data["top"], data["width"],
+                data["height"], strict=True) if str(t).strip()]
+
+
+def reread_unsure(image: Image.Image, words: list[OcrWord], timeout_s: float) -> list[OcrWord]:
+    """`words`, with each unsure value run read again enlarged where a sure reading of the same
+    shape comes out (see the module's note)."""
+    groups = unsure_groups(words)
+    if not groups:
+        return words
+    dpi = image_dpi(image)
+    replaced: dict[int, list[OcrWord]] = {}
+    for run in groups:
+        height = sorted(w.height for w in run)[len(run) // 2]
+        pad = max(int(height * UNSURE_PAD), 2)
+        boxes = [(max(run[0].left - pad, 0), max(min(w.top for w in run) - rise, 0),
+                  min(run[-1].right + pad, image.width),
+                  min(max(w.top + w.height for w in run) + rise, image.height))
+                 for rise in (max(int(height * r), 1) for r in UNSURE_RISES)]
+        first = " ".join(w.text for w in run)
+        for scale, box in ((s, b) for s in UNSURE_SCALES for b in boxes):
+            read = _read_enlarged(image, box, scale, dpi, timeout_s)
+            again = " ".join(r[0] for r in read)
+            if (read and min(r[1] for r in read) >= SURE and _looks_like_value(again)
+                    and _same_shape(first, again)):
+                replaced[id(run[0])] = [
+                    OcrWord(text, confidence, box[0] + x // scale, box[1] + y // scale,
+                            max(w // scale, 1), max(h // scale, 1), run[0].line)
+                    for text, confidence, x, y, w, h in read]
+                for word in run[1:]:
+                    replaced[id(word)] = []
+                break
+    out: list[OcrWord] = []
+    for word in words:
+        out.extend(replaced.get(id(word), [word]))
+    return out

@@ -224,7 +224,7 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
     image = at_ocr_dpi(image)
     dpi = image_dpi(image)
 
-    from pipeline.extract.reread import reread_values  # it builds on this module
+    from pipeline.extract.reread import reread_unsure, reread_values  # it builds on this module
 
     def read(sheet: Image.Image) -> PageText:
         prepared = remove_rules(sheet, dpi)
@@ -232,7 +232,7 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
         page = page_from_words(number, words, reason, dpi)
         if reads_poorly(page):  # perhaps turned: its specks are not values worth reading again
             return page
-        again = reread_values(prepared, words, timeout_s)
+        again = reread_unsure(prepared, reread_values(prepared, words, timeout_s), timeout_s)
         return page if again == words else page_from_words(number, again, reason, dpi)
 
     return upright(image, read(image), read, lambda sheet: tesseract_osd(sheet, timeout_s))

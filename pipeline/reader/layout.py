@@ -187,6 +187,12 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         text = _clean(candidate.seg.text)
         value = _with_wraps(Value(name, text, [candidate.seg], f"{rule}, value {where} it"),
                             candidate, items, lexicon)
+        brackets = _brackets_after(candidate, items) if len(value.segments) == 1 else []
+        if brackets and lexicon.fits(name, joined := " ".join(
+                [value.text, *(_clean(b.seg.text) for b in brackets)])):
+            value.text = joined
+            value.segments += [b.seg for b in brackets]
+            skipped += brackets
         if lexicon.fits(name, value.text):
             for other in (candidate, *skipped):
                 other.used = True
@@ -271,6 +277,20 @@ def _below(item: _Seg, items: list[list[_Seg]]) -> Found | None:
             return None
         return other, skipped
     return None
+
+
+def _brackets_after(value: _Seg, items: list[list[_Seg]]) -> list[_Seg]:
+    """Bracketed text right of a value on its line, past a gap: `PPM-986   (Image Type 8D:93)`
+    is one value (a bracket never starts a field of its own)."""
+    found = []
+    for other in items[value.line]:
+        if other.seg.x0 < value.seg.x1 - 2 or other is value:
+            continue
+        if not other.seg.text.lstrip().startswith("(") or other.hit is not None or (
+                other.label_only is not None or other.used):
+            break
+        found.append(other)
+    return found
 
 
 def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value:
