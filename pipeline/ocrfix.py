@@ -32,6 +32,8 @@ _DIGITISH = r"[0-9OoQIl|SZB]"
 COLON_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}(?:\s?:\s?{_HEXISH}{{2}}){{1,3}}(?![\w|])")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
+# raw hex digits between dots (`A.C0`, `1.2.E`) with an O for a 0: only the O is repaired
+DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FO]{1,2}(?:\.[0-9A-FO]{1,2})+(?![\w|])")
 DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}+)+(?![\w|])")
 # "1:2" in a hardware version: octets are two hex digits, so a colon beside a one-digit number
 # is a dot misread (measured: tesseract read "1.2" as "1:2" on a JPEG scan)
@@ -41,7 +43,7 @@ FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (COLON_HEX,),
     "model": (COLON_HEX, PREFIXED_HEX),
     "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
-    "firmware_version": (COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS),
+    "firmware_version": (COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS, DOTTED_HEX),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans.
@@ -53,6 +55,8 @@ ID_PREFIX = re.compile(
 def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
+    if pattern is DOTTED_HEX:
+        return token.replace("O", "0")
     if pattern is COLON_DECIMAL:
         return token.replace(":", ".")
     squeezed = re.sub(r"\s", "", token)
@@ -62,11 +66,14 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
 
 
 def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
-    """Two true digits; or, for a value written 0x..., the `x` and a body of whole octets with
+    """Two true digits; or, for raw hex between dots, two true hex characters; or, for a value
+    written 0x..., the `x` and a body of whole octets with
     two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
     body of hex letters has no digit to show it)."""
     if sum(ch.isdigit() for ch in token) >= 2:
         return True
+    if pattern is DOTTED_HEX:  # `A.CO`: the dots and two true hex characters
+        return sum(ch in "0123456789ABCDEF" for ch in token) >= 2
     if pattern is not PREFIXED_HEX:
         return False
     body = re.sub(r"\s", "", token)[2:]

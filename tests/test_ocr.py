@@ -12,6 +12,8 @@ import pytest
 from pipeline import extract
 from pipeline.document import process_document
 from pipeline.extract import ExtractLimits, ocr_decision, page_facts
+from pipeline.extract.ocr_layout import OcrWord
+from pipeline.extract.reread import _same_shape, unsure_groups
 from pipeline.idkeys import confusable_key
 from pipeline.ingest import IngestLimits, file_document
 from pipeline.models import Certificate, CplRow, ErrorReason, TextSource
@@ -24,6 +26,7 @@ from pipeline.ocrfix import (
 from pipeline.policy import default_device_types
 from pipeline.reconcile import CertificateIndex, ConfusableKeys, link_row
 from samples.generate import build_corpus, certificate_bytes, make_scanned
+from samples.grammar import DEVELOPMENT, build_plan, write_document
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
                                      reason="tesseract is not installed")
@@ -171,6 +174,8 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("model", "OxESDD", "0xE5DD", True),
     ("model", "OxFEF2", "0xFEF2", True),
     ("model", "OxSOS", "OxSOS", False),  # odd length: not octets
+    ("firmware_version", "Version A.CO", "Version A.C0", True),  # raw hex, O for 0
+    ("firmware_version", "O.O", "O.O", False),  # no true hex character
     ("model", "OxSSOO", "OxSSOO", False),  # no true hex character
     ("hardware_version", "0l_O2", "01_02", True),
     ("hardware_version", "01 _03", "01_03", True),  # a stray space beside the underscore
@@ -216,6 +221,7 @@ def test_certificate_id_prefix_repair_is_noted_and_leaves_numbers_alone() -> Non
     ("ZIG17-2383", ["Z1G17-2383"], ["Z1G17-2383"]),  # OCR read I as 1
     ("ZIG17-2380", ["ZIG17-238O"], ["ZIG17-238O"]),  # O for 0
     ("ZIG17-2383", ["21G17-2383"], ["21G17-2383"]),
+    ("ZIG17SE1376", ["ZIGITSE1376"], ["ZIGITSE1376"]),  # 17 read as IT (150-dpi JPEG)
     ("ZIG10", ["ZIG1O", "ZIG10"], ["ZIG10"]),  # exact wins
     ("ZIGIO", ["ZIG1O", "ZIG10"], []),  # two different IDs share the key: never merged
     ("ZIG17-2383", ["ZIG17-2388"], []),
@@ -265,3 +271,51 @@ def test_device_code_agrees_with_its_phrase(read_as: str, repaired: str) -> None
     value, notes = repair_device_type(read_as, default_device_types())
     assert value == repaired
     assert bool(notes) is (read_as != repaired)
+
+
+# --- unsure values read again, enlarged (pipeline/extract/reread.py) -----------------------------
+
+
+def _word(text: str, confidence: float, left: int, line: int = 1) -> OcrWord:
+    return OcrWord(text, confidence, left, 100 * line, 12 * len(text), 20, (1, 1, line))
+
+
+def test_unsure_runs_are_value_shaped_words_in_one_cell() -> None:
+    words = [
+        _word("Manufacturer:", 96, 10), _word("Corrib", 96, 300), _word("(21:53)", 16, 380),
+        _word("Firmware", 95, 10, 2), _word("OF:", 23, 300, 2), _word("AA:", 23, 340, 2),
+        _word("8F:34", 45, 380, 2),
+        _word("signature", 20, 10, 3), _word("scrawl", 15, 130, 3),  # unsure, but no value
+        _word("HW", 96, 10, 4), _word("Version", 96, 40, 4), _word("tA", 46, 300, 4),
+    ]
+    runs = [[w.text for w in run] for run in unsure_groups(words)]
+    assert runs == [["(21:53)"], ["OF:", "AA:", "8F:34"], ["tA"]]
+
+
+@pytest.mark.parametrize(("first", "again", "taken"), [
+    ("(21:53)", "(21:E3)", True),
+    ("DOFE", "D9:FE", True),  # a lost separator comes back
+    ("tA", "1.1", True),
+    ("(21:53)", "(21:53)", False),  # nothing new
+    ("(21:53)", "(21:5)", False),  # a character lost
+    ("(21:53)", "21E3", False),  # separators dropped
+])
+def test_a_reread_is_taken_only_in_the_same_shape(first: str, again: str, taken: bool) -> None:
+    assert _same_shape(first, again) is taken
+
+
+def test_an_unsure_manufacturer_code_on_a_turned_scan_is_read_again(tmp_path: Path) -> None:
+    # DEVELOPMENT family scan-turned, seed 2021: `(21:E3)` in a monospaced font on a page
+    # scanned at 90 degrees was read `(21:53)` at 16% and gave a wrong MISMATCH
+    plan = build_plan(2021, 8)
+    document = next(d for d in plan.documents if d.file == "scan-turned_003.pdf")
+    assert document.family in DEVELOPMENT
+    write_document(document, tmp_path, 2021)
+    path = tmp_path / document.file
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    listing = certificate.listings[0]
+    assert listing.manufacturer == "Corrib Metering Ltd (21:E3)"
+    evidence = dict(listing.evidence)["manufacturer"]
+    assert evidence.source == "ocr" and evidence.confidence is not None
+    assert "turned" in certificate.ocr_reason

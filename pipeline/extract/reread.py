@@ -11,18 +11,21 @@ Pages without such a word pay nothing; each re-read is ~0.1-0.2 s.
 
 Values read unsurely are read again the same way (`unsure_groups`, `reread_unsure`): tesseract
 gave `(21:53)` at 16% for a clear `(21:E3)` in a monospaced font, `DOFE` at 56% for `D9:FE`, and
-`OF: AA: 8F:34` at 23-45% for `9F:AA:8F:34`; enlarged two to four times they read right at
-86-90%. A run of unsure words in one cell, with a digit or hex letters, is cropped whole and
-read at each scale of UNSURE_SCALES in turn; a reading is taken only when every word of it is
-sure, it has as many letters and digits as the first, keeps its separators (it may add up to
-MAX_ADDED) and differs from it. The CPL is never consulted, so a re-read can no more invent a
-match than the first reading could; the value keeps its OCR source and the new confidence.
+`tA` at 46% for `1.1`; enlarged two to four times they read right at 86-96%. A run of unsure
+words in one cell, looking like a value (or short, right of a label), is cropped whole and read
+at each scale of UNSURE_SCALES, in two boxes, in turn. A reading is taken only when every word
+of it is sure (or two readings agree, each at AGREE or more), it has as many letters and digits
+as the first, keeps its separators (it may add up to MAX_ADDED) and differs from it. The CPL is
+never consulted, so a re-read can no more invent a match than the first reading could; the
+value keeps its OCR source and the new confidence. Some misreads survive every scale
+(`9F:AA:8F:34` read `OF:AA:8F:34` each time): those stay a MISMATCH that names the OCR.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import regex
 from PIL import Image
 
 from pipeline.extract.ocr_layout import CELL_GAP_HEIGHTS, OcrWord, _is_noise
@@ -36,6 +39,7 @@ SURE = 80.0  # the re-read must be at least this confident
 MAX_ADDED = 2  # characters a re-read may add: a lost separator, a lost digit
 PAD_HEIGHTS = (0.5, 2.0)  # box grown by half a line height, and two to the right (a lost digit)
 UNSURE = 60.0  # a word read below this is worth reading again when it looks like a value
+AGREE = 50.0  # or two readings alike at this or more (`vIS` 22% read `v15` at 58% and 67%)
 UNSURE_SCALES = (2, 3, 4)  # tried in turn: tesseract's best scale differs word by word
 UNSURE_PAD = 0.5  # line heights left and right of an unsure run
 UNSURE_RISES = (0.5, 0.25)  # and above and below it: tesseract's box of an unsure word is often
@@ -121,11 +125,16 @@ def reread_values(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
     return [replaced.get(id(w), w) for w in words]
 
 
+_V_NUMBER = regex.compile(r"[vV][0-9OoIlSZB|]{1,4}")  # `vIS` for v15
+
+
 def _looks_like_value(text: str) -> bool:
-    """A digit, or two or more upper-case hex letters (`DOFE` for `D9:FE`)."""
+    """A digit, two or more upper-case hex letters (`DOFE` for `D9:FE`), or a `v` and letters
+    OCR reads for digits (`vIS` for `v15`)."""
     letters = [ch for ch in text if ch.isalnum()]
     return any(ch.isdigit() for ch in letters) or (
-        len(letters) >= 2 and all(ch in _HEXISH for ch in letters))
+        len(letters) >= 2 and all(ch in _HEXISH for ch in letters)) or bool(
+        _V_NUMBER.fullmatch(text))
 
 
 def _unsure(word: OcrWord) -> bool:
@@ -212,18 +221,24 @@ def reread_unsure(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
                   min(max(w.top + w.height for w in run) + rise, image.height))
                  for rise in (max(int(height * r), 1) for r in UNSURE_RISES)]
         first = " ".join(w.text for w in run)
+        seen: dict[str, float] = {}  # readings of the right shape, by text: their confidence
         for scale, box in ((s, b) for s in UNSURE_SCALES for b in boxes):
             read = _read_enlarged(image, box, scale, dpi, timeout_s)
             again = " ".join(r[0] for r in read)
-            if (read and min(r[1] for r in read) >= SURE and _looks_like_value(again)
-                    and _same_shape(first, again)):
+            if not read or not _looks_like_value(again) or not _same_shape(first, again):
+                continue
+            confidence = min(r[1] for r in read)
+            agreed = confidence >= AGREE and seen.get(again, -1.0) >= AGREE
+            if confidence >= SURE or agreed:
                 replaced[id(run[0])] = [
-                    OcrWord(text, confidence, box[0] + x // scale, box[1] + y // scale,
-                            max(w // scale, 1), max(h // scale, 1), run[0].line)
-                    for text, confidence, x, y, w, h in read]
+                    OcrWord(text, max(c, seen.get(again, 0.0)), box[0] + x // scale,
+                            box[1] + y // scale, max(w // scale, 1), max(h // scale, 1),
+                            run[0].line)
+                    for text, c, x, y, w, h in read]
                 for word in run[1:]:
                     replaced[id(word)] = []
                 break
+            seen[again] = max(confidence, seen.get(again, -1.0))
     out: list[OcrWord] = []
     for word in words:
         out.extend(replaced.get(id(word), [word]))

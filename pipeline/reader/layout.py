@@ -23,7 +23,7 @@ import regex
 
 from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.reader.grammars import GRAMMARS
-from pipeline.reader.lexicon import LabelHit, Lexicon
+from pipeline.reader.lexicon import LabelHit, Lexicon, is_leader_junk
 
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
 WRAP_GAP_HEIGHTS = 1.0  # a wrapped line starts within this many line heights under the last
@@ -148,6 +148,19 @@ def _colon_after(text: str, hit: LabelHit) -> bool:
     return any(ch in between for ch in ":.…/") or hit.label.endswith((":", "."))
 
 
+def _leader_junk(text: str, start: int) -> int:
+    """Where a value starts once the OCR'd leaders after `start` are passed (lexicon's
+    is_leader_junk)."""
+    words = list(_WORDS.finditer(text, start))
+    for n, word in enumerate(words):
+        if not is_leader_junk(word.group(), n == len(words) - 1):
+            return word.start()
+    return len(text) if words else start
+
+
+_WORDS = regex.compile(r"\S+")
+
+
 def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" :;,")
 
@@ -159,33 +172,36 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     assert item.hit is not None
     name = item.hit.field
     rule = f"label {item.hit.label.strip(' :.')!r} (lexicon {name})"
-    rest = _clean(item.seg.text[item.hit.value_start :])
+    start = _leader_junk(item.seg.text, item.hit.value_start)
+    rest = _clean(item.seg.text[start:])
     if rest and not item.hit.separated and _SENTENCE_WORD.search(rest):
         # No colon after the label, and the text goes on as a sentence ('software release 2.66
         # on hardware 1.3 for testing'): the value is what the field's grammar reads, and the
         # rest of the sentence is left to prose.
         return _grammar_value(item, rule)
     if rest:
-        part = _part_of(item.seg, item.hit.value_start)
+        part = _part_of(item.seg, start)
         value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon)
         if lexicon.fits(name, value.text):
             return value
         # A label in running text: the value is its first clause ('Certificate No.
         # ZIG22SE5350, issued on 04/02/2022.' gives ZIG22SE5350), when that has the shape.
-        clause = _CLAUSE_END.split(item.seg.text[item.hit.value_start :], maxsplit=1)[0]
+        clause = _CLAUSE_END.split(item.seg.text[start:], maxsplit=1)[0]
         if _clean(clause) != rest and lexicon.fits(name, _clean(clause)):
-            end = item.hit.value_start + len(clause)
+            end = start + len(clause)
             if item.seg.text[end:].strip(" ,;."):
                 item.rest = _part_of(item.seg, end)
-            return Value(name, _clean(clause), [_part_of(item.seg, item.hit.value_start, end)],
+            return Value(name, _clean(clause), [_part_of(item.seg, start, end)],
                          f"{rule}, its first clause")
     for finder, where in ((_right_of, "right of"), (_below, "under")):
         found = finder(item, items)
         if found is None:
             continue
         candidate, skipped = found
-        text = _clean(candidate.seg.text)
-        value = _with_wraps(Value(name, text, [candidate.seg], f"{rule}, value {where} it"),
+        junk = _leader_junk(candidate.seg.text, 0)
+        text = _clean(candidate.seg.text[junk:])
+        value = _with_wraps(Value(name, text, [_part_of(candidate.seg, junk)],
+                                  f"{rule}, value {where} it"),
                             candidate, items, lexicon)
         brackets = _brackets_after(candidate, items) if len(value.segments) == 1 else []
         if brackets and lexicon.fits(name, joined := " ".join(

@@ -151,11 +151,25 @@ class Lexicon:
         return not any(w in PROSE_WORDS for w in words)
 
 
+_LEADER_MARKS = ".…_·:"
+_LEADER_RUN = regex.compile(r"[.…_·:]{3}")
+
+
+def is_leader_junk(word: str, last: bool) -> bool:
+    """Dotted leaders as OCR reads them, dots mixed with specks (`.......csccsscses`,
+    `::.:::s:++00+0.`, `2.00.00...`): a word with a run of three leader marks, before more
+    text; the last word of a text only when half of it is leader marks (`0000.....`)."""
+    if _LEADER_RUN.search(word) is None:
+        return False
+    return not last or 2 * sum(ch in _LEADER_MARKS for ch in word) >= len(word)
+
+
 def _skip_separators(text: str, words: Sequence[Word], index: int) -> tuple[int, bool]:
-    """Past words that are only punctuation (`:`, `/`, `....`); True when there was one, or the
-    label itself ended in `:`/`.`."""
+    """Past words that are only punctuation (`:`, `/`, `....`) or OCR'd leaders; True when there
+    was one, or the label itself ended in `:`/`.`."""
     separated = index > 0 and text[words[index - 1].end - 1] in ":."
-    while index < len(words) and not words[index].norm:
+    while index < len(words) and (not words[index].norm or is_leader_junk(
+            text[words[index].start : words[index].end], index == len(words) - 1)):
         separated = True
         index += 1
     return index, separated
