@@ -13,12 +13,14 @@ Values read unsurely are read again the same way (`unsure_groups`, `reread_unsur
 gave `(21:53)` at 16% for a clear `(21:E3)` in a monospaced font, `DOFE` at 56% for `D9:FE`, and
 `tA` at 46% for `1.1`; enlarged two to four times they read right at 86-96%. A run of unsure
 words in one cell, looking like a value (or short, right of a label), is cropped whole and read
-at each scale of UNSURE_SCALES, in two boxes, in turn. A reading is taken only when every word
-of it is sure (or two readings agree, each at AGREE or more), it has as many letters and digits
-as the first, keeps its separators (it may add up to MAX_ADDED) and differs from it. The CPL is
-never consulted, so a re-read can no more invent a match than the first reading could; the
-value keeps its OCR source and the new confidence. Some misreads survive every scale
-(`9F:AA:8F:34` read `OF:AA:8F:34` each time): those stay a MISMATCH that names the OCR.
+at each scale of UNSURE_SCALES in turn, until a reading is taken or the first one is read again
+alike (it stands). A reading is taken only when every word of it is sure (or two readings agree,
+each at AGREE or more), it has as many letters and digits as the first, keeps its separators (it
+may add up to MAX_ADDED) and differs from it. Certificate IDs, dates and single characters are
+not read again. The CPL is never consulted, so a re-read can no more invent a match than the
+first reading could; the value keeps its OCR source and the new confidence. Some misreads
+survive every scale (`9F:AA:8F:34` read `OF:AA:8F:34` each time): those stay a MISMATCH that
+names the OCR.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ UNSURE = 60.0  # a word read below this is worth reading again when it looks lik
 AGREE = 50.0  # or two readings alike at this or more (`vIS` 22% read `v15` at 58% and 67%)
 UNSURE_SCALES = (2, 3, 4)  # tried in turn: tesseract's best scale differs word by word
 UNSURE_PAD = 0.5  # line heights left and right of an unsure run
-UNSURE_RISES = (0.5, 0.25)  # and above and below it: tesseract's box of an unsure word is often
-# too short (`tA` for `1.1` read right only with half a line more), but half a line takes in the
-# next line's ink where lines stand close, so the tighter box is tried second
+UNSURE_RISE = 0.5  # and above and below it: tesseract's box of an unsure word is often too
+# short (`tA` for `1.1` read right only with half a line more); a quarter line was tried too,
+# and read nothing right that half a line did not, at twice the calls
 MAX_UNSURE_RUN = 4  # words: a value, not a sentence
 _HEXISH = frozenset("0123456789ABCDEFO")
 
@@ -125,6 +127,9 @@ def reread_values(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
     return [replaced.get(id(w), w) for w in words]
 
 
+# Certificate IDs and dates read unsurely are left as read: IDs link through OCR-confusable
+# keys (pipeline.idkeys), dates decide no verdict, and each re-read costs a tesseract call.
+_NOT_DEVICE_VALUE = regex.compile(r"[Z2][I1l|!]?[G6]|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
 _V_NUMBER = regex.compile(r"[vV][0-9OoIlSZB|]{1,4}")  # `vIS` for v15
 
 
@@ -166,7 +171,9 @@ def unsure_groups(words: list[OcrWord]) -> list[list[OcrWord]]:
             gap = CELL_GAP_HEIGHTS * run[0].height
             beside_label = (len(text) <= SHORT_VALUE and bool(left)
                             and run[0].left - left[-1].right > gap and _label_left(left, gap))
-            if len(run) <= MAX_UNSURE_RUN and (_looks_like_value(text) or beside_label):
+            if (len(run) <= MAX_UNSURE_RUN and len(_skeleton(text)) >= 2
+                    and not _NOT_DEVICE_VALUE.match(text)
+                    and (_looks_like_value(text) or beside_label)):
                 groups.append(run)
             start = end
     return groups
@@ -216,15 +223,18 @@ def reread_unsure(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
     for run in groups:
         height = sorted(w.height for w in run)[len(run) // 2]
         pad = max(int(height * UNSURE_PAD), 2)
-        boxes = [(max(run[0].left - pad, 0), max(min(w.top for w in run) - rise, 0),
-                  min(run[-1].right + pad, image.width),
-                  min(max(w.top + w.height for w in run) + rise, image.height))
-                 for rise in (max(int(height * r), 1) for r in UNSURE_RISES)]
+        rise = max(int(height * UNSURE_RISE), 1)
+        box = (max(run[0].left - pad, 0), max(min(w.top for w in run) - rise, 0),
+               min(run[-1].right + pad, image.width),
+               min(max(w.top + w.height for w in run) + rise, image.height))
         first = " ".join(w.text for w in run)
         seen: dict[str, float] = {}  # readings of the right shape, by text: their confidence
-        for scale, box in ((s, b) for s in UNSURE_SCALES for b in boxes):
+        for scale in UNSURE_SCALES:
             read = _read_enlarged(image, box, scale, dpi, timeout_s)
             again = " ".join(r[0] for r in read)
+            if read and again.replace(" ", "") == first.replace(" ", "") and min(
+                    r[1] for r in read) >= AGREE:
+                break  # the first reading confirmed
             if not read or not _looks_like_value(again) or not _same_shape(first, again):
                 continue
             confidence = min(r[1] for r in read)
