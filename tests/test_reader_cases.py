@@ -228,6 +228,20 @@ def test_a_table_cell_wrapped_across_lines_is_one_value(tmp_path: Path) -> None:
     assert dict(listing.evidence)["model"].rule == "table column 'Model' (lexicon model)"
 
 
+def test_a_value_cut_after_a_separator_is_joined_without_a_space(tmp_path: Path) -> None:
+    # hand-made grids: the wrap falls after a colon of hex octets or a dot of a version
+    certificate = _read(_grid(tmp_path, [*[["Certificate No.", ""], ["ZIG19SE0007", ""]],
+        ["Model", "Hardware", "Firmware"],
+        ["LG-1 (Image Type 01:\n01)", "2.6.\n4.9", "0C:03:\n0C:22"],
+        ["LG-2 (Image Type\n01:02)", "2.7", "0x0A0B\n0C0D"],
+    ], [120, 70, 80]))
+    assert [(li.model, li.hardware_version, li.firmware_version)
+            for li in certificate.listings] == [
+        ("LG-1 (Image Type 01:01)", "2.6.4.9", "0C:03:0C:22"),
+        ("LG-2 (Image Type 01:02)", "2.7", "0x0A0B0C0D"),
+    ]
+
+
 def test_a_second_row_with_its_own_first_cell_is_a_second_listing(tmp_path: Path) -> None:
     certificate = _read(_grid(tmp_path, [
         ["Certificate No.", ""],

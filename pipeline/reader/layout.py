@@ -323,7 +323,7 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
             break
         if any(o.seg.x1 <= nxt.seg.x0 + 1 and o.seg.text.rstrip().endswith(":") for o in row):
             break  # 'Test Report No.: TR-21850': a label the lexicon does not know, and its value
-        joined = f"{value.text} {_clean(nxt.seg.text)}"
+        joined = _joined(value.field, value.text, _clean(nxt.seg.text), last.text)
         if not lexicon.fits(value.field, joined):
             break
         nxt.used = True
@@ -392,7 +392,8 @@ def _table_rows(
             name = _column_of(item.seg, columns)
             text = _clean(item.seg.text)
             if name in cells:
-                cells[name].text = _joined(name, cells[name].text, text)
+                cells[name].text = _joined(name, cells[name].text, text,
+                                           cells[name].segments[-1].text)
                 cells[name].segments.append(item.seg)
             else:
                 header_word = next(h for h in header if h.label_only == name)
@@ -412,13 +413,24 @@ _HEX_RUN_END = regex.compile(r"0[xX][0-9A-Fa-f]+$")
 _HEX_RUN = regex.compile(r"[0-9A-Fa-f]+(?=\s|$)")
 
 
-def _joined(name: str, text: str, more: str) -> str:
+# A value cut after a separator inside hex octets or a dotted version ('0C:03:' / '0C:22',
+# '(Image Type 02:' / 'E3)', '2.6.' / '4.9'): no space where the wrap fell.
+_CUT_AT_SEPARATOR = regex.compile(r"(?:\b[0-9A-Fa-f]{2}:|\b\d{1,3}\.)$")
+_GOES_ON = regex.compile(r"[0-9A-Fa-f]{2}(?=[\s:)]|$)|\d")
+
+
+def _joined(name: str, text: str, more: str, last_line: str = "") -> str:
     """A cell and its wrapped line: with a space, but a hex number cut by the wrap
-    ('0x0F36' / '092D') is one number again."""
+    ('0x0F36' / '092D') is one number again, and so is a value cut after a separator
+    (`last_line` is the wrapped line as printed, its separator not yet cleaned off)."""
     if name in ("hardware_version", "firmware_version") and _HEX_RUN_END.search(text) and (
         _HEX_RUN.match(more)
     ):
         return f"{text}{more}"
+    printed = last_line.rstrip() or text
+    if _CUT_AT_SEPARATOR.search(printed) and _GOES_ON.match(more):
+        cut = printed[-1] if not text.endswith(printed[-1]) else ""
+        return f"{text}{cut}{more}"
     return f"{text} {more}"
 
 
