@@ -323,6 +323,17 @@ LETTERS = [
      ("Fenland Metering Company", "SM-900", "V2", "v4.12")),
     ("Model GX-857 from Thornbury Sensing Ltd (hardware 1.7, firmware 0x0106) has been certified "
      "under ZIG22188SE5617 on 2022-01-19.", ("Thornbury Sensing Ltd", "GX-857", "1.7", "0x0106")),
+    # the code before the name, then a verb with no colon after the label
+    ("Certificate no. ZIG21SE9001. Manufacturer code 0x7CAE (Calder Valley Instruments Ltd) "
+     "submitted model CV-88 (Image Type 77:01) for test. Hardware build 02_02 and firmware build "
+     "0C:03:0C:22 were assessed and found compliant.",
+     ("0x7CAE (Calder Valley Instruments Ltd)", "CV-88 (Image Type 77:01)", "02_02",
+      "0C:03:0C:22")),
+    # a certificate of conformity; words between the model's name and its image type
+    ("Certificate of Conformity No. NTH-ZSE-0093 covers the following device from Lough Meters "
+     "Ltd (3E:11): the LM-5 gas meter (Image Type 0C:05), at hardware version 5.0, with firmware "
+     "5.12 (Stack 2.3).", ("Lough Meters Ltd (3E:11)", "LM-5 gas meter (Image Type 0C:05)", "5.0",
+                           "5.12 (Stack 2.3)")),
 ]
 
 

@@ -16,6 +16,8 @@ _HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
 _VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
             r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
+_COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&"
+            r"|and(?=\s[A-Z])|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*")
 GRAMMARS: dict[str, regex.Pattern[str]] = {
     # Letters and digits in groups joined by - / _ . (ZIG22SE5350, WRL-ZSE-2021-0057), a digit
     # among them, ending on a digit or capital (not on a sentence's full stop).
@@ -25,10 +27,11 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
         r"\d{4}-\d{2}-\d{2}|\d{1,2}[./ -](?:\d{1,2}|[A-Za-z]{3,9})[./ -]\d{4}"
         r"|[A-Z][a-z]{2,8} \d{1,2},? \d{4}"),
     "device_type": regex.compile(r"[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,6}(?:\s\([A-Z]{2,6}\))?"),
+    # A company name, its code in brackets after it; or the code first, the name in brackets
+    # ('0x7CAE (Calder Valley Instruments Ltd)').
     "manufacturer": regex.compile(
-        r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&|and(?=\s[A-Z])"
-        r"|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*"
-        rf"(?:\s\({_HEX2}:?{_HEX2}\))?"),
+        rf"(?:0[xX]{_HEX2}{_HEX2}|{_HEX2}{_HEX2}h|{_HEX2}:{_HEX2})(?:\s\({_COMPANY}\))?"
+        rf"|{_COMPANY}(?:\s\({_HEX2}:?{_HEX2}\))?"),
     "model": regex.compile(
         rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
         rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),

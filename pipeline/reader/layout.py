@@ -193,6 +193,10 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
                 item.rest = _part_of(item.seg, end)
             return Value(name, _clean(clause), [_part_of(item.seg, start, end)],
                          f"{rule}, its first clause")
+        if _SENTENCE_WORD.search(rest) and (in_sentence := _grammar_value(item, rule)):
+            # 'Certificate of Conformity No. NTH-ZSE-0093 covers the following device from':
+            # a separated label in a sentence; the value by its grammar, the rest to prose
+            return in_sentence
     for finder, where in ((_right_of, "right of"), (_below, "under")):
         found = finder(item, items)
         if found is None:
@@ -218,9 +222,11 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
 
 _CLAUSE_END = regex.compile(r"[,;](?=\s)|\.(?=\s|$)")
 # Lower-case words of running text: a label followed by them, with no colon, is in a sentence.
+# So are another field's cue words in lower case, and verbs in the past ('Manufacturer code
+# 0x7CAE (Calder Valley Instruments Ltd) submitted model CV-88').
 _SENTENCE_WORD = regex.compile(
     r"(?<!\S)(?:on|for|with|in|at|by|to|from|was|were|has|have|is|are|been|the|which|that|"
-    r"under|into|and)(?!\S)")
+    r"under|into|and|model|hardware|firmware|software|\p{Ll}{3,}ed)(?!\S)")
 
 
 def _grammar_value(item: _Seg, rule: str) -> Value | None:

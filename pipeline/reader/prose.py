@@ -29,8 +29,9 @@ from pipeline.reader.grammars import _HEX2, _TOKEN, GRAMMARS
 from pipeline.reader.layout import Value
 from pipeline.reader.lexicon import Lexicon, ProseRules
 
+# A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
 _IMAGE_TYPE_MODEL = regex.compile(
-    rf"(?<![\w-]){_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
+    rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
 _ZIGBEE_ID = regex.compile(r"(?<![\w-])ZIG[\w\-/]*\d[\w\-/]*(?<=\w)")
 _MAX_GAP = 24  # characters of filler allowed between a cue and its value
 BREAK = "\u00b6"  # joins two lines of different paragraphs; nothing matches across it
