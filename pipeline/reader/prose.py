@@ -52,8 +52,8 @@ def read_prose(
     found: list[Value] = []
     strength: dict[int, int] = {}  # a cue-found value's cue: its place in the field's cue list
     taken: list[tuple[int, int]] = []
-    cues = sorted(((c, name) for name, cs in lexicon.cues.items() for c in cs),
-                  key=lambda cn: -len(cn[0]))
+    folded = text.casefold()  # a cue not in the text as a substring needs no regex search
+    cues = [(c, name) for c, name in _cues_longest_first(lexicon) if c.casefold() in folded]
     cue_starts = sorted(
         hit.start() for cue, _ in cues for hit in _cue_pattern(cue).finditer(text)
     )
@@ -99,6 +99,22 @@ def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]
     for value in found:
         best[value.field] = min(best.get(value.field, 10**6), strength[id(value)])
     return [v for v in found if strength[id(v)] == best[v.field]]
+
+
+_SORTED_CUES: dict[int, tuple[Lexicon, list[tuple[str, str]]]] = {}  # by the lexicon's id
+
+
+def _cues_longest_first(lexicon: Lexicon) -> list[tuple[str, str]]:
+    """Every (cue, field), longest cue first; sorted once per lexicon (a Lexicon holds dicts,
+    so it is no cache key; the entry keeps it alive, so its id is not reused)."""
+    kept = _SORTED_CUES.get(id(lexicon))
+    if kept is None or kept[0] is not lexicon:
+        if len(_SORTED_CUES) > 8:
+            _SORTED_CUES.clear()
+        kept = _SORTED_CUES[id(lexicon)] = (lexicon, sorted(
+            ((c, name) for name, cs in lexicon.cues.items() for c in cs),
+            key=lambda cn: -len(cn[0])))
+    return kept[1]
 
 
 @lru_cache(maxsize=256)
