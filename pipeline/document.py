@@ -122,7 +122,7 @@ def _exact_provenance(data: bytes, certificate: Certificate) -> Certificate:
 
     def collect(holder: Any) -> Any:
         for name, where in holder.evidence:
-            if where.source == "text":
+            if where.source == "text" and not where.exact:
                 wanted.append((where.page, printed_forms(name, str(getattr(holder, name))),
                                where.bbox))
         return holder
@@ -130,7 +130,7 @@ def _exact_provenance(data: bytes, certificate: Certificate) -> Certificate:
     def exact(holder: Any, boxes: Iterator[tuple[float, float, float, float] | None]) -> Any:
         evidence = []
         for name, where in holder.evidence:
-            box = next(boxes) if where.source == "text" else None
+            box = next(boxes) if where.source == "text" and not where.exact else None
             evidence.append((name, dataclasses.replace(where, bbox=box) if box else where))
         return dataclasses.replace(holder, evidence=tuple(evidence))
 

@@ -104,6 +104,7 @@ class Segment:
     x1: float
     bottom: float
     confidence: float | None = None  # mean OCR word confidence 0-100; None for a text layer
+    cut: bool = False  # a part of a run, its box cut in proportion to the characters (not exact)
 
     @property
     def height(self) -> float:
@@ -164,6 +165,9 @@ class Provenance:
     source: str  # "text" (the PDF's text layer) or "ocr"
     confidence: float | None = None  # tesseract word confidence 0-100; None for the text layer
     rule: str = ""  # the label, cue or table header and the rules entry that found the value
+    # The box is the text layer's own runs, whole, holding just the value: no character search
+    # can make it better (document._exact_provenance). Not stored: it only spares that search.
+    exact: bool = field(default=False, compare=False, repr=False)
 
 
 # Provenance per field name (parse.ALL_FIELDS), as pairs so frozen records stay hashable.

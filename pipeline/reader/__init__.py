@@ -103,13 +103,19 @@ def _clean(rules: FieldRules, value: Value) -> str:
     return str(text)
 
 
-def _provenance(found: _Found) -> Provenance:
+def _provenance(found: _Found, text: str) -> Provenance:
+    """Where the value stands; `text` is the value as the certificate gives it."""
+    source = "ocr" if found.page.source is TextSource.OCR else "text"
+    segments = found.value.segments
+    exact = source == "text" and not any(s.cut for s in segments) and (
+        "".join(text.split()) == "".join("".join(s.text.split()) for s in segments))
     return Provenance(
         page=found.page.number,
         bbox=tuple(round(x, 1) for x in found.value.bbox()),  # type: ignore[arg-type]
-        source="ocr" if found.page.source is TextSource.OCR else "text",
+        source=source,
         confidence=found.value.confidence(),
         rule=found.value.rule,
+        exact=exact,
     )
 
 
@@ -131,9 +137,10 @@ def _certificate(
         [{name: text for name, (text, _) in item.items()} for item in listings],
         layout=_layout(listings),
         listing_evidence=[
-            tuple((k, _provenance(f)) for k, (_, f) in item.items() if f is not None) for item in listings
+            tuple((k, _provenance(f, t)) for k, (t, f) in item.items() if f is not None)
+            for item in listings
         ],
-        evidence=tuple((k, _provenance(f)) for k, (_, f) in cert.items()),
+        evidence=tuple((k, _provenance(f, t)) for k, (t, f) in cert.items()),
         notes=tuple(dict.fromkeys(
             n for item in listings for _, f in item.values() if f is not None for n in f.value.notes
         )),

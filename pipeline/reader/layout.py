@@ -253,7 +253,7 @@ def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
         return seg
     width = (seg.x1 - seg.x0) / max(len(seg.text), 1)
     return Segment(seg.text[start:end].strip(), seg.x0 + width * start, seg.top,
-                   seg.x0 + width * end, seg.bottom, seg.confidence)
+                   seg.x0 + width * end, seg.bottom, seg.confidence, cut=True)
 
 
 Found = tuple[_Seg, list[_Seg]]  # the value's segment, and translations of the label skipped

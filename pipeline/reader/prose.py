@@ -338,4 +338,4 @@ def _cut(seg: Segment, start: int, end: int) -> Segment:
         return seg
     width = (seg.x1 - seg.x0) / max(len(seg.text), 1)
     return Segment(seg.text[start:end], seg.x0 + start * width, seg.top, seg.x0 + end * width,
-                   seg.bottom, seg.confidence)
+                   seg.bottom, seg.confidence, cut=True)

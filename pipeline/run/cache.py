@@ -146,7 +146,12 @@ def _certificate_from_data(data: dict[str, Any], file: str | None) -> Certificat
 
 def evidence_to_json(evidence: Evidence) -> dict[str, dict[str, Any]]:
     """Provenance per field as a JSON object, in the shape `cplrecon extract` prints."""
-    return {name: asdict(p) | {"bbox": list(p.bbox)} for name, p in evidence}
+    return {name: _without_exact(asdict(p)) | {"bbox": list(p.bbox)} for name, p in evidence}
+
+
+def _without_exact(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("exact", None)  # a reading aid (models.Provenance), not part of the record
+    return data
 
 
 def evidence_from_json(data: Mapping[str, Mapping[str, Any]]) -> Evidence:
