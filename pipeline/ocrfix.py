@@ -23,10 +23,10 @@ from pipeline.policy import DeviceTypes, default_device_types, device_codes_in
 # Where the grammar demands a hex digit: letters tesseract reads for digits (A-F stay: they are
 # hex). Where it demands a decimal digit, B is 8 as well.
 HEX_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
-                                "S": "5", "Z": "2"})
+                                "S": "5", "Z": "2", "G": "6"})  # G: `AG:61` for A6:61 (JPEG scan)
 DIGIT_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
                                   "S": "5", "Z": "2", "B": "8"})
-_HEXISH = r"[0-9A-FOoQIl|SZ]"
+_HEXISH = r"[0-9A-FOoQIl|SZG]"
 _DIGITISH = r"[0-9OoQIl|SZB]"
 # colon hex (10:6C, 0C:03:0C:22, with stray spaces around colons), VV_RR, 0x hex
 COLON_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}(?:\s?:\s?{_HEXISH}{{2}}){{1,3}}(?![\w|])")

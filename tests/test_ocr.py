@@ -172,6 +172,8 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("model", "ES-10A (Image Type 0l:0I)", "ES-10A (Image Type 01:01)", True),
     # 0x and whole octets with two true hex characters: a body of hex letters has no digit
     ("model", "OxESDD", "0xE5DD", True),
+    ("model", "AG:61", "A6:61", True),  # G for 6 on a 150-dpi JPEG scan
+    ("manufacturer", "Chameleon Technology (GB) Ltd", "Chameleon Technology (GB) Ltd", False),
     ("model", "OxFEF2", "0xFEF2", True),
     ("model", "OxSOS", "OxSOS", False),  # odd length: not octets
     ("firmware_version", "Version A.CO", "Version A.C0", True),  # raw hex, O for 0
@@ -319,3 +321,19 @@ def test_an_unsure_manufacturer_code_on_a_turned_scan_is_read_again(tmp_path: Pa
     evidence = dict(listing.evidence)["manufacturer"]
     assert evidence.source == "ocr" and evidence.confidence is not None
     assert "turned" in certificate.ocr_reason
+
+
+def test_a_certificate_id_line_lost_by_ocr_is_found_by_a_sparse_reading(tmp_path: Path) -> None:
+    # DEVELOPMENT family scan-turned, seed 31: on a page scanned upside down tesseract's psm 6
+    # lost the whole `Cert. ID: ........ ZIG20SE0931` line (read `COrt`), so the document was
+    # ERROR NO_FIELDS and its row NO_CERTIFICATE; a sparse-text reading finds it
+    plan = build_plan(31, 8)
+    document = next(d for d in plan.documents if d.file == "scan-turned_004.pdf")
+    assert document.family in DEVELOPMENT
+    write_document(document, tmp_path, 31)
+    path = tmp_path / document.file
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert certificate.ok
+    assert certificate.certificate_id == "ZIG20SE0931"
+    assert any(note.startswith("sparse-ocr:") and "kept" in note for note in certificate.notes)

@@ -3,6 +3,7 @@ and segments with boxes in PDF points. No tesseract call here: tesseract.py make
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -167,3 +168,34 @@ def page_from_words(
         word_confidence=tuple((w.text, w.confidence) for w in kept),
         segments=segments,
     )
+
+
+SPARSE_SURE = 60.0  # words of a sparse re-read below this are left out (specks, leaders)
+
+
+def with_sparse_words(page: PageText, words: list[OcrWord], dpi: int) -> PageText:
+    """`page` with the words of a second, sparse-text reading (tesseract --psm 6 lost a whole
+    line: `Cert. ID: ....... ZIG20SE0931` came out as `COrt`) that stand where the page has no
+    text, as extra lines. Each word's line is where it stands, not tesseract's block."""
+    scale = 72.0 / dpi
+    taken = [(s.x0 / scale, s.top / scale, s.x1 / scale, s.bottom / scale) for s in page.segments]
+
+    def free(w: OcrWord) -> bool:
+        return not any(w.left < x1 and w.right > x0 and w.top < bottom and w.top + w.height > top
+                       for x0, top, x1, bottom in taken)
+
+    new = [w for w in words if w.confidence >= SPARSE_SURE and any(c.isalnum() for c in w.text)
+           and free(w)]
+    if not new:
+        return page
+    height = sorted(w.height for w in new)[len(new) // 2] or 20
+    placed = [OcrWord(w.text, w.confidence, w.left, w.top, w.width, w.height,
+                      (10_000 + round((w.top + w.height / 2) / height), 0, 0)) for w in new]
+    lines = ocr_lines(placed)
+    segments = tuple(_segment(cell, scale) for cells in lines for cell in cells)
+    text = "\n".join("  ".join(_cell_text(c) for c in cells) for cells in lines)
+    return dataclasses.replace(
+        page, text=f"{page.text}\n{text}",
+        segments=tuple(sorted((*page.segments, *segments), key=lambda s: (round(s.top), s.x0))),
+        word_confidence=(*page.word_confidence,
+                         *((w.text, w.confidence) for c in lines for cell in c for w in cell)))

@@ -178,12 +178,13 @@ def tesseract_osd(image: Image.Image, timeout_s: float) -> int | None:
     return turn if turn in (0, 90, 180, 270) else None
 
 
-def tesseract_words(image: Image.Image, timeout_s: float) -> list[OcrWord]:
+def tesseract_words(image: Image.Image, timeout_s: float,
+                    config: str = TESSERACT_CONFIG) -> list[OcrWord]:
     """One tesseract call (image_to_data: words, boxes, confidences); text is derived from it."""
     pytesseract = import_pytesseract()
     try:
         data = _run_tesseract(image, timeout_s, "image_to_data", lang=TESSERACT_LANG,
-                              config=TESSERACT_CONFIG)
+                              config=config)
     except pytesseract.TesseractError as exc:
         raise DocumentError(
             ErrorReason.UNREADABLE, "tesseract failed on a page image; the notes hold its error",
