@@ -30,6 +30,12 @@ _HEXISH = r"[0-9A-FOoQIl|SZG]"
 _DIGITISH = r"[0-9OoQIl|SZB]"
 # colon hex (10:6C, 0C:03:0C:22, with stray spaces around colons), VV_RR, 0x hex
 COLON_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}(?:\s?:\s?{_HEXISH}{{2}}){{1,3}}(?![\w|])")
+# four octets where OCR read one or two colons as a comma, a quote mark or a semicolon
+# (`BA‘21:7B:CE`): two true colons must remain
+MIXED_COLON_HEX = re.compile(
+    rf"(?<![\w|]){_HEXISH}{{2}}(?:[:;,'\u2018\u2019\u201a]{_HEXISH}{{2}}){{3}}(?![\w|])")
+# a manufacturer code in brackets, `(SE:C2)` for (5E:C2): the brackets are the evidence
+BRACKETED_HEX = re.compile(rf"(?<=\(){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\))")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 # raw hex digits between dots (`A.C0`, `1.2.E`) with an O for a 0: only the O is repaired
@@ -40,10 +46,10 @@ DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}
 COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 # Which shapes each field's grammar holds (registry names, product names are free text)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "manufacturer": (COLON_HEX,),
-    "model": (COLON_HEX, PREFIXED_HEX),
+    "manufacturer": (COLON_HEX, BRACKETED_HEX),
+    "model": (COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
     "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
-    "firmware_version": (COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS, DOTTED_HEX),
+    "firmware_version": (MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS, DOTTED_HEX),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans.
@@ -57,6 +63,8 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
         return token.translate(DIGIT_CONFUSIONS)
     if pattern is DOTTED_HEX:
         return token.replace("O", "0")
+    if pattern is MIXED_COLON_HEX:
+        return re.sub(r"[;,'\u2018\u2019\u201a]", ":", token).translate(HEX_CONFUSIONS)
     if pattern is COLON_DECIMAL:
         return token.replace(":", ".")
     squeezed = re.sub(r"\s", "", token)
@@ -70,6 +78,10 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
     written 0x..., the `x` and a body of whole octets with
     two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
     body of hex letters has no digit to show it)."""
+    if pattern is MIXED_COLON_HEX:
+        return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2
+    if pattern is BRACKETED_HEX:  # one true digit, with the brackets
+        return any(ch.isdigit() for ch in token)
     if sum(ch.isdigit() for ch in token) >= 2:
         return True
     if pattern is DOTTED_HEX:  # `A.CO`: the dots and two true hex characters

@@ -173,6 +173,11 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     # 0x and whole octets with two true hex characters: a body of hex letters has no digit
     ("model", "OxESDD", "0xE5DD", True),
     ("model", "AG:61", "A6:61", True),  # G for 6 on a 150-dpi JPEG scan
+    ("firmware_version", "BA\u201a21:7B:CE", "BA:21:7B:CE", True),  # a low quote for a colon
+    ("firmware_version", "BA\u201821:7B:CE", "BA:21:7B:CE", True),  # an opening quote
+    ("firmware_version", "12,34,56:78", "12,34,56:78", False),  # one true colon: a list, left
+    ("manufacturer", "Fenland Metering Company (SE:C2)", "Fenland Metering Company (5E:C2)", True),
+    ("manufacturer", "Fenland (SE:CA)", "Fenland (SE:CA)", False),  # no true digit
     ("manufacturer", "Chameleon Technology (GB) Ltd", "Chameleon Technology (GB) Ltd", False),
     ("model", "OxFEF2", "0xFEF2", True),
     ("model", "OxSOS", "OxSOS", False),  # odd length: not octets
