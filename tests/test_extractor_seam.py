@@ -66,7 +66,8 @@ def scan_and_text(tmp_path: Path) -> tuple[Path, str]:
 
 
 def test_the_chain_is_data_in_cost_order() -> None:
-    assert [step.name for step in FALLBACKS] == ["ruled-tables", "pdfplumber-tables", "ocr-retry"]
+    assert [step.name for step in FALLBACKS] == [
+        "ruled-tables", "pdfplumber-tables", "ocr-retry", "sparse-ocr"]
 
 
 def test_a_plugged_in_extractor_reads_what_the_others_cannot(
