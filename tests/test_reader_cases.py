@@ -242,6 +242,26 @@ def test_a_value_cut_after_a_separator_is_joined_without_a_space(tmp_path: Path)
     ]
 
 
+def test_a_table_with_a_certificate_id_on_each_row_is_one_certificate_a_row(
+    tmp_path: Path,
+) -> None:
+    # hand-made: a register of certificates, the ID wrapped in its narrow cell
+    certificate = _read(_grid(tmp_path, [
+        ["Certificate\nNo.", "Manufacturer", "Model", "Hardware", "Firmware"],
+        ["ZIG22SE\n0301", "Pennine Telemetry\nLtd (64:0B)", "PT-10 (Image\nType 0A:01)", "3.2",
+         "2.6.4.9"],
+        ["ZIG22SE\n0302", "Pennine Telemetry\nLtd (64:0B)", "PT-11 (Image\nType 0A:02)", "3.3",
+         "2.6.5.0"],
+    ], [50, 100, 90, 60, 60]))
+    assert [(part.certificate_id, [(li.model, li.firmware_version) for li in part.listings])
+            for part in certificate.parts] == [
+        ("ZIG22SE0301", [("PT-10 (Image Type 0A:01)", "2.6.4.9")]),
+        ("ZIG22SE0302", [("PT-11 (Image Type 0A:02)", "2.6.5.0")]),
+    ]
+    assert all(part.listings[0].manufacturer == "Pennine Telemetry Ltd (64:0B)"
+               for part in certificate.parts)
+
+
 def test_a_second_row_with_its_own_first_cell_is_a_second_listing(tmp_path: Path) -> None:
     certificate = _read(_grid(tmp_path, [
         ["Certificate No.", ""],

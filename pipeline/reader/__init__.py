@@ -80,6 +80,15 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
         read = read_page(page.segments, lexicon)
         labelled = [_Found(v, page) for v in read.values]
         prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon, rules.stop_words)]
+        if rows := _rows_by_certificate(labelled, lexicon, rules):
+            # a table with a certificate ID on each row: one certificate a row (issue 11,
+            # class 6), each with the page's values outside the table
+            loose = [f for f in labelled if f.value.table is None]
+            if not parts[-1].pages:
+                parts.pop()
+            for certificate_id, found in rows:
+                parts.append(_Part([page], [*found, *loose], prose, certificate_id))
+            continue
         ids = (_clean(rules, f.value) for f in labelled if f.value.field == "certificate_id")
         page_id = next((i for i in ids if i and lexicon.fits("certificate_id", i)), "")
         current = parts[-1]
@@ -147,6 +156,26 @@ def _certificate(
         first_page=min(numbers) if numbers else 0,
         last_page=max(numbers) if numbers else 0,
     )
+
+
+def _rows_by_certificate(
+    labelled: Sequence[_Found], lexicon: Lexicon, rules: FieldRules
+) -> list[tuple[str, list[_Found]]]:
+    """A table's rows grouped by the certificate ID in their own cell, when its rows name two
+    IDs or more ([] otherwise); a row without an ID belongs to the certificate above it."""
+    rows: dict[tuple[int, int], list[_Found]] = {}
+    for found in labelled:
+        if found.value.table is not None and found.value.row is not None:
+            rows.setdefault((found.value.table, found.value.row), []).append(found)
+    grouped: list[tuple[str, list[_Found]]] = []
+    for key in sorted(rows):
+        ids = [text for f in rows[key] if f.value.field == "certificate_id"
+               and (text := _clean(rules, f.value)) and lexicon.fits("certificate_id", text)]
+        if ids and (not grouped or ids[0] != grouped[-1][0]):
+            grouped.append((ids[0], list(rows[key])))
+        elif grouped:
+            grouped[-1][1].extend(f for f in rows[key] if f.value.field != "certificate_id")
+    return grouped if len(grouped) >= 2 else []
 
 
 Listing = dict[str, tuple[str, "_Found | None"]]

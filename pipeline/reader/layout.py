@@ -433,6 +433,8 @@ def _joined(name: str, text: str, more: str, last_line: str = "") -> str:
         _HEX_RUN.match(more)
     ):
         return f"{text}{more}"
+    if name == "certificate_id" and more.isalnum():
+        return f"{text}{more}"  # an ID is one word: 'ZIG22SE' / '0301' in a narrow cell
     printed = last_line.rstrip() or text
     if _CUT_AT_SEPARATOR.search(printed) and _GOES_ON.match(more):
         cut = printed[-1] if not text.endswith(printed[-1]) else ""
@@ -474,7 +476,9 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
             return True
         if above is not None and (above.text.count("(") > above.text.count(")")
                                   or above.text.endswith("-")
-                                  or _joined(above.field, above.text, text) == above.text + text):
+                                  or (above.field != "certificate_id"
+                                      and _joined(above.field, above.text, text)
+                                      == above.text + text)):
             return True  # (a hex number cut by the wrap: '0x0A0B' over '0C0D')
     return False
 
