@@ -262,6 +262,33 @@ def test_a_table_with_a_certificate_id_on_each_row_is_one_certificate_a_row(
                for part in certificate.parts)
 
 
+def test_an_unruled_table_whose_first_header_cell_is_a_label_only_with_its_wrap(
+    tmp_path: Path,
+) -> None:
+    # hand-made: `Cert.` over `No.` heads the first column of a table drawn without lines
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    rows = [["Cert.\nNo.", "Manufacturer", "Model", "Hardware", "Firmware"],
+            ["ZIG22SE0301", "Pennine Telemetry Ltd (64:0B)", "PT-10 (Image Type 0A:01)", "3.2",
+             "2.6.4.9"],
+            ["ZIG22SE0302", "Pennine Telemetry Ltd (64:0B)", "PT-11 (Image Type 0A:02)", "3.3",
+             "2.6.5.0"]]
+    canvas.drawString(50, 790, "Zigbee Smart Energy Certificates")
+    y = 760.0
+    for row in rows:
+        for x, cell in zip((50, 120, 270, 400, 460), row, strict=True):
+            for n, part in enumerate(cell.split("\n")):
+                canvas.drawString(x, y - 11 * n, part)
+        y -= 11 * max(len(c.split("\n")) for c in row) + 6
+    canvas.save()
+    path = tmp_path / "unruled.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    assert [(part.certificate_id, part.listings[0].model) for part in certificate.parts] == [
+        ("ZIG22SE0301", "PT-10 (Image Type 0A:01)"), ("ZIG22SE0302", "PT-11 (Image Type 0A:02)")]
+
+
 def test_a_second_row_with_its_own_first_cell_is_a_second_listing(tmp_path: Path) -> None:
     certificate = _read(_grid(tmp_path, [
         ["Certificate No.", ""],

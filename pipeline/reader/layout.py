@@ -347,6 +347,8 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
     index = 0
     while index < len(items):
         header = items[index]
+        _labels_wrapped_under(header, items[index + 1] if index + 1 < len(items) else [],
+                              lexicon)
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
         if len(header) >= 2 and all(labels) and len(set(devices)) >= 2:
@@ -365,6 +367,19 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 continue
         index += 1
     return tables
+
+
+def _labels_wrapped_under(line: list[_Seg], below: list[_Seg], lexicon: Lexicon) -> None:
+    """A header cell that is a label only with the line under it (`Cert.` over `No.`) takes
+    that label's field, when the rest of its line are labels already."""
+    if not below or sum(i.label_only is None for i in line) != 1 or len(line) < 3:
+        return
+    item = next(i for i in line if i.label_only is None)
+    under = next((b for b in below if abs(b.seg.x0 - item.seg.x0) <= WRAP_ALIGN_PT
+                  and b.seg.top - item.seg.bottom
+                  <= WRAP_GAP_HEIGHTS * max(item.seg.height, b.seg.height)), None)
+    if under is not None and under.label_only is None and under.hit is None:
+        item.label_only = lexicon.is_only_labels(f"{item.seg.text} {under.seg.text}")
 
 
 def _table_rows(
