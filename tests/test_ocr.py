@@ -342,3 +342,27 @@ def test_a_certificate_id_line_lost_by_ocr_is_found_by_a_sparse_reading(tmp_path
     assert certificate.ok
     assert certificate.certificate_id == "ZIG20SE0931"
     assert any(note.startswith("sparse-ocr:") and "kept" in note for note in certificate.notes)
+
+
+def test_sparse_words_fill_empty_places_and_replace_only_unsure_text() -> None:
+    from pipeline.extract.ocr_layout import with_sparse_words
+    from pipeline.models import PageText, Segment
+
+    scale = 72.0 / 200
+    sure = Segment("Issue Date: 10.07.2020", 100 * scale, 600 * scale, 700 * scale, 620 * scale, 95)
+    garbled = Segment("Cert IDS vcccsssss LIG2ZZSEI2AL", 100 * scale, 500 * scale,
+                      800 * scale, 520 * scale, 9)
+    page = PageText(1, "Cert IDS vcccsssss LIG2ZZSEI2AL\nIssue Date: 10.07.2020", TextSource.OCR,
+                    segments=(garbled, sure))
+    sparse = [
+        OcrWord("Cert.", 95, 100, 500, 60, 20, (1, 1, 1)),
+        OcrWord("ID", 95, 170, 500, 30, 20, (2, 1, 1)),
+        OcrWord("ZIG22SE9241", 74, 500, 500, 200, 20, (3, 1, 1)),
+        OcrWord("Issue", 90, 100, 600, 60, 20, (4, 1, 1)),  # already read surely: not added
+        OcrWord("~", 20, 300, 700, 10, 20, (5, 1, 1)),  # a speck
+    ]
+    texts = [s.text for s in with_sparse_words(page, sparse, 200).segments]
+    assert "Cert IDS vcccsssss LIG2ZZSEI2AL" not in texts
+    assert sure.text in texts and "ZIG22SE9241" in texts
+    assert not any("Issue" in t and t != sure.text for t in texts)
+    assert not any("~" in t for t in texts)

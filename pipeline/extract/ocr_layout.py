@@ -171,21 +171,29 @@ def page_from_words(
 
 
 SPARSE_SURE = 60.0  # words of a sparse re-read below this are left out (specks, leaders)
+SPARSE_REPLACES = 40.0  # a first reading's segment under this gives way to sure sparse words
 
 
 def with_sparse_words(page: PageText, words: list[OcrWord], dpi: int) -> PageText:
     """`page` with the words of a second, sparse-text reading (tesseract --psm 6 lost a whole
-    line: `Cert. ID: ....... ZIG20SE0931` came out as `COrt`) that stand where the page has no
-    text, as extra lines. Each word's line is where it stands, not tesseract's block."""
+    line: `Cert. ID: ....... ZIG20SE0931` came out as `COrt`, or as `Cert IDS vcccsss...
+    LIG2ZZSEI2AL` at 0-18%) that stand where the page has no text, or only text read under
+    SPARSE_REPLACES: those segments give way to the sparse words over them. Each word's line is
+    where it stands, not tesseract's block."""
     scale = 72.0 / dpi
-    taken = [(s.x0 / scale, s.top / scale, s.x1 / scale, s.bottom / scale) for s in page.segments]
 
-    def free(w: OcrWord) -> bool:
-        return not any(w.left < x1 and w.right > x0 and w.top < bottom and w.top + w.height > top
-                       for x0, top, x1, bottom in taken)
+    def box(s: Segment) -> tuple[float, float, float, float]:
+        return (s.x0 / scale, s.top / scale, s.x1 / scale, s.bottom / scale)
 
-    new = [w for w in words if w.confidence >= SPARSE_SURE and any(c.isalnum() for c in w.text)
-           and free(w)]
+    def over(w: OcrWord, b: tuple[float, float, float, float]) -> bool:
+        return w.left < b[2] and w.right > b[0] and w.top < b[3] and w.top + w.height > b[1]
+
+    sure_words = [w for w in words if w.confidence >= SPARSE_SURE
+                  and any(c.isalnum() for c in w.text)]
+    unsure = [s for s in page.segments if s.confidence is not None
+              and s.confidence < SPARSE_REPLACES and any(over(w, box(s)) for w in sure_words)]
+    kept = [s for s in page.segments if s not in unsure]
+    new = [w for w in sure_words if not any(over(w, box(s)) for s in kept)]
     if not new:
         return page
     height = sorted(w.height for w in new)[len(new) // 2] or 20
@@ -196,6 +204,6 @@ def with_sparse_words(page: PageText, words: list[OcrWord], dpi: int) -> PageTex
     text = "\n".join("  ".join(_cell_text(c) for c in cells) for cells in lines)
     return dataclasses.replace(
         page, text=f"{page.text}\n{text}",
-        segments=tuple(sorted((*page.segments, *segments), key=lambda s: (round(s.top), s.x0))),
+        segments=tuple(sorted((*kept, *segments), key=lambda s: (round(s.top), s.x0))),
         word_confidence=(*page.word_confidence,
                          *((w.text, w.confidence) for c in lines for cell in c for w in cell)))
