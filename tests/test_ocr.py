@@ -366,3 +366,21 @@ def test_sparse_words_fill_empty_places_and_replace_only_unsure_text() -> None:
     assert sure.text in texts and "ZIG22SE9241" in texts
     assert not any("Issue" in t and t != sure.text for t in texts)
     assert not any("~" in t for t in texts)
+
+
+def test_dotted_leaders_are_painted_out_before_ocr_and_glyphs_stay() -> None:
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from pipeline.extract.tesseract import remove_rules
+
+    image = Image.new("L", (900, 200), 255)
+    draw = ImageDraw.Draw(image)
+    for x in range(100, 500, 12):  # a leader: 3-px dots every 12 px (a monospaced '.....')
+        draw.rectangle((x, 100, x + 2, 102), fill=0)
+    draw.rectangle((600, 90, 610, 104), fill=0)  # a glyph's stem, a line high
+    draw.rectangle((640, 102, 665, 104), fill=0)  # a short thin stroke: the foot of a '2'
+    cleaned = np.asarray(remove_rules(image, 150))
+    assert (cleaned[95:110, 95:505] < 160).sum() == 0  # the dots are gone
+    assert (cleaned[90:105, 600:611] < 160).all()  # the glyph stays
+    assert (cleaned[102:105, 640:666] < 160).all()  # and so does the stroke
