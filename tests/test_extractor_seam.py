@@ -115,3 +115,45 @@ def test_a_complete_reading_runs_no_fallback(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(document_stage, "FALLBACKS", (Broken(),))
     certificate = _read(path)
     assert certificate.error is None and not certificate.notes
+
+
+def _attempt(path: Path, missing: tuple[str, ...]) -> Attempt:
+    data = path.read_bytes()
+    document = file_document(str(path), str(path), IngestLimits())
+    pages = tuple(page for page, _ in text_layer(data, ExtractLimits()))
+    extracted = ExtractedDocument(document, pages, pages[0].source, "")
+    return Attempt(document, data, extracted, missing, "never", ExtractLimits())
+
+
+def test_a_ruled_table_is_parsed_again_only_when_it_names_a_missing_field(tmp_path: Path) -> None:
+    """ruled-tables returns the document with its tables only when read_tables finds in them a
+    value of a field still missing: a table of the fields already read cannot fill one, and
+    parsing the document again cost ~2 ms on each born-digital document with a field absent."""
+    ruled = FALLBACKS[0]
+    assert ruled.name == "ruled-tables"
+    spec = next(s for s in build_corpus().certificates if s.layout == "table" and not s.broken)
+    path = tmp_path / "table.pdf"
+    path.write_bytes(certificate_bytes(spec, spec.layout))
+    reread = ruled.read(_attempt(path, ("hardware_version",)))
+    assert reread is not None and any(page.tables for page in reread.pages)
+    assert ruled.read(_attempt(path, ("device_type_of_nothing",))) is None
+
+
+def test_a_field_truly_absent_is_not_parsed_once_a_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from samples.grammar import generate
+
+    generate(tmp_path, "kv-sparse", 8, 2021)
+    parses = []
+    real = document_stage._parse
+    monkeypatch.setattr(document_stage, "_parse", lambda e: parses.append(1) or real(e))
+    sparse = 0
+    for path in sorted((tmp_path / "certs").glob("*.pdf")):
+        parses.clear()
+        certificate = _read(path)
+        if any(n.startswith("ruled-tables:") for n in certificate.notes):
+            sparse += 1
+            assert len(parses) == 1, certificate.notes
+            assert all("nothing new" in n for n in certificate.notes if "tables:" in n)
+    assert sparse >= 2

@@ -87,7 +87,24 @@ class TableReader:
 
     def read(self, attempt: Attempt) -> ExtractedDocument | None:
         pages = _text_pages(attempt.extracted)
-        return _with_tables(attempt.extracted, self.reader(attempt.data, pages))
+        found = self.reader(attempt.data, pages)
+        if not _tables_give_any(found, attempt.missing):
+            return None  # the document parsed again would lack the same fields: not worth it
+        return _with_tables(attempt.extracted, found)
+
+
+def _tables_give_any(found: Mapping[int, tuple[Table, ...]], missing: Sequence[str]) -> bool:
+    """Whether the tables alone, read as the parser reads them, give a value of a missing field.
+    A table that names none of them cannot fill one: its document is not parsed again (two
+    parses, ~2 ms each, on every born-digital document with a field truly absent)."""
+    from pipeline.document import field_rules  # the document stage imports this module
+    from pipeline.textreaders import read_tables
+
+    tables = [table for tables in found.values() for table in tables]
+    if not tables:
+        return False
+    given = {name for listing in read_tables(tables, field_rules()) for name, _ in listing}
+    return bool(given.intersection(missing))
 
 
 @dataclass(frozen=True)

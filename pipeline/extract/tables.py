@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pipeline.extract.pdfium_text import pdf_document
+from pipeline.extract.pdfium_text import page_of, pdf_document, textpage_of
 
 # pdfplumber table settings, pinned: ruled tables only (lines drawn in the PDF).
 TABLE_SETTINGS = {
@@ -124,13 +124,8 @@ def ruled_tables(data: bytes, page_numbers: list[int]) -> dict[int, tuple[Table,
     found: dict[int, tuple[Table, ...]] = {}
     with pdf_document(data) as pdf:
         for number in page_numbers:
-            page = pdf[number - 1]
-            textpage = page.get_textpage()
-            try:
+            with page_of(pdf, number - 1) as page, textpage_of(page) as textpage:
                 found[number] = _page_tables(page, textpage)
-            finally:
-                textpage.close()
-                page.close()
     return found
 
 
@@ -148,13 +143,10 @@ def unread_ruling(data: bytes, page_numbers: list[int]) -> list[int]:
     with pdf_document(data) as pdf:
         wanted = []
         for number in page_numbers:
-            page = pdf[number - 1]
-            try:
+            with page_of(pdf, number - 1) as page:
                 edges = _page_edges(page)
-                if _may_hold_grid(edges) and not _grid_rows(edges):
-                    wanted.append(number)
-            finally:
-                page.close()
+            if _may_hold_grid(edges) and not _grid_rows(edges):
+                wanted.append(number)
     return wanted
 
 
