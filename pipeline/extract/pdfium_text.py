@@ -5,6 +5,7 @@ one decision whether a page needs OCR.
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -126,7 +127,7 @@ def _runs_by_start(
     starts = [pdfium_c.FPDFText_GetCharIndexAtPos(raw, left + 0.01, (bottom + top) / 2, 0.0, 0.0)
               for left, bottom, _, top in rects]
     if any(start < 0 for start in starts) or any(
-            later <= earlier for earlier, later in zip(starts, starts[1:])):
+            later <= earlier for earlier, later in itertools.pairwise(starts)):
         return None
     full = textpage.get_text_range()
     ends = [*starts[1:], len(full)]
