@@ -340,8 +340,10 @@ def exact_boxes(
     rough box most), or None when it is not printed so (rewritten, wrapped over lines).
 
     The reader cuts a text run shared by a label and its value in proportion to the characters,
-    which clips a value's first characters after a wide label; this measures instead. It costs
-    one search per field found (~0.1 ms), on the pages that have such fields."""
+    which clips a value's first characters after a wide label; this measures instead. The value
+    is found in the page's text by Python's str.find, whose indexes are PDFium's characters
+    (PDFium's own search made a searcher object a value: 0.54 -> 0.19 ms a document on 52
+    generated certificates, the same 1,378 boxes on the samples and 138 generated ones)."""
     found: list[Box | None] = [None] * len(wanted)
     by_page: dict[int, list[int]] = {}
     for index, (page, printed, _) in enumerate(wanted):
@@ -353,32 +355,34 @@ def exact_boxes(
         for number, indexes in by_page.items():
             with page_of(pdf, number - 1) as page, textpage_of(page) as textpage:
                 height = page.get_height()
+                full = textpage.get_text_range()
                 for index in indexes:
                     _, printed, rough = wanted[index]
                     for text in filter(None, (t.strip() for t in printed)):
-                        if (box := _best_occurrence(textpage, height, text, rough)) is not None:
+                        if (box := _best_occurrence(textpage, full, height, text, rough)) is not None:
                             found[index] = box
                             break
     return found
 
 
-def _best_occurrence(textpage: pdfium.PdfTextPage, height: float, value: str, rough: Box) -> Box | None:
-    searcher = textpage.search(value, match_case=True)
+def _best_occurrence(
+    textpage: pdfium.PdfTextPage, full: str, height: float, value: str, rough: Box
+) -> Box | None:
+    """The box of the occurrence of `value` in the page's text (`full`, indexed as PDFium's
+    characters) that overlaps the rough box most: the union of its characters' boxes."""
     best: tuple[float, Box] | None = None
-    try:
-        for _ in range(MAX_OCCURRENCES):
-            occurrence = searcher.get_next()
-            if occurrence is None:
-                break
-            start, count = occurrence
-            boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
-            box = (min(b[0] for b in boxes), height - max(b[3] for b in boxes),
-                   max(b[2] for b in boxes), height - min(b[1] for b in boxes))
-            overlap = _overlap(box, rough)
-            if overlap > 0 and (best is None or overlap > best[0]):
-                best = (overlap, box)
-    finally:
-        searcher.close()
+    start = full.find(value)
+    for _ in range(MAX_OCCURRENCES):
+        if start < 0:
+            break
+        boxes = [textpage.get_charbox(i) for i in range(start, start + len(value))
+                 if not full[i].isspace()]
+        box = (min(b[0] for b in boxes), height - max(b[3] for b in boxes),
+               max(b[2] for b in boxes), height - min(b[1] for b in boxes))
+        overlap = _overlap(box, rough)
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, box)
+        start = full.find(value, start + 1)
     return None if best is None else tuple(round(x, 1) for x in best[1])  # type: ignore[return-value]
 
 
