@@ -85,6 +85,9 @@ class ProseRules:
     house_cues: tuple[str, ...] = ()
 
 
+LABEL_MEMO_SIZE = 20_000  # texts remembered by Lexicon.label_at_start (a few MB at most)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     version: str
@@ -97,7 +100,21 @@ class Lexicon:
 
     def label_at_start(self, text: str) -> LabelHit | None:
         """The longest label the text starts with, and the labels of the same field in other
-        languages that follow it (`Certificate No. / N° de certificat:`)."""
+        languages that follow it (`Certificate No. / N° de certificat:`). Remembered per text:
+        the readers ask again of the same segments, and labels repeat across documents."""
+        memo = self._label_memo
+        if text in memo:
+            return memo[text]
+        if len(memo) >= LABEL_MEMO_SIZE:
+            memo.clear()
+        hit = memo[text] = self._label_at_start(text)
+        return hit
+
+    @cached_property
+    def _label_memo(self) -> dict[str, LabelHit | None]:
+        return {}
+
+    def _label_at_start(self, text: str) -> LabelHit | None:
         first = _WORD.search(text)
         if first is None or norm_word(first.group()) not in self.first_words:
             return None  # most segments: no label starts with their first word
