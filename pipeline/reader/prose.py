@@ -54,11 +54,10 @@ def read_prose(
     taken: list[tuple[int, int]] = []
     folded = text.casefold()  # a cue not in the text as a substring needs no regex search
     cues = [(c, name) for c, name in _cues_longest_first(lexicon) if c.casefold() in folded]
-    cue_starts = sorted(
-        hit.start() for cue, _ in cues for hit in _cue_pattern(cue).finditer(text)
-    )
+    hits = {cue: list(_cue_pattern(cue).finditer(text)) for cue, _ in cues}
+    cue_starts = sorted(hit.start() for found_hits in hits.values() for hit in found_hits)
     for cue, name in cues:
-        for hit in _cue_pattern(cue).finditer(text):
+        for hit in hits[cue]:
             if _overlaps(taken, hit.start(), hit.end()):
                 continue
             grammar = GRAMMARS.get(name)
