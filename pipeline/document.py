@@ -98,7 +98,8 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
         certificate = dataclasses.replace(certificate, notes=(*certificate.notes, *problems))
     if document.kind == "pdf":
         certificate = _exact_provenance(data, certificate)
-    if why := not_a_certificate(certificate, extracted.text):
+    if why := not_a_certificate(certificate, extracted.text, id_page_text=_id_page_text(
+            certificate, extracted)):
         return dataclasses.replace(
             certificate, listings=(), parts=(), certificate_id="", certificate_date="",
             device_type="", evidence=(),
@@ -113,6 +114,14 @@ def _read(document: Document, data: bytes, ocr: str, limits: ExtractLimits) -> C
         return dataclasses.replace(
             certificate, error=DocumentError(ErrorReason.NO_FIELDS, message))
     return certificate
+
+
+def _id_page_text(certificate: Certificate, extracted: ExtractedDocument) -> str:
+    """The text of the page the certificate ID was read on ('' when not known)."""
+    where = dict(certificate.evidence).get("certificate_id")
+    if where is None:
+        return ""
+    return next((p.text for p in extracted.pages if p.number == where.page), "")
 
 
 def _exact_provenance(data: bytes, certificate: Certificate) -> Certificate:

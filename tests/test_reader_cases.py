@@ -394,3 +394,30 @@ def test_letters_in_other_wordings_are_read_by_grammar_and_cues(
     listing = certificate.listings[0]
     assert (listing.manufacturer, listing.model, listing.hardware_version,
             listing.firmware_version) == want
+
+
+LETTER = [
+    "Harwell Conformance Laboratory",
+    "Unit 4, Harwell Campus, Didcot OX11 0QX, United Kingdom",
+    "9 November 2022",
+    "Brecon Energy Devices Ltd",
+    "Dear Sir or Madam,",
+    "Re: Zigbee certification of E474",
+    "Testing of your Pre-Payment Meter Interface Device (PPMID) E474 is complete. The certificate,",
+    "which will carry the number ZIG22-7713, will be issued once the final test report has been",
+    "approved; this letter is not a certificate and must not be submitted as one.",
+    "Yours faithfully,",
+]
+
+
+def test_a_letter_that_says_it_is_no_certificate_is_none(tmp_path: Path) -> None:
+    """Found on a DEVELOPMENT cover letter (seed 5): its model and company made two device
+    fields, so it passed for a certificate and its row came out REVIEW, not NO_CERTIFICATE."""
+    certificate = _read(_pdf(tmp_path, LETTER))
+    assert certificate.error is not None
+    assert certificate.error.reason.name == "NOT_A_CERTIFICATE"
+    assert "'this letter is not a certificate'" in certificate.error.message
+    assert not certificate.listings and not certificate.certificate_id
+    plain = [line.replace("; this letter is not a certificate and must not be submitted as one",
+                          ".") for line in LETTER]
+    assert _read(_pdf(tmp_path, plain)).certificate_id == "ZIG22-7713"  # the words decide

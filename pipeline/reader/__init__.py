@@ -269,7 +269,9 @@ _READABLE_CHARS = 40  # less text than this says nothing about what the document
 MIN_DEVICE_FIELDS = 2
 
 
-def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | None = None) -> str:
+def not_a_certificate(
+    certificate: Certificate, text: str, lexicon: Lexicon | None = None, id_page_text: str = ""
+) -> str:
     """Why the document is not a certificate, or "" when it may be one (issue 13: no invented
     fields on a paper, an invoice or a cover letter).
 
@@ -278,13 +280,18 @@ def not_a_certificate(certificate: Certificate, text: str, lexicon: Lexicon | No
     MIN_DEVICE_FIELDS device fields (fewer on a scan, where OCR may miss some). A cover letter
     quoting the ID of an enclosed (or missing) certificate has the ID but one device field or
     none; an invoice's "Certificate ID: sub-signatures" is no ID. A document without an ID is
-    left to the caller: NO_FIELDS when it reads like a certificate whose ID was not read."""
+    left to the caller: NO_FIELDS when it reads like a certificate whose ID was not read.
+    A page that gives the ID and says it is no certificate (`id_page_text`, the lexicon's
+    [documents] not_a_certificate) is a letter, whatever device fields it names."""
     lexicon = lexicon or default_lexicon()
     devices = sum(
         1 for listing in certificate.listings for name in DEVICE_FIELDS if getattr(listing, name)
     )
     context = _CERTIFICATE_CONTEXT.search(text) is not None
     cid = certificate.certificate_id
+    if cid and (phrase := lexicon.denial(id_page_text)):
+        return (f"it quotes certificate ID {cid!r} but says of itself {phrase!r}: a cover "
+                "letter or covering note, not the certificate")
     if cid and not lexicon.fits("certificate_id", cid):
         return (f"its certificate ID {cid!r} is not shaped like one (a single word with letters "
                 "and digits): not a ZigBee certificate")

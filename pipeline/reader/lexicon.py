@@ -97,6 +97,12 @@ class Lexicon:
     cues: dict[str, tuple[str, ...]]
     path: str
     prose: ProseRules = field(default_factory=ProseRules)
+    denials: tuple[str, ...] = ()  # [documents] not_a_certificate: a letter saying it is none
+
+    def denial(self, text: str) -> str:
+        """The phrase by which the text says it is not a certificate, or ''."""
+        folded = " ".join(text.casefold().split())
+        return next((d for d in self.denials if d.casefold() in folded), "")
 
     def label_at_start(self, text: str) -> LabelHit | None:
         """The longest label the text starts with, and the labels of the same field in other
@@ -205,7 +211,7 @@ def _schema(path: Path, problem: str) -> LexiconError:
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
     path = path or LEXICON_FILE
-    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues", "prose"),
+    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues", "prose", "documents"),
                            what="the lexicon")
     fields, shapes, cues = data.get("fields", {}), data.get("shapes", {}), data.get("cues", {})
     labels: dict[tuple[str, ...], str] = {}
@@ -228,7 +234,17 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         cues={name: tuple(str(c) for c in cues.get(name, ())) for name in FIELDS},
         path=str(path),
         prose=_prose(path, data.get("prose", {})),
+        denials=_denials(path, data.get("documents", {})),
     )
+
+
+def _denials(path: Path, entry: object) -> tuple[str, ...]:
+    phrases = entry.get("not_a_certificate", []) if isinstance(entry, dict) else None
+    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+        raise _schema(path, "[documents] not_a_certificate must be a list of phrases")
+    if isinstance(entry, dict) and (unknown := sorted(set(entry) - {"not_a_certificate"})):
+        raise _schema(path, f"[documents] has unknown keys {unknown}")
+    return tuple(" ".join(p.split()) for p in phrases)
 
 
 def _prose(path: Path, entry: object) -> ProseRules:
