@@ -421,3 +421,18 @@ def test_a_letter_that_says_it_is_no_certificate_is_none(tmp_path: Path) -> None
     plain = [line.replace("; this letter is not a certificate and must not be submitted as one",
                           ".") for line in LETTER]
     assert _read(_pdf(tmp_path, plain)).certificate_id == "ZIG22-7713"  # the words decide
+
+
+def test_what_is_left_of_a_leader_glued_to_a_value_is_no_part_of_it(tmp_path: Path) -> None:
+    """A DEVELOPMENT scan (seed 5, JPEG at 150 dpi) read `Certificate Number  —_ZIG20876SE3104`
+    once its leaders were painted out: the ID was not ID-shaped and the row NO_CERTIFICATE."""
+    certificate = _read(_columns(tmp_path, [
+        ("Certificate of Zigbee Compliance", ""),
+        ("Certificate Number", "\u2014_ZIG20876SE3104"),
+        ("Vendor", "Genus (10:ED)"),
+        ("Model", "GX-749 (6C:90)"),
+        ("Hardware Version", "4.2"),
+        ("Firmware Version", "\u2014_C5:10:D4:D3"),
+    ]))
+    assert certificate.certificate_id == "ZIG20876SE3104"
+    assert certificate.listings[0].firmware_version == "C5:10:D4:D3"

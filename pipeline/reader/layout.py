@@ -154,11 +154,15 @@ def _leader_junk(text: str, start: int) -> int:
     words = list(_WORDS.finditer(text, start))
     for n, word in enumerate(words):
         if not is_leader_junk(word.group(), n == len(words) - 1):
-            return word.start()
+            begin = word.start()
+            while begin < word.end() - 1 and text[begin] in _GLUED_JUNK:
+                begin += 1  # what is left of a leader painted out, glued on: '—_ZIG20876SE3104'
+            return begin
     return len(text) if words else start
 
 
 _WORDS = regex.compile(r"\S+")
+_GLUED_JUNK = frozenset(".·…_:—–~")  # no value of any field starts with one
 
 
 def _clean(text: str) -> str:
