@@ -10,6 +10,7 @@ Their results merge field by field; device fields group into listings (one per d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -217,9 +218,38 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     by_text = parse_text(extracted, rules)
     if laid_out is None:
         return by_text
+    if not laid_out.parts and len(laid_out.listings) <= 1 and len(by_text.listings) <= 1:
+        return _one_of_each(laid_out, by_text)
     if not laid_out.parts and _filled(by_text) > _filled(laid_out):
         return by_text
     return laid_out
+
+
+def _one_of_each(laid_out: Certificate, by_text: Certificate) -> Certificate:
+    """One certificate of one listing read by both: the reading that filled more fields, its
+    gaps filled from the other. Taking the fuller reading whole lost the other's fields: on a
+    150-dpi scan the text readers' date and hardware cost the model and firmware the layout
+    reader had read under their labels. A value the layout reader gave keeps its provenance."""
+    first, second = (by_text, laid_out) if _filled(by_text) > _filled(laid_out) else (
+        laid_out, by_text)
+
+    def merged(a: Any, b: Any, names: Sequence[str], where: Any) -> dict[str, Any]:
+        values = {name: getattr(a, name) or getattr(b, name) for name in names}
+        boxes = dict(where.evidence) if where is not None else {}
+        evidence = tuple((name, boxes[name]) for name in names
+                         if name in boxes and values[name] == getattr(where, name))
+        return {**values, "evidence": evidence}
+
+    mine = laid_out.listings[0] if laid_out.listings else None
+    listings = [x.listings[0] for x in (first, second) if x.listings]
+    if listings:
+        one = listings[0] if len(listings) == 1 else dataclasses.replace(
+            listings[0], **merged(listings[0], listings[1], DEVICE_FIELDS, mine))
+        if len(listings) == 1 and one is not mine:
+            one = dataclasses.replace(one, **merged(one, one, DEVICE_FIELDS, mine))
+        listings = [one]
+    return dataclasses.replace(first, **merged(first, second, CERT_FIELDS, laid_out),
+                               listings=tuple(listings))
 
 
 def _has_ocr(extracted: ExtractedDocument) -> bool:

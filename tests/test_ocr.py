@@ -403,3 +403,24 @@ def test_dotted_leaders_are_painted_out_before_ocr_and_glyphs_stay() -> None:
     assert (cleaned[95:110, 95:505] < 160).sum() == 0  # the dots are gone
     assert (cleaned[90:105, 600:611] < 160).all()  # the glyph stays
     assert (cleaned[102:105, 640:666] < 160).all()  # and so does the stroke
+
+
+def test_a_fuller_text_reading_keeps_the_fields_only_the_layout_reader_found(
+    tmp_path: Path,
+) -> None:
+    """A DEVELOPMENT scan (seed 5: 150-dpi JPEG, labels above their values): the text readers
+    read the date, device type and a hardware value, one field more than the layout reader, and
+    taking their reading whole lost the model and firmware read under PRODUCT NAME and
+    APPLICATION VERSION. Now the fuller reading's gaps are filled from the other."""
+    from samples.grammar import generate
+
+    generate(tmp_path, "scan-poor", 8, 5)
+    path = tmp_path / "certs" / "scan-poor_008.jpg"
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert certificate.certificate_id == "ZIG18-4922"
+    (listing,) = certificate.listings
+    assert (listing.model, listing.firmware_version) == ("F3:2A", "FD:1B:64:B2")
+    where = dict(listing.evidence)
+    assert "PRODUCT NAME" in where["model"].rule and where["model"].source == "ocr"
+    assert "APPLICATION VERSION" in where["firmware_version"].rule
