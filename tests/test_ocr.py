@@ -424,3 +424,21 @@ def test_a_fuller_text_reading_keeps_the_fields_only_the_layout_reader_found(
     where = dict(listing.evidence)
     assert "PRODUCT NAME" in where["model"].rule and where["model"].source == "ocr"
     assert "APPLICATION VERSION" in where["firmware_version"].rule
+
+
+def test_a_label_whose_value_tesseract_lost_has_it_read_where_it_should_stand(
+    tmp_path: Path,
+) -> None:
+    """A DEVELOPMENT scan (seed 5, turned 270 degrees, tinted): psm 6 read `Hardware Revision`
+    and nothing under it, where `7.6` stands in Courier on grey; read enlarged as it was it
+    came out `726` at 31%, binarized at the crop's own threshold `7.6` at 85%."""
+    from samples.grammar import generate
+
+    generate(tmp_path, "scan-turned", 8, 5)
+    path = tmp_path / "certs" / "scan-turned_005.pdf"
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert certificate.certificate_id == "ZIG17628SE0657"
+    (listing,) = certificate.listings
+    assert listing.hardware_version == "7.6"
+    assert dict(listing.evidence)["hardware_version"].rule.startswith("label 'Hardware Revision'")

@@ -266,7 +266,11 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
     image = at_ocr_dpi(image)
     dpi = image_dpi(image)
 
-    from pipeline.extract.reread import reread_unsure, reread_values  # it builds on this module
+    from pipeline.extract.reread import (  # it builds on this module
+        reread_empty_labels,
+        reread_unsure,
+        reread_values,
+    )
 
     def read(sheet: Image.Image) -> PageText:
         prepared = remove_rules(sheet, dpi)
@@ -275,6 +279,7 @@ def ocr_image(image: Image.Image, number: int, reason: str, timeout_s: float) ->
         if reads_poorly(page):  # perhaps turned: its specks are not values worth reading again
             return page
         again = reread_unsure(prepared, reread_values(prepared, words, timeout_s), timeout_s)
+        again = reread_empty_labels(prepared, again, timeout_s)
         return page if again == words else page_from_words(number, again, reason, dpi)
 
     return upright(image, read(image), read, lambda sheet: tesseract_osd(sheet, timeout_s))
