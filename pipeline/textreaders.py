@@ -58,7 +58,13 @@ def _plain_value(match: regex.Match[str], rules: FieldRules) -> bool:
     """A value printed after a label with only a space: not another label (a header row)."""
     value = match.group("value")
     whole_line_is_label = rules.field_of_label(match.group(0)) is not None
-    return bool(value) and not whole_line_is_label and rules.label_only.match(value) is None
+    return (bool(value) and not whole_line_is_label and rules.label_only.match(value) is None
+            and _LABEL_GOES_ON.match(value) is None)
+
+
+# Words and a colon after a known label: the label goes on ('Model Designation: CAD-8733' is no
+# model 'Designation: CAD-8733'), a label the rules do not know.
+_LABEL_GOES_ON = regex.compile(r"\p{L}[\p{L}.]*(?: \p{L}[\p{L}.]*){0,3}:")
 
 
 _SENTENCE_BREAK = regex.compile(r"\.\s+")

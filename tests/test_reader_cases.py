@@ -436,3 +436,59 @@ def test_what_is_left_of_a_leader_glued_to_a_value_is_no_part_of_it(tmp_path: Pa
     ]))
     assert certificate.certificate_id == "ZIG20876SE3104"
     assert certificate.listings[0].firmware_version == "C5:10:D4:D3"
+
+
+def test_a_translation_drawn_apart_from_its_label_is_skipped_to_the_value(
+    tmp_path: Path,
+) -> None:
+    """`Certificate No.` and `/ Zertifikat Nr.` drawn as two strings, the value in a column to
+    their right (a hand-made bilingual certificate): the slash hid the German label, which was
+    taken for the value, and the document came out NOT_A_CERTIFICATE."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    rows = [("Certificate No.", "/ Zertifikat Nr.", "ZIG16SE0699"),
+            ("Manufacturer", "/ Hersteller", "0x1222"),
+            ("Model", "/ Modell", "CAD-8869"),
+            ("Hardware version", "/ Hardwareversion", "0x0007"),
+            ("Firmware version", "/ Firmwareversion", "0C:B3:32:A3")]
+    canvas.drawString(200, 800, "Certificate / Zertifikat")
+    for n, (label, translation, value) in enumerate(rows):
+        y = 760 - 26 * n
+        canvas.drawString(66, y, label)
+        canvas.drawString(66 + canvas.stringWidth(label, "Helvetica", 9) + 3, y, translation)
+        canvas.drawString(241, y, value)
+    canvas.save()
+    path = tmp_path / "bilingual.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZIG16SE0699"
+    listing = certificate.listings[0]
+    assert (listing.model, listing.hardware_version, listing.firmware_version) == (
+        "CAD-8869", "0x0007", "0C:B3:32:A3")
+
+
+def test_labels_of_other_test_houses_and_a_label_that_goes_on(tmp_path: Path) -> None:
+    """Labels of a hand-made certificate the lexicon did not know (`Date Awarded`, `Product
+    Designation`, `Application Image Version`, `Brand Owner`); and a known label with more
+    words and a colon after it is a label it does not know, not a value ('Model Variant Code:
+    CAD-8733' gave the model 'Variant Code: CAD-8733')."""
+    certificate = _read(_columns(tmp_path, [
+        ("Zigbee Smart Energy Compliance Record", ""),
+        ("Zigbee Certificate Ref.:", "ZIG17SE0492"),
+        ("Date Awarded:", "2016-12-11"),
+        ("Brand Owner:", "Hildebrand Technology Ltd (12:22)"),
+        ("Product Designation:", "GSME-8418"),
+        ("Hardware Build:", "2.1"),
+        ("Application Image Version:", "12:03:03:1A"),
+        ("Device Category:", "Gas Proxy Function (GPF)"),
+    ]))
+    assert (certificate.certificate_id, certificate.certificate_date, certificate.device_type) == (
+        "ZIG17SE0492", "2016-12-11", "Gas Proxy Function (GPF)")
+    listing = certificate.listings[0]
+    assert (listing.manufacturer, listing.model, listing.hardware_version,
+            listing.firmware_version) == ("Hildebrand Technology Ltd (12:22)", "GSME-8418", "2.1",
+                                          "12:03:03:1A")
+    lines = ["Zigbee Certificate", "Certificate No: ZIG17SE0492", "Manufacturer: Aclara",
+             "Model Variant Code: CAD-8733", "Hardware Version: 2.1", "Firmware Version: 1.2.3"]
+    assert "Variant" not in _read(_pdf(tmp_path, lines)).listings[0].model

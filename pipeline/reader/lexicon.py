@@ -7,6 +7,8 @@ match: `N.º de certificado`, `N° DE CERTIFICADO` and `No de certificado` are o
 
 from __future__ import annotations
 
+import dataclasses
+
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -121,6 +123,11 @@ class Lexicon:
         return {}
 
     def _label_at_start(self, text: str) -> LabelHit | None:
+        lead = len(text) - len(text.lstrip(" /|"))
+        if 0 < lead < len(text):  # '/ Zertifikat Nr.': a translation drawn apart from its label
+            hit = self._label_at_start(text[lead:])
+            return None if hit is None else dataclasses.replace(
+                hit, label=text[: lead + len(hit.label)], value_start=hit.value_start + lead)
         first = _WORD.search(text)
         if first is None or norm_word(first.group()) not in self.first_words:
             return None  # most segments: no label starts with their first word
