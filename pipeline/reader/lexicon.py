@@ -8,7 +8,6 @@ match: `N.º de certificado`, `N° DE CERTIFICADO` and `No de certificado` are o
 from __future__ import annotations
 
 import dataclasses
-
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
