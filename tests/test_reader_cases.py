@@ -492,3 +492,36 @@ def test_labels_of_other_test_houses_and_a_label_that_goes_on(tmp_path: Path) ->
     lines = ["Zigbee Certificate", "Certificate No: ZIG17SE0492", "Manufacturer: Aclara",
              "Model Variant Code: CAD-8733", "Hardware Version: 2.1", "Firmware Version: 1.2.3"]
     assert "Variant" not in _read(_pdf(tmp_path, lines)).listings[0].model
+
+
+def test_a_row_number_column_does_not_hide_a_table_from_its_shared_manufacturer(
+    tmp_path: Path,
+) -> None:
+    """A hand-made family certificate: `Manufacturer:` once above a table whose first header
+    cell is `No.`. The header was no table header (a cell of no field), the rows were read by
+    the ruled-table fallback alone, and no row had the manufacturer (issue 11, class 1)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    for n, (label, value) in enumerate([("Certificate ID:", "ZSE-24-15179"),
+                                        ("Date of Issue:", "11 June 2016"),
+                                        ("Manufacturer:", "Sensus (0x10A2)")]):
+        canvas.drawString(60, 780 - 18 * n, label)
+        canvas.drawString(160, 780 - 18 * n, value)
+    xs = [66, 96, 246, 321, 432]
+    rows = [["No.", "Model", "Hardware Version", "Firmware Version", "Device Type"],
+            ["1", "KFM5-HAN (Image Type 5E:04)", "01_04", "02:09:07:62", "ESME"],
+            ["2", "CH-643", "6.9", "0E:02:0C:5E", "IHD"],
+            ["3", "CAD-7825", "03_01", "16.5 (Stack 18.39)", "IHD"]]
+    for n, row in enumerate(rows):
+        for x, cell in zip(xs, row, strict=True):
+            canvas.drawString(x, 700 - 28 * n, cell)
+    canvas.save()
+    path = tmp_path / "family.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    assert [(x.manufacturer, x.model, x.hardware_version) for x in certificate.listings] == [
+        ("Sensus (0x10A2)", "KFM5-HAN (Image Type 5E:04)", "01_04"),
+        ("Sensus (0x10A2)", "CH-643", "6.9"),
+        ("Sensus (0x10A2)", "CAD-7825", "03_01")]
+    assert dict(certificate.listings[1].evidence)["model"].rule.startswith("table column 'Model'")

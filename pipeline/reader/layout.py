@@ -355,7 +355,9 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                               lexicon)
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
-        if len(header) >= 2 and all(labels) and len(set(devices)) >= 2:
+        unnamed = [i for i in header if i.label_only is None]
+        if len(header) >= 2 and len(set(devices)) >= 2 and (not unnamed or (
+                len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0]))):
             rows, end, body = _table_rows(header, items, index + 1, lexicon)
             # One row under a header is a table only with three columns or more: two labels
             # side by side over their values are a label-above layout in two columns.
@@ -364,6 +366,8 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                     i.used = True
                 for number, cells in enumerate(rows):
                     for value in cells.values():
+                        if not value.field:
+                            continue  # the column of a header the lexicon does not know
                         value.row, value.table = number, tables
                         out.append(value)
                 tables += 1
@@ -371,6 +375,14 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 continue
         index += 1
     return tables
+
+
+def _row_number_header(item: _Seg) -> bool:
+    """A header cell of no field, beside three labels or more: `No.`, `#`, `Item`, `Pos.` over
+    the rows' numbers. One short word without a digit; its column is not read."""
+    text = item.seg.text.strip()
+    return item.hit is None and len(text) <= 6 and " " not in text and not any(
+        ch.isdigit() for ch in text)
 
 
 def _labels_wrapped_under(line: list[_Seg], below: list[_Seg], lexicon: Lexicon) -> None:
@@ -421,7 +433,7 @@ def _table_rows(
                                            cells[name].segments[-1].text)
                 cells[name].segments.append(item.seg)
             else:
-                header_word = next(h for h in header if h.label_only == name)
+                header_word = next(h for h in header if (h.label_only or "") == name)
                 rule = f"table column {header_word.seg.text.strip(' :.')!r} (lexicon {name})"
                 cells[name] = Value(name, text, [item.seg], rule)
             body.append(item)
