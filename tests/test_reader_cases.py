@@ -525,3 +525,34 @@ def test_a_row_number_column_does_not_hide_a_table_from_its_shared_manufacturer(
         ("Sensus (0x10A2)", "CH-643", "6.9"),
         ("Sensus (0x10A2)", "CAD-7825", "03_01")]
     assert dict(certificate.listings[1].evidence)["model"].rule.startswith("table column 'Model'")
+
+
+def test_devices_side_by_side_in_columns_are_one_listing_a_column(tmp_path: Path) -> None:
+    """A hand-made family certificate with its devices as columns (`Variant 1`, `Variant 2`)
+    and the fields as rows, a cell wrapped onto a second line: only the first column was
+    read."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(60, 800, "Certification Number: ZSE-21-52903")
+    rows = [("", "Variant 1", "Variant 2"),
+            ("Manufacturer", "Shenzhen Kaifa", "Secure Meters (0x1031)"),
+            ("", "Technology Co., Ltd.", ""),
+            ("Model", "E-6085 (Image Type", "ZBX-2638"),
+            ("", "9E:8C)", ""),
+            ("Hardware Version", "02_08", "3.0"),
+            ("Firmware Version", "3.1 (Stack 15.94)", "0xB7AFDE5A")]
+    for n, row in enumerate(rows):
+        for x, cell in zip((67, 171, 295), row, strict=True):
+            if cell:
+                canvas.drawString(x, 760 - 12 * n, cell)
+    canvas.save()
+    path = tmp_path / "columns-of-devices.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    assert [(x.manufacturer, x.model, x.hardware_version, x.firmware_version)
+            for x in certificate.listings] == [
+        ("Shenzhen Kaifa Technology Co., Ltd.", "E-6085 (Image Type 9E:8C)", "02_08",
+         "3.1 (Stack 15.94)"),
+        ("Secure Meters (0x1031)", "ZBX-2638", "3.0", "0xB7AFDE5A")]
+    assert dict(certificate.listings[1].evidence)["model"].rule.endswith("column of devices")

@@ -206,7 +206,7 @@ def _listings(part: _Part, rules: FieldRules) -> list[Listing]:
             loose.append(found)
     if table_rows:
         shared = _shared(loose, rules)
-        rows = [row for row in table_rows.values() if len(row) >= 1]
+        rows = [table_rows[key] for key in sorted(table_rows)]  # pages, tables, rows in order
         return [{**shared, **row} for row in rows]
     listings = _grouped(loose, rules)
     if len(listings) <= 1:

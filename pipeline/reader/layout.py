@@ -373,8 +373,71 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 tables += 1
                 index = end
                 continue
+        if (end := _read_transposed(items, index, tables, out)) > index:
+            tables += 1
+            index = end
+            continue
         index += 1
     return tables
+
+
+TRANSPOSED_MIN_COLUMNS = 2  # devices side by side: a label and two values or more on its line
+TRANSPOSED_MIN_ROWS = 3  # ...on three lines or more
+
+
+def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[Value]) -> int:
+    """Devices as columns: lines that each start with a label (`Manufacturer`, `Model`, ...),
+    and hold one value under each device's column right of it, wrapped lines going on under
+    their cells. Each column is a listing (its `row`). Returns the index after the table, or
+    `start` when none starts here."""
+    first = items[start]
+    if not first or first[0].label_only is None or len(first) < 1 + TRANSPOSED_MIN_COLUMNS:
+        return start
+    if any(i.hit is not None for i in first[1:]):
+        return start  # labels side by side: a two-column form
+    columns = [i.seg.x0 for i in first[1:]]
+    rows: list[tuple[str, list[_Seg]]] = []
+    index = start
+    while index < len(items):
+        line = items[index]
+        head = line[0]
+        values = line[1:] if head.label_only is not None else line
+        if any(i.hit is not None for i in values) or not all(
+                any(abs(i.seg.x0 - x) <= COLUMN_SLACK_PT for x in columns) for i in values):
+            break
+        if head.label_only is not None:
+            rows.append((head.label_only, [head]))
+            rows[-1][1].extend(values)
+        elif rows and values:  # a wrapped line under the cells of the row above
+            rows[-1][1].extend(values)
+        else:
+            break
+        index += 1
+    fields = [name for name, _ in rows]
+    if len({f for f in fields if f in DEVICE_FIELDS}) < 2 or len(set(fields)) != len(fields):
+        return start
+    full = [cells for _, cells in rows if len({round(i.seg.x0) for i in cells[1:]}) >= 2]
+    if len(full) < TRANSPOSED_MIN_ROWS or any(
+            i.seg.text.lstrip().startswith(("(", "[")) for _, cells in rows for i in cells[1:]
+            if i.line == cells[0].line):
+        return start  # a value and a bracket past a gap ('PPM-986   (Image Type 8D:93)')
+    for name, cells in rows:
+        label = cells[0]
+        rule = f"label {label.seg.text.strip(' :.')!r} (lexicon {name}), column of devices"
+        by_column: dict[int, Value] = {}
+        for item in cells[1:]:
+            column = min(range(len(columns)), key=lambda c: abs(columns[c] - item.seg.x0))
+            text = _clean(item.seg.text)
+            if column in by_column:
+                value = by_column[column]
+                value.text = _joined(name, value.text, text, value.segments[-1].text)
+                value.segments.append(item.seg)
+            else:
+                by_column[column] = Value(name, text, [item.seg], rule, row=column, table=table)
+        for item in cells:
+            item.used = True
+        out.extend(by_column[c] for c in sorted(by_column))
+    return index
 
 
 def _row_number_header(item: _Seg) -> bool:
