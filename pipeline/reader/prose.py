@@ -83,7 +83,8 @@ def read_prose(
                 found.append(_value(name, match.span(), text, spans,
                                     f"prose {name} grammar, no cue"))
     if "manufacturer" not in have:
-        company = _company(text, spans, lines, lexicon.prose, taken)
+        company = _coded_company(text, spans, lexicon.prose, taken) or _company(
+            text, spans, lines, lexicon.prose, taken)
         if company is not None:
             found.append(company)
     found.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
@@ -190,6 +191,9 @@ _TRAILING_WORDS = regex.compile(
     r"(?:\s+(?:on|in|at|with|for|of|by|from|to|under|and|or|as|the|a|an))+\s*$", regex.IGNORECASE)
 
 
+_NUMBER = regex.compile(r"\d+(?:\.\d+)*")
+
+
 def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
     value = value.strip()
     if name == "manufacturer" and len(value.split()) < 2 and "(" not in value:
@@ -197,6 +201,8 @@ def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
         # making ("manufactured by Aclara,") it is.
         if not cue.endswith((" by", " of")):
             return False
+    if name == "model" and _NUMBER.fullmatch(value):
+        return False  # 'Unit 4' of an address, 'Unit 1.3': a number alone is no model in prose
     return lexicon.fits(name, value)
 
 
@@ -281,6 +287,40 @@ def _company(text: str, spans: Sequence[tuple[int, int, Segment]],
         form = next(w for w in reversed(match.group().split()) if w in rules.legal_forms)
         return _value("manufacturer", (start, end), text, spans,
                       f"prose company grammar (legal form {form!r}), no cue")
+    return None
+
+
+_NAME_WORD = r"(?:\p{Lu}[\p{L}&.+\-']*|&|and|of|du|de)"
+# A company name and its manufacturer code in brackets, no cue needed: `Develco (0x1015)`,
+# `Elster (0x1057)`, `Hildebrand Technology Ltd (12:22)`; a lower-case brand only after a
+# preposition (`a product of ecobee (0x1080)`).
+_CODED_COMPANY = regex.compile(
+    rf"(?:(?<![\w&.+\-])\p{{Lu}}[\p{{L}}&.+\-']*(?:[ \t]{_NAME_WORD}){{0,5}}"
+    rf"|(?<=\b(?:of|by|from|to)[ \t])\p{{Ll}}[\p{{L}}\-]+)"
+    rf"[ \t]\((?:0[xX])?{_HEX2}:?{_HEX2}\)")
+
+
+_ARTICLES = frozenset({"The", "A", "An", "This", "Our", "Your"})
+
+
+def _coded_company(text: str, spans: Sequence[tuple[int, int, Segment]], rules: ProseRules,
+                   taken: list[tuple[int, int]]) -> Value | None:
+    """The first company name followed by its code in brackets (`_CODED_COMPANY`), when no cue
+    gave the manufacturer: a code names a manufacturer as surely as a cue (hand-made letters:
+    `The manufacturer of record is Elster (0x1057)` gave `Elster Metering Ltd` of the address).
+    Not a test house's name, nor `Image Type (02:E3)`."""
+    for match in _CODED_COMPANY.finditer(text):
+        start, end = match.span()
+        name = match.group()[: match.group().rindex("(")].split()
+        if _overlaps(taken, start, end) or name[-1].casefold() == "type":
+            continue
+        if {w.casefold().strip(".,") for w in name} & rules.house_words:
+            continue
+        if len(name) > 1 and name[0] in _ARTICLES:  # 'The Sensus (0x10A2) ...'
+            start += len(name[0]) + 1
+        taken.append((start, end))
+        return _value("manufacturer", (start, end), text, spans,
+                      "prose company grammar (its code in brackets), no cue")
     return None
 
 
