@@ -581,3 +581,36 @@ def test_a_company_followed_by_its_code_is_the_manufacturer_and_a_unit_number_no
     assert dict(listing.evidence)["manufacturer"].rule == (
         "prose company grammar (its code in brackets), no cue")
     assert listing.model == ""  # MISSING, not the '4' of 'Unit 4'
+
+
+@pytest.mark.parametrize(("sentence", "cid"), [
+    ("The certificate reference for this listing is ZSE-18-79243, dated 3 September 2018.",
+     "ZSE-18-79243"),
+    ("The certificate, ZSE-17-30219, is dated 25 September 2017.", "ZSE-17-30219"),
+])
+def test_a_certificate_id_a_few_words_after_its_cue_is_read_by_its_look(
+    tmp_path: Path, sentence: str, cid: str
+) -> None:
+    """Hand-made letters whose ID stood a few words after its cue: no ID was read, and the
+    letter with all its device fields came out NOT_A_CERTIFICATE."""
+    certificate = _read(_pdf(tmp_path, [
+        "Elmstead Radio Compliance Ltd", "Dear Sir or Madam,",
+        "We confirm that the Liberty 100 Series 2 submitted by Secure Meters (0x1031), with",
+        "board revision 03_03 and application firmware 1D:BD:2F:B8, passed Zigbee testing.",
+        sentence,
+    ]))
+    assert certificate.error is None and certificate.certificate_id == cid
+    assert dict(certificate.evidence)["certificate_id"].rule.endswith("certificate ID look, in its clause")
+    listing = certificate.listings[0]
+    assert (listing.manufacturer, listing.hardware_version, listing.firmware_version) == (
+        "Secure Meters (0x1031)", "03_03", "1D:BD:2F:B8")
+
+
+def test_a_letter_in_french_is_read_by_french_cues(tmp_path: Path) -> None:
+    listing = _read(_pdf(tmp_path, [
+        "Laboratoire Atlantique d'Essais Radio", "Certificat Zigbee No ZIG21SE0377",
+        "Nous certifions que le produit, fabriqué par Schneider Electric (0x105E), en version",
+        "matérielle 1.2 et version du micrologiciel 3.1.9, est conforme au profil Smart Energy.",
+    ])).listings[0]
+    assert (listing.manufacturer, listing.hardware_version, listing.firmware_version) == (
+        "Schneider Electric (0x105E)", "1.2", "3.1.9")

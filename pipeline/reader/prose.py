@@ -76,6 +76,9 @@ def read_prose(
         if value.field not in have:
             have.add(value.field)
             found.append(value)
+    if "certificate_id" not in have and (later := _id_later(text, spans, lexicon, taken)):
+        have.add("certificate_id")
+        found.append(later)
     for name, pattern in (("model", _IMAGE_TYPE_MODEL), ("certificate_id", _ZIGBEE_ID)):
         for match in pattern.finditer(text):
             if not _overlaps(taken, match.start(), match.end()):
@@ -298,6 +301,34 @@ _CODED_COMPANY = regex.compile(
     rf"(?:(?<![\w&.+\-])\p{{Lu}}[\p{{L}}&.+\-']*(?:[ \t]{_NAME_WORD}){{0,5}}"
     rf"|(?<=\b(?:of|by|from|to)[ \t])\p{{Ll}}[\p{{L}}\-]+)"
     rf"[ \t]\((?:0[xX])?{_HEX2}:?{_HEX2}\)")
+
+
+# A certificate ID by its look alone: two to five capitals, four digits or more, ending in a
+# digit (`ZSE-18-79243`, `ZSE/20/00419`, `ZIG19SE0042`); a model (`SGM1412-A`) or a test report
+# (`TR-60890-SE`) does not end so.
+_ID_LOOK = regex.compile(r"(?<![\w\-/])\p{Lu}{2,5}(?=(?:[\w\-/]*\d){4})[\w\-/]*\d(?![\w\-/])")
+ID_WORDS_ON = 8  # words an ID may stand after its cue in one clause: 'for this listing is'
+
+
+def _id_later(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
+              taken: list[tuple[int, int]]) -> Value | None:
+    """A certificate ID a few words after its cue in the same clause, by its look (`_ID_LOOK`):
+    `The certificate reference for this listing is ZSE-18-79243`, `The certificate,
+    ZSE-17-30219, is dated ...` (hand-made letters, read as no certificate at all)."""
+    for cue in lexicon.cues.get("certificate_id", ()):
+        for hit in _cue_pattern(cue).finditer(text):
+            clause = regex.split(r"[.;](?:\s|$)|" + BREAK, text[hit.end():], maxsplit=1)[0]
+            words = list(regex.finditer(r"\S+", clause))[:ID_WORDS_ON]
+            match = _ID_LOOK.search(clause, 0, words[-1].end()) if words else None
+            if match is None:
+                continue
+            start, end = hit.end() + match.start(), hit.end() + match.end()
+            if _overlaps(taken, start, end) or not lexicon.fits("certificate_id", match.group()):
+                continue
+            taken.append((start, end))
+            return _value("certificate_id", (start, end), text, spans,
+                          f"prose cue {cue!r} + certificate ID look, in its clause")
+    return None
 
 
 _ARTICLES = frozenset({"The", "A", "An", "This", "Our", "Your"})
