@@ -36,6 +36,11 @@ MIXED_COLON_HEX = re.compile(
     rf"(?<![\w|]){_HEXISH}{{2}}(?:[:;,'\u2018\u2019\u201a]{_HEXISH}{{2}}){{3}}(?![\w|])")
 # a manufacturer code in brackets, `(SE:C2)` for (5E:C2): the brackets are the evidence
 BRACKETED_HEX = re.compile(rf"(?<=\(){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\))")
+# a space read inside a 0x number (`0x8 10E6BF2`) or a bracketed code (`(Image Type 1 4:D7)`,
+# `(1 2:22)`): the two parts make a whole number of octets again, four or eight digits
+SPLIT_PREFIXED_HEX = re.compile(
+    rf"(?<![\w|])[0O]x(?:{_HEXISH}{{1,7}}\s{_HEXISH}{{1,7}})(?![\w|])")
+SPLIT_BRACKETED_HEX = re.compile(rf"(?<=[( ]){_HEXISH}\s{_HEXISH}:{_HEXISH}{{2}}(?=\))")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 # raw hex digits between dots (`A.C0`, `1.2.E`) with an O for a 0: only the O is repaired
@@ -46,10 +51,11 @@ DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}
 COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 # Which shapes each field's grammar holds (registry names, product names are free text)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "manufacturer": (COLON_HEX, BRACKETED_HEX),
-    "model": (COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
-    "hardware_version": (UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
-    "firmware_version": (MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX, DOTTED_DIGITS, DOTTED_HEX),
+    "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX),
+    "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
+    "hardware_version": (SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
+    "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
+                         DOTTED_DIGITS, DOTTED_HEX),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans.
@@ -68,6 +74,9 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is COLON_DECIMAL:
         return token.replace(":", ".")
     squeezed = re.sub(r"\s", "", token)
+    if pattern is SPLIT_PREFIXED_HEX:
+        body = squeezed[2:]
+        return token if len(body) not in (4, 8) else "0x" + body.translate(HEX_CONFUSIONS)
     if pattern is PREFIXED_HEX:
         return "0x" + squeezed[2:].translate(HEX_CONFUSIONS)
     return squeezed.translate(HEX_CONFUSIONS)

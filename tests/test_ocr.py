@@ -426,16 +426,35 @@ def test_a_fuller_text_reading_keeps_the_fields_only_the_layout_reader_found(
     assert "APPLICATION VERSION" in where["firmware_version"].rule
 
 
+@pytest.fixture(scope="module")
+def turned_seed_5(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DEVELOPMENT family scan-turned of seed 5, eight scans."""
+    from samples.grammar import generate
+
+    folder = tmp_path_factory.mktemp("scan-turned-5")
+    generate(folder, "scan-turned", 8, 5)
+    return folder / "certs"
+
+
+def test_a_space_read_inside_a_hex_number_is_taken_out(turned_seed_5: Path) -> None:
+    """The same family: `0x810E6BF2` read `0x8 10E6BF2`, UNVERIFIABLE; the two parts make four
+    octets again."""
+    path = turned_seed_5 / "scan-turned_001.pdf"
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert certificate.listings[0].firmware_version == "0x810E6BF2"
+    assert "firmware_version '0x8 10E6BF2' read as '0x810E6BF2'" in certificate.ocr_reason
+    assert repair_value("model", "CH-7233 (Image Type 1 4:D7)")[0] == "CH-7233 (Image Type 14:D7)"
+    assert repair_value("firmware_version", "0x12 345")[0] == "0x12 345"  # 5 digits: as read
+
+
 def test_a_label_whose_value_tesseract_lost_has_it_read_where_it_should_stand(
-    tmp_path: Path,
+    turned_seed_5: Path,
 ) -> None:
     """A DEVELOPMENT scan (seed 5, turned 270 degrees, tinted): psm 6 read `Hardware Revision`
     and nothing under it, where `7.6` stands in Courier on grey; read enlarged as it was it
     came out `726` at 31%, binarized at the crop's own threshold `7.6` at 85%."""
-    from samples.grammar import generate
-
-    generate(tmp_path, "scan-turned", 8, 5)
-    path = tmp_path / "certs" / "scan-turned_005.pdf"
+    path = turned_seed_5 / "scan-turned_005.pdf"
     certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
                                    ExtractLimits())
     assert certificate.certificate_id == "ZIG17628SE0657"

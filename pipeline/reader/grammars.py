@@ -35,6 +35,9 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
     "model": regex.compile(
         rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
         rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
-    "hardware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}"),
+    # ...and a board issue by letter: 0x0A, C2, rev C (hand-made letters: `hardware issue C2`)
+    "hardware_version": regex.compile(
+        rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}|0[xX][0-9A-Fa-f]{{2}}(?![\w:])"
+        r"|(?:[Rr]ev\.?\s)?[A-Z][0-9]{1,2}(?![\w.:])|[Rr]ev\.?\s[A-Z](?![\w.])"),
     "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
 }
