@@ -461,3 +461,4 @@ def test_a_label_whose_value_tesseract_lost_has_it_read_where_it_should_stand(
     (listing,) = certificate.listings
     assert listing.hardware_version == "7.6"
     assert dict(listing.evidence)["hardware_version"].rule.startswith("label 'Hardware Revision'")
+

@@ -21,6 +21,9 @@ from pipeline.models import PageText
 from pipeline.reader.lexicon import default_lexicon
 
 POOR_CONFIDENCE = 60.0  # measured: upright scans read 85-95, turned ones 28-43
+# A page OSD cannot judge is left as read only when its words are this sure: sideways pages of
+# hand-made scans read 61-67 as specks and digits, labels none (so not turned at all)
+SPARSE_SURE = 80.0
 GOOD_LABELS = 2  # a turn reading this many labels at a good confidence is the upright one
 TURNS = (90, 180, 270)
 _CERTIFICATE_WORDS = regex.compile(r"certif|zigbee|zertifi", regex.IGNORECASE)
@@ -73,7 +76,7 @@ def upright(image: Image.Image, page: PageText, read: Read, osd: Osd) -> PageTex
     turn = osd(image)
     if turn == 0 and labels_on(page):
         return page  # OSD says upright, and labels were read: a poor scan, not a turned one
-    if turn is None and (page.confidence or 0.0) >= POOR_CONFIDENCE:
+    if turn is None and (page.confidence or 0.0) >= SPARSE_SURE:
         return page  # sure words, too few for OSD: a sparse page (an annex's signature page)
     # OSD's turn first; the others after it when that does not read well (measured: OSD named
     # 90 for a sheet needing 270, at orientation confidence 1.06)
