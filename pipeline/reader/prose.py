@@ -53,7 +53,7 @@ def read_prose(
     strength: dict[int, int] = {}  # a cue-found value's cue: its place in the field's cue list
     taken: list[tuple[int, int]] = []
     folded = text.casefold()  # a cue not in the text as a substring needs no regex search
-    cues = [(c, name) for c, name in _cues_longest_first(lexicon) if c.casefold() in folded]
+    cues = [(c, name) for c, name, low in _cues_longest_first(lexicon) if low in folded]
     hits = {cue: list(_cue_pattern(cue).finditer(text)) for cue, _ in cues}
     cue_starts = sorted(hit.start() for found_hits in hits.values() for hit in found_hits)
     for cue, name in cues:
@@ -104,18 +104,18 @@ def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]
     return [v for v in found if strength[id(v)] == best[v.field]]
 
 
-_SORTED_CUES: dict[int, tuple[Lexicon, list[tuple[str, str]]]] = {}  # by the lexicon's id
+_SORTED_CUES: dict[int, tuple[Lexicon, list[tuple[str, str, str]]]] = {}  # by the lexicon's id
 
 
-def _cues_longest_first(lexicon: Lexicon) -> list[tuple[str, str]]:
-    """Every (cue, field), longest cue first; sorted once per lexicon (a Lexicon holds dicts,
+def _cues_longest_first(lexicon: Lexicon) -> list[tuple[str, str, str]]:
+    """Every (cue, field, cue case-folded), longest cue first; sorted once per lexicon (a Lexicon holds dicts,
     so it is no cache key; the entry keeps it alive, so its id is not reused)."""
     kept = _SORTED_CUES.get(id(lexicon))
     if kept is None or kept[0] is not lexicon:
         if len(_SORTED_CUES) > 8:
             _SORTED_CUES.clear()
         kept = _SORTED_CUES[id(lexicon)] = (lexicon, sorted(
-            ((c, name) for name, cs in lexicon.cues.items() for c in cs),
+            ((c, name, c.casefold()) for name, cs in lexicon.cues.items() for c in cs),
             key=lambda cn: -len(cn[0])))
     return kept[1]
 
@@ -259,6 +259,7 @@ def _has_legal_form(value: str, rules: ProseRules) -> bool:
 
 
 @lru_cache(maxsize=8)
+@lru_cache(maxsize=8)  # ProseRules hash by identity: one pattern per rules loaded
 def _company_pattern(rules: ProseRules) -> regex.Pattern[str]:
     forms = "|".join(regex.escape(f) for f in sorted(rules.legal_forms, key=len, reverse=True))
     word = r"(?:[A-Z][\w&.+\-]*|&|and|of)"
@@ -315,7 +316,12 @@ def _id_later(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lex
     """A certificate ID a few words after its cue in the same clause, by its look (`_ID_LOOK`):
     `The certificate reference for this listing is ZSE-18-79243`, `The certificate,
     ZSE-17-30219, is dated ...` (hand-made letters, read as no certificate at all)."""
+    if _ID_LOOK.search(text) is None:
+        return None  # most pages: nothing looks like an ID
+    folded = text.casefold()
     for cue in lexicon.cues.get("certificate_id", ()):
+        if cue.casefold() not in folded:
+            continue
         for hit in _cue_pattern(cue).finditer(text):
             clause = regex.split(r"[.;](?:\s|$)|" + BREAK, text[hit.end():], maxsplit=1)[0]
             words = list(regex.finditer(r"\S+", clause))[:ID_WORDS_ON]
