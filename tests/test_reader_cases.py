@@ -614,3 +614,18 @@ def test_a_letter_in_french_is_read_by_french_cues(tmp_path: Path) -> None:
     ])).listings[0]
     assert (listing.manufacturer, listing.hardware_version, listing.firmware_version) == (
         "Schneider Electric (0x105E)", "1.2", "3.1.9")
+
+
+@pytest.mark.parametrize(("sentence", "model"), [
+    ("We certify the OMNIPOWER-3P three-phase meter from Kamstrup (0x102D).", "OMNIPOWER-3P"),
+    ("We certify the U6-Z diaphragm gas meter from Kamstrup (0x102D).", "U6-Z"),
+    ("We certify the LH/ZB/19-007 test unit of Kamstrup (0x102D).", ""),  # a reference
+])
+def test_a_model_before_words_of_kind_and_its_noun(tmp_path: Path, sentence: str,
+                                                    model: str) -> None:
+    """Hand-made letters: a model, a word or two of what kind it is, then the device noun
+    (`the U6-Z diaphragm gas meter`) gave no model; a reference before `test unit` is none."""
+    certificate = _read(_pdf(tmp_path, [
+        "Calder Smart Energy Testing LLP", "Certificate number ZIG19SE0577.", sentence,
+        "It was tested at hardware version 2.3 with firmware version 1.0.2.18."]))
+    assert certificate.listings[0].model == model

@@ -220,7 +220,9 @@ def _after_cues(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: L
     for name, cues in lexicon.prose.after_cues.items():
         for cue in sorted(cues, key=len, reverse=True):
             for hit in _cue_pattern(cue).finditer(text):
-                span = _before(text, hit.start(), name)
+                if name == "model" and text[hit.end():].lstrip().startswith("(Image Type"):
+                    continue  # 'LM-5 gas meter (Image Type 0C:05)': the image type grammar's
+                span = _before(text, hit.start(), name, words=cue not in _WEAK_NOUNS)
                 if span is None or _overlaps(taken, *span):
                     continue
                 value = " ".join(text[span[0]:span[1]].split())
@@ -232,7 +234,10 @@ def _after_cues(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: L
     return found
 
 
-def _before(text: str, end: int, name: str) -> tuple[int, int] | None:
+_WEAK_NOUNS = frozenset({"unit", "device"})  # 'LH/ZB/19-007 test unit' is a reference
+
+
+def _before(text: str, end: int, name: str, words: bool = True) -> tuple[int, int] | None:
     """The span of a `name` value that ends right before `end`: after ',' or '(' for a
     manufacturer, after one space for a model."""
     window_start = max(text.rfind(BREAK, 0, end) + 1, text.rfind(". ", 0, end) + 1, end - 90, 0)
@@ -243,11 +248,15 @@ def _before(text: str, end: int, name: str) -> tuple[int, int] | None:
             return None
         head = head[: match.start()]
         value = regex.search(rf"(?:{GRAMMARS['manufacturer'].pattern})$", head)
-    else:
-        value = regex.search(rf"(?<![\w-])(?=[A-Za-z0-9\-./_]*\d){_TOKEN}[ \t]+$", head)
+    else:  # the token, and up to two lower-case words of kind before the noun: 'the
+        # OMNIPOWER-3P three-phase meter', 'the U6-Z diaphragm gas meter' (hand-made letters)
+        value = regex.search(
+            rf"(?<![\w-/])(?P<token>(?=[A-Za-z0-9\-./_]*\d)(?![^ \t]*/){_TOKEN})"
+            rf"(?:[ \t]+[a-z][a-z\-]+){{0,{2 if words else 0}}}[ \t]+$", head)
     if value is None:
         return None
-    start, stop = window_start + value.start(), window_start + value.end()
+    start = window_start + value.start()
+    stop = window_start + (value.end("token") if name == "model" else value.end())
     while stop > start and text[stop - 1] in " \t":
         stop -= 1
     return (start, stop) if stop > start else None
