@@ -241,15 +241,13 @@ def _one_of_each(laid_out: Certificate, by_text: Certificate) -> Certificate:
         return {**values, "evidence": evidence}
 
     mine = laid_out.listings[0] if laid_out.listings else None
-    listings = [x.listings[0] for x in (first, second) if x.listings]
-    if listings:
-        one = listings[0] if len(listings) == 1 else dataclasses.replace(
-            listings[0], **merged(listings[0], listings[1], DEVICE_FIELDS, mine))
-        if len(listings) == 1 and one is not mine:
-            one = dataclasses.replace(one, **merged(one, one, DEVICE_FIELDS, mine))
-        listings = [one]
+    listings: tuple[DeviceListing, ...] = ()
+    if ones := [x.listings[0] for x in (first, second) if x.listings]:
+        a, b = ones[0], ones[-1]  # the same listing when only one reading has one
+        listings = (a if a is b is mine else dataclasses.replace(
+            a, **merged(a, b, DEVICE_FIELDS, mine)),)
     return dataclasses.replace(first, **merged(first, second, CERT_FIELDS, laid_out),
-                               listings=tuple(listings))
+                               listings=listings)
 
 
 def _has_ocr(extracted: ExtractedDocument) -> bool:

@@ -101,8 +101,9 @@ def _text_and_segments(
             return text, ()
         height = page.get_height()
         rects = [textpage.get_rect(index) for index in range(textpage.count_rects())]
-        runs = _runs_by_start(textpage, rects) or [
-            textpage.get_text_bounded(*rect) for rect in rects]
+        runs = _runs_by_start(textpage, rects)
+        if runs is None:
+            runs = [textpage.get_text_bounded(*rect) for rect in rects]
         segments = []
         for (left, bottom, right, top), run in zip(rects, runs, strict=True):
             run = " ".join(run.split())

@@ -292,8 +292,8 @@ def _label_field(cell: list[OcrWord]) -> str | None:
 
 
 def _empty_places(words: list[OcrWord], width: int, height: int
-                  ) -> list[tuple[str, OcrWord, list[tuple[int, int, int, int]]]]:
-    """(field, the label's last word, places to read) for each label cell with nothing right of
+                  ) -> list[tuple[str, list[tuple[int, int, int, int]]]]:
+    """(field, places to read) for each label cell with nothing right of
     it on its line and nothing under it: where tesseract lost the value (`7.6` under
     `Hardware Revision` on a turned 150-dpi scan, not read at all by psm 6)."""
     from pipeline.extract.ocr_layout import ocr_lines
@@ -322,9 +322,9 @@ def _empty_places(words: list[OcrWord], width: int, height: int
             places.append((right + pad, max(top - pad, 0), right_end - pad, min(bottom + pad, height)))
         places.append((max(left - h, 0), bottom + int(EMPTY_BELOW[0] * h),
                        min(right + 4 * h, width), below_end))
-        if label[-1].text.endswith(":") is False:
+        if not label[-1].text.endswith(":"):
             places.reverse()  # no colon: under it first (a label above its value)
-        found.append((field, label[-1], places))
+        found.append((field, places))
     return found
 
 
@@ -339,7 +339,7 @@ def reread_empty_labels(image: Image.Image, words: list[OcrWord], timeout_s: flo
     added: list[OcrWord] = []
     lexicon = default_lexicon()
     line = max((w.line for w in words), default=(0, 0, 0))
-    for number, (field, _, boxes) in enumerate(places, start=1):
+    for number, (field, boxes) in enumerate(places, start=1):
         for box in boxes:
             if box[2] - box[0] < 4 or box[3] - box[1] < 4:
                 continue

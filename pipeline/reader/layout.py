@@ -406,8 +406,7 @@ def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[
                 any(abs(i.seg.x0 - x) <= COLUMN_SLACK_PT for x in columns) for i in values):
             break
         if head.label_only is not None:
-            rows.append((head.label_only, [head]))
-            rows[-1][1].extend(values)
+            rows.append((head.label_only, [head, *values]))
         elif rows and values:  # a wrapped line under the cells of the row above
             rows[-1][1].extend(values)
         else:
