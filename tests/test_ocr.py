@@ -12,7 +12,7 @@ import pytest
 from pipeline import extract
 from pipeline.document import process_document
 from pipeline.extract import ExtractLimits, ocr_decision, page_facts
-from pipeline.extract.ocr_layout import OcrWord
+from pipeline.extract.ocr_layout import OcrWord, ocr_lines
 from pipeline.extract.reread import _same_shape, unsure_groups
 from pipeline.idkeys import confusable_key
 from pipeline.ingest import IngestLimits, file_document
@@ -462,3 +462,28 @@ def test_a_label_whose_value_tesseract_lost_has_it_read_where_it_should_stand(
     assert listing.hardware_version == "7.6"
     assert dict(listing.evidence)["hardware_version"].rule.startswith("label 'Hardware Revision'")
 
+
+
+def test_a_line_of_specks_alone_is_no_line() -> None:
+    """Two lone strokes far apart on one line are both specks: the line has no cell left, and
+    it is dropped (it was kept empty, and the empty-label search took its last cell: an
+    IndexError that made two DEVELOPMENT scans of seed 17 ERROR rows)."""
+    words = [_word("Model:", 96, 10), _word("U6-Z", 96, 300),
+             _word("a", 90, 10, 2), _word("i", 90, 900, 2)]
+    assert [[[w.text for w in cell] for cell in line] for line in ocr_lines(words)] == [
+        [["Model:"], ["U6-Z"]]]
+
+
+def test_poor_scans_whose_specks_made_an_empty_line_are_read(tmp_path: Path) -> None:
+    """The DEVELOPMENT scans behind that error (seed 17, 150 dpi JPEG on cream, skewed)."""
+    from samples.grammar import generate
+
+    generate(tmp_path, "scan-poor", 8, 17)
+    for name, certificate_id in (("scan-poor_002.pdf", "ZIG17187SE9435"),
+                                 ("scan-poor_007.pdf", "ZIG22-1130")):
+        path = tmp_path / "certs" / name
+        certificate = process_document(file_document(str(path), str(path), IngestLimits()),
+                                       "auto", ExtractLimits())
+        assert certificate.error is None
+        assert certificate.certificate_id == certificate_id
+        assert len(certificate.listings) == 1

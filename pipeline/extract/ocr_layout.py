@@ -89,7 +89,8 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
         cells = [c for i, c in enumerate(cells)
                  if len(cells) == 1 or not _is_speck_cell(c, cells[i - 1] if i else None)]
         cells = [c for c in cells if len(cells) == 1 or not _is_junk_cell(c)] or cells[:1]
-        lines.append(cells)
+        if cells:  # a line of specks alone (two lone strokes far apart) is no line
+            lines.append(cells)
     return lines
 
 
