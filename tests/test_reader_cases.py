@@ -629,3 +629,46 @@ def test_a_model_before_words_of_kind_and_its_noun(tmp_path: Path, sentence: str
         "Calder Smart Energy Testing LLP", "Certificate number ZIG19SE0577.", sentence,
         "It was tested at hardware version 2.3 with firmware version 1.0.2.18."]))
     assert certificate.listings[0].model == model
+
+
+def test_a_digit_wrapped_under_a_value_a_line_below_is_read_with_it(tmp_path: Path) -> None:
+    """Found on a DEVELOPMENT certificate (wrapped-cells, seed 17): `5` under `Version 3
+    Revision` stood 7.5 pt under a 7.1 pt line (a digit's box has no ascender): one line
+    height lost it, and the hardware version was UNVERIFIABLE."""
+    certificate = _read(_columns(tmp_path, [
+        ("Certificate Number", "ZIG18467SE5461"),
+        ("Manufacturer", "Pennine Telemetry Ltd (64:0B)"),
+        ("Model", "E275 (Image Type DB:EA)"),
+        ("HW Version", "Version 3 Revision"),
+        ("", "5"),
+        ("", ""),
+        ("FW Version", "7.A9 Build String"),
+    ]))
+    (listing,) = certificate.listings
+    assert listing.hardware_version == "Version 3 Revision 5"
+    assert listing.firmware_version == "7.A9 Build String"
+
+
+def test_a_lower_case_version_starts_a_table_row_of_its_own(tmp_path: Path) -> None:
+    """Found on a DEVELOPMENT certificate (shared-header-table, seed 17): `v117` opened with a
+    lower-case letter, was taken for the rest of the row above, and three devices became one
+    listing whose hardware was `Version 7 Revision 6 1.5 04_07` (a FAIL)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(50, 800, "Certificate No. ZIG21704SE4661")
+    canvas.drawString(50, 786, "Manufacturer: Kaifa (11:25)")
+    for n, row in enumerate([("Device Model", "Hardware Revision", "Firmware Version"),
+                             ("FE:5F", "Version 7 Revision 6", "3.16 (Stack 3.32)"),
+                             ("0x2BF7", "1.5", "v117"),
+                             ("GX-433P (Image Type 8E:9F)", "04_07", "v213")]):
+        for x, text in zip((55, 256, 414), row, strict=True):
+            canvas.drawString(x, 750 - 23 * n, text)
+    canvas.save()
+    path = tmp_path / "table.pdf"
+    path.write_bytes(buffer.getvalue())
+    listings = _read(path).listings
+    assert [(x.model, x.hardware_version, x.firmware_version) for x in listings] == [
+        ("FE:5F", "Version 7 Revision 6", "3.16 (Stack 3.32)"), ("0x2BF7", "1.5", "v117"),
+        ("GX-433P (Image Type 8E:9F)", "04_07", "v213")]
+    assert {x.manufacturer for x in listings} == {"Kaifa (11:25)"}

@@ -26,7 +26,8 @@ from pipeline.reader.grammars import GRAMMARS
 from pipeline.reader.lexicon import LabelHit, Lexicon, is_leader_junk
 
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
-WRAP_GAP_HEIGHTS = 1.0  # a wrapped line starts within this many line heights under the last
+WRAP_GAP_HEIGHTS = 1.25  # a wrapped line starts within this many line heights under the last
+# (1.0 lost `5` under `Version 3 Revision`: 7.5 pt under a 7.1 pt line, its box a digit's)
 WRAP_ALIGN_PT = 4.0  # ...and within this many points of its left edge
 BELOW_GAP_HEIGHTS = 2.6  # a value under its label starts within this many label heights
 COLUMN_SLACK_PT = 10.0  # a cell may start this far left of its header word
@@ -558,14 +559,15 @@ def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool
 
 def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tuple[float, str]]) -> bool:
     """A line that goes on with the row above however far below it stands: a cell shows it is
-    the rest of one above (it opens with a bracket or a lower-case word, closes a bracket it did
+    the rest of one above (it opens with a bracket or a lower-case word, not a value such as
+    `v117`, closes a bracket it did
     not open, or the cell above left a bracket open or ended in a hyphen)."""
     if columns[0][1] not in row:
         return False
     for item in line:
         text = _clean(item.seg.text)
         above = row.get(_column_of(item.seg, columns))
-        if text[:1] in "([" or text[:1].islower() or text.count(")") > text.count("("):
+        if text[:1] in "([" or _lower_word(text) or text.count(")") > text.count("("):
             return True
         if above is not None and (above.text.count("(") > above.text.count(")")
                                   or above.text.endswith("-")
@@ -574,6 +576,13 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
                                       == above.text + text)):
             return True  # (a hex number cut by the wrap: '0x0A0B' over '0C0D')
     return False
+
+
+def _lower_word(text: str) -> bool:
+    """A cell opening with a lower-case word ('build 7', 'and stack 1.4'): the rest of a value.
+    A lower-case value is not one: `v117` is a firmware version in a row of its own."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return first[:1].islower() and first.rstrip(".,;:").isalpha()
 
 
 def _column_of(seg: Segment, columns: Sequence[tuple[float, str]]) -> str:
