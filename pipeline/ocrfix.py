@@ -50,10 +50,13 @@ DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}
 # is a dot misread (measured: tesseract read "1.2" as "1:2" on a JPEG scan)
 COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 # Which shapes each field's grammar holds (registry names, product names are free text)
+# A version word and a bar: the bar is the digit 1 (`Version | Revision 7`, Times at 150 dpi)
+BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) \|(?=\s|$)", re.IGNORECASE)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
-    "hardware_version": (SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS, COLON_DECIMAL),
+    "hardware_version": (BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
+                         COLON_DECIMAL),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
                          DOTTED_DIGITS, DOTTED_HEX),
 }
@@ -65,6 +68,8 @@ ID_PREFIX = re.compile(
 
 
 def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
+    if pattern is BAR_AFTER_VERSION:
+        return token[:-1] + "1"
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
     if pattern is DOTTED_HEX:
@@ -87,6 +92,8 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
     written 0x..., the `x` and a body of whole octets with
     two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
     body of hex letters has no digit to show it)."""
+    if pattern is BAR_AFTER_VERSION:  # the version word is the evidence
+        return True
     if pattern is MIXED_COLON_HEX:
         return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2
     if pattern is BRACKETED_HEX:  # one true digit, with the brackets

@@ -46,6 +46,22 @@ def _is_noise(word: OcrWord) -> bool:
     return len(word.text) == 2 and word.confidence < NOISE_CONFIDENCE
 
 
+# A bar right after a version word is the digit 1 (`Version | Revision 7` on a 150-dpi JPEG scan
+# in Times): kept, not a speck, for ocrfix to repair with a note.
+_VERSION_WORD = re.compile(r"(?:Version|Revision|Rev\.?|Issue|Build)", re.IGNORECASE)
+
+
+def _number_after_version_word(words: list[OcrWord], index: int) -> bool:
+    """A bar between version words, or last on its line after one: not a ruling line's remnant
+    between a label and its value (`Hardware Version | 1.2`)."""
+    word = words[index]
+    if word.text != "|" or index == 0 or words[index - 1].line != word.line:
+        return False
+    after = words[index + 1] if index + 1 < len(words) else None
+    return _VERSION_WORD.fullmatch(words[index - 1].text) is not None and (
+        after is None or after.line != word.line or _VERSION_WORD.fullmatch(after.text) is not None)
+
+
 def _is_junk_cell(cell: list[OcrWord]) -> bool:
     """A stamp or signature read as words: unsure, and no digit (IDs read unsurely have digits)."""
     mean = sum(w.confidence for w in cell) / len(cell)
@@ -71,8 +87,8 @@ def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
 def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
     """Lines top to bottom, each a list of cells (word groups split at wide gaps)."""
     grouped: dict[tuple[int, int, int], list[OcrWord]] = {}
-    for word in words:
-        if not _is_noise(word):
+    for index, word in enumerate(words):
+        if not _is_noise(word) or _number_after_version_word(words, index):
             grouped.setdefault(word.line, []).append(word)
     lines = []
     for line_words in sorted(grouped.values(), key=lambda ws: min(w.top for w in ws)):
