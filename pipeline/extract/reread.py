@@ -13,10 +13,11 @@ Values read unsurely are read again the same way (`unsure_groups`, `reread_unsur
 gave `(21:53)` at 16% for a clear `(21:E3)` in a monospaced font, `DOFE` at 56% for `D9:FE`, and
 `tA` at 46% for `1.1`; enlarged two to four times they read right at 86-96%. A run of unsure
 words in one cell, looking like a value (or short, right of a label), is cropped whole and read
-at each scale of UNSURE_SCALES in turn, until a reading is taken or the first one is read again
-alike (it stands). A reading is taken only when every word of it is sure (or two readings agree,
-each at AGREE or more), it has as many letters and digits as the first, keeps its separators (it
-may add up to MAX_ADDED) and differs from it. Certificate IDs, dates and single characters are
+at each scale of UNSURE_READS in turn (binarized once), until a reading is taken or the first
+one is read again alike (it stands, with the new reading's words and confidence). A reading is
+taken only when every word of it is sure (or two readings agree, each at AGREE or more), it has
+as many letters and digits as the first, keeps its separators (it may add up to MAX_ADDED, and a
+dash may come back a dot) and differs from it. Certificate IDs, dates and single characters are
 not read again. The CPL is never consulted, so a re-read can no more invent a match than the
 first reading could; the value keeps its OCR source and the new confidence. Some misreads
 survive every scale (`9F:AA:8F:34` read `OF:AA:8F:34` each time): those stay a MISMATCH that
@@ -42,7 +43,9 @@ MAX_ADDED = 2  # characters a re-read may add: a lost separator, a lost digit
 PAD_HEIGHTS = (0.5, 2.0)  # box grown by half a line height, and two to the right (a lost digit)
 UNSURE = 60.0  # a word read below this is worth reading again when it looks like a value
 AGREE = 50.0  # or two readings alike at this or more (`vIS` 22% read `v15` at 58% and 67%)
-UNSURE_SCALES = (2, 3, 4)  # tried in turn: tesseract's best scale differs word by word
+# (scale, binarized) tried in turn: tesseract's best scale differs word by word; binarized at
+# twice the size, `9.3` in Courier on a turned scan read 95% (`o.3` at 0% as it was)
+UNSURE_READS = ((2, False), (2, True), (3, False), (4, False))
 UNSURE_PAD = 0.5  # line heights left and right of an unsure run
 UNSURE_RISE = 0.5  # and above and below it: tesseract's box of an unsure word is often too
 # short (`tA` for `1.1` read right only with half a line more); a quarter line was tried too,
@@ -187,14 +190,20 @@ def _separators(text: str) -> str:
     return "".join(ch for ch in text if not ch.isalnum() and not ch.isspace())
 
 
+# A dot blurred into a dash or a comma (`9-3` at 35% for a clear `9.3`): one separator
+_DOT_LIKE = str.maketrans({"-": ".", ",": "."})
+
+
 def _same_shape(first: str, again: str) -> bool:
-    """As many letters and digits; the first's separators kept in order, at most MAX_ADDED
-    more; and not the same text."""
+    """As many letters and digits; the first's separators kept in order (a dash or comma may
+    come back a dot), at most MAX_ADDED more; and not the same text."""
     if again.replace(" ", "") == first.replace(" ", ""):
         return False
     if len(_skeleton(again)) != len(_skeleton(first)):
         return False
     kept, added = _separators(first), _separators(again)
+    if "." in added:
+        kept = kept.translate(_DOT_LIKE)
     rest = iter(added)
     return len(added) <= len(kept) + MAX_ADDED and all(ch in rest for ch in kept)
 
@@ -253,17 +262,19 @@ def reread_unsure(image: Image.Image, words: list[OcrWord], timeout_s: float) ->
                min(max(w.top + w.height for w in run) + rise, image.height))
         first = " ".join(w.text for w in run)
         seen: dict[str, float] = {}  # readings of the right shape, by text: their confidence
-        for scale in UNSURE_SCALES:
-            read = _read_enlarged(image, box, scale, dpi, timeout_s)
+        for scale, binarize in UNSURE_READS:
+            read = _read_enlarged(image, box, scale, dpi, timeout_s, binarize=binarize)
             again = " ".join(r[0] for r in read)
-            if read and again.replace(" ", "") == first.replace(" ", "") and min(
-                    r[1] for r in read) >= AGREE:
-                break  # the first reading confirmed
-            if not read or not _looks_like_value(again) or not _same_shape(first, again):
+            confidence = min((r[1] for r in read), default=0.0)
+            confirmed = bool(read) and again.replace(" ", "") == first.replace(" ", "") and (
+                confidence >= AGREE)
+            if not confirmed and (not read or not _looks_like_value(again)
+                                  or not _same_shape(first, again)):
                 continue
-            confidence = min(r[1] for r in read)
             agreed = confidence >= AGREE and seen.get(again, -1.0) >= AGREE
-            if confidence >= SURE or agreed:
+            if confirmed or confidence >= SURE or agreed:
+                # confirmed, the words are the sure ones: `04` `_02` at 29% is `04_02` at 86%,
+                # and the unsure `04` was dropped as a speck
                 replaced[id(run[0])] = [
                     OcrWord(text, max(c, seen.get(again, 0.0)), box[0] + x // scale,
                             box[1] + y // scale, max(w // scale, 1), max(h // scale, 1),
