@@ -3,6 +3,7 @@ certificate-ID linking across I/1 and O/0, --ocr never, and a missing tesseract.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -219,6 +220,8 @@ def test_certificate_id_prefix_repair_is_noted_and_leaves_numbers_alone() -> Non
     assert repair_text("No. ZIGI 8-0044")[0] == "No. ZIG18-0044"
     assert repair_text("Certification ID Number Z!G20-2704")[0] == (
         "Certification ID Number ZIG20-2704")
+    assert repair_text("No.: 2Z1G18522SE8643")[0] == "No.: ZIG18522SE8643"  # a leader's dot
+    assert repair_text("No.: 221G18-1")[0] == "No.: 221G18-1"  # a stray only before a true Z
     text, notes = repair_text("Suite 216 2018, Davis")
     assert text == "Suite 216 2018, Davis" and not notes
 
@@ -531,3 +534,35 @@ def test_unsure_values_of_a_turned_scan_are_read_again_binarized_and_kept_when_c
                                        "auto", ExtractLimits())
         assert certificate.listings[0].hardware_version == hardware
         assert dict(certificate.listings[0].evidence)["hardware_version"].source == "ocr"
+
+
+def test_a_speck_far_shorter_than_its_line_is_no_value() -> None:
+    """A speck 1.5 pt high right of `FW Version` (7 pt) was read `5` at 81%, a sure digit, and
+    taken as the firmware version over the value under the label (a wrong FAIL)."""
+    speck = dataclasses.replace(_word("5", 81, 300), top=110, height=4, width=3)
+    small = dataclasses.replace(_word("x", 90, 50, 2), top=206, height=11)  # an x-height letter
+    words = [_word("FW", 95, 10), _word("Version", 95, 40), speck,
+             _word("Rev", 95, 10, 2), small, _word("7", 95, 10, 3)]
+    assert [[w.text for c in line for w in c] for line in ocr_lines(words)] == [
+        ["FW", "Version"], ["Rev", "x"], ["7"]]
+
+
+def test_poor_scans_keep_the_value_under_a_label_and_beside_a_leader(tmp_path: Path) -> None:
+    """DEVELOPMENT scans (scan-poor, seed 23: 150 dpi JPEG): a speck read `5` or `2` right of
+    `FW Version` / `Software Version` took the place of the firmware under it; `1.9` after a
+    dotted leader in Courier was read `9:` at 44% and its label was not seen as empty (the next
+    label, two line heights under, was taken for its value); the ID was read `2Z1G18522SE8643`,
+    a leader's dot glued on before it."""
+    from samples.grammar import generate
+
+    generate(tmp_path, "scan-poor", 8, 23)
+    for name, field, value in (("scan-poor_002.pdf", "firmware_version", "EF:94:E2:7C"),
+                               ("scan-poor_004.pdf", "firmware_version", "76:60:A7:F7"),
+                               ("scan-poor_007.jpg", "hardware_version", "1.9")):
+        path = tmp_path / "certs" / name
+        certificate = process_document(file_document(str(path), str(path), IngestLimits()),
+                                       "auto", ExtractLimits())
+        assert getattr(certificate.listings[0], field) == value
+        assert dict(certificate.listings[0].evidence)[field].source == "ocr"
+    assert certificate.certificate_id == "ZIG18522SE8643"
+    assert "certificate_id '2Z1G18' read as 'ZIG18'" in certificate.ocr_reason

@@ -309,9 +309,14 @@ def _empty_places(words: list[OcrWord], width: int, height: int
     `Hardware Revision` on a turned 150-dpi scan, not read at all by psm 6)."""
     from pipeline.extract.ocr_layout import ocr_lines
 
-    kept = [w for w in words if not _is_noise(w)]
+    lines = ocr_lines(words)
+    # the next label is not a value under this one (`FW Version:` two line heights under
+    # `HW Version:`, whose `1.9` was read `9:` at 44%)
+    labels = {id(w) for cells in lines for cell in cells if _label_field(cell) for w in cell}
+    text = [w for w in words if not _is_noise(w)]
+    kept = [w for w in text if id(w) not in labels]
     found = []
-    for cells in ocr_lines(words):
+    for cells in lines:
         label = cells[-1]
         field = _label_field(label)
         if field is None or field == "certificate_date":
@@ -324,9 +329,9 @@ def _empty_places(words: list[OcrWord], width: int, height: int
         if under:
             continue
         pad = max(int(h * EMPTY_PAD), 2)
-        after = [w.left for w in kept if w.left > right and w.top < bottom and w.top + w.height > top]
+        after = [w.left for w in text if w.left > right and w.top < bottom and w.top + w.height > top]
         right_end = min([*after, right + int(EMPTY_RIGHT * h), width])
-        below_end = min([w.top for w in kept if w.top > bottom and w.left < right + 4 * h
+        below_end = min([w.top for w in text if w.top > bottom and w.left < right + 4 * h
                          and w.right > left - h] + [bottom + int(EMPTY_BELOW[1] * h) + pad, height])
         places = []
         if right_end - right > 3 * h:
@@ -357,7 +362,9 @@ def reread_empty_labels(image: Image.Image, words: list[OcrWord], timeout_s: flo
             seen: dict[str, float] = {}
             taken = None
             for scale in EMPTY_SCALES:
-                read = _read_enlarged(image, box, scale, dpi, timeout_s, binarize=True)
+                # a leader's last dot read as `:` at 4% beside `1.9` at 92%: no part of a value
+                read = [r for r in _read_enlarged(image, box, scale, dpi, timeout_s, binarize=True)
+                        if any(ch.isalnum() for ch in r[0])]
                 text = " ".join(r[0] for r in read)
                 if not read or len(read) > MAX_UNSURE_RUN or not _looks_like_value(text):
                     continue
