@@ -566,3 +566,18 @@ def test_poor_scans_keep_the_value_under_a_label_and_beside_a_leader(tmp_path: P
         assert dict(certificate.listings[0].evidence)[field].source == "ocr"
     assert certificate.certificate_id == "ZIG18522SE8643"
     assert "certificate_id '2Z1G18' read as 'ZIG18'" in certificate.ocr_reason
+
+
+def test_a_digit_close_after_a_version_word_is_its_number_though_read_unsurely() -> None:
+    """`Version 2 Revision 1` on a turned 200-dpi scan (DEVELOPMENT seed 41): tesseract read
+    the `1` at 70%, under the one-character floor, and the hardware version lost its number.
+    A digit as unsure far from a version word, or a speck-sized one beside it, stays noise."""
+    def line(*words: OcrWord) -> list[str]:
+        return [w.text for cells in ocr_lines(list(words)) for cell in cells for w in cell]
+
+    version = _word("Revision", 96, 100)  # 96 px wide, 20 high
+    assert line(version, _word("1", 70, 205)) == ["Revision", "1"]
+    assert line(version, _word("1", 50, 205)) == ["Revision"]  # too unsure
+    assert line(_word("Hardware", 96, 100), _word("1", 70, 205)) == ["Hardware"]  # no version word
+    assert line(version, dataclasses.replace(_word("1", 70, 205), height=8)) == ["Revision"]
+    assert line(version, _word("1", 70, 260)) == ["Revision"]  # far after it

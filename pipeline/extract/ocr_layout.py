@@ -21,6 +21,7 @@ TABLE_TAIL_LINES = 2  # one-cell lines kept after a table: a last "label over va
 # A character this much shorter than its line's words is a speck read as a digit (measured: `5`
 # at 81% in a box 1.5 pt high beside `FW Version` 7 pt high; lower-case x-height is ~0.55)
 SPECK_HEIGHT_SHARE = 0.35
+DIGIT_HEIGHT_SHARE = 0.8  # a digit is about as tall as the capital-led word before it
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,19 @@ _VERSION_WORD = re.compile(r"(?:Version|Revision|Rev\.?|Issue|Build)", re.IGNORE
 
 def _number_after_version_word(words: list[OcrWord], index: int) -> bool:
     """A bar between version words, or last on its line after one: not a ruling line's remnant
-    between a label and its value (`Hardware Version | 1.2`)."""
+    between a label and its value (`Hardware Version | 1.2`). Or a digit read fairly surely
+    (`1` at 70%, below the one-character floor) standing close after a version word, as tall as
+    it: the number of `Version 2 Revision 1` on a turned 200-dpi scan (DEVELOPMENT seed 41)."""
     word = words[index]
-    if word.text != "|" or index == 0 or words[index - 1].line != word.line:
+    if index == 0 or words[index - 1].line != word.line:
+        return False
+    before = words[index - 1]
+    if word.text.isdigit():
+        return (len(word.text) == 1 and word.confidence >= NOISE_CONFIDENCE
+                and _VERSION_WORD.fullmatch(before.text) is not None
+                and word.left - before.right <= before.height
+                and word.height >= DIGIT_HEIGHT_SHARE * before.height)
+    if word.text != "|":
         return False
     after = words[index + 1] if index + 1 < len(words) else None
     return _VERSION_WORD.fullmatch(words[index - 1].text) is not None and (
