@@ -672,3 +672,85 @@ def test_a_lower_case_version_starts_a_table_row_of_its_own(tmp_path: Path) -> N
         ("FE:5F", "Version 7 Revision 6", "3.16 (Stack 3.32)"), ("0x2BF7", "1.5", "v117"),
         ("GX-433P (Image Type 8E:9F)", "04_07", "v213")]
     assert {x.manufacturer for x in listings} == {"Kaifa (11:25)"}
+
+
+def _unruled(tmp_path: Path, head: list[str], rows: list[list[str]], xs: list[float]) -> Path:
+    """An unruled table under a certificate's heading, 11 pt between a cell's lines, 6 pt more
+    between rows; `\\n` wraps a cell."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 8)
+    for n, line in enumerate(head):
+        canvas.drawString(50, 800 - 12 * n, line)
+    y = 780.0 - 12 * len(head)
+    for row in rows:
+        for x, cell in zip(xs, row, strict=True):
+            for n, part in enumerate(cell.split("\n")):
+                canvas.drawString(x, y - 11 * n, part)
+        y -= 11 * max(len(c.split("\n")) for c in row) + 6
+    canvas.save()
+    path = tmp_path / "unruled.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_table_header_wrapped_over_two_lines_is_read_whole(tmp_path: Path) -> None:
+    """Hand-made, in the shape of blind probes (a test house's landscape schedule): `Model
+    Name /` over `Number`, `Device` over `Type`, `Image` over `Type`, columns no field owns
+    (`ZigBee Stack`, `Result`, `Item`), a hardware cell that opens with its column's word
+    (`Hardware Build 4.10`) and one wrapped after a comma. Before: the table was not seen,
+    the model came out `Number` or the ID box's words, one listing of three."""
+    path = _unruled(tmp_path, ["Calloway Wireless Test Centre",
+                               "Certificate No.: ZSE-22-72271",
+                               "Manufacturer: Fenwick & Royle Electronics Ltd (0xE887)"], [
+        ["Item", "Model Name /\nNumber", "Device\nType", "ZigBee Stack", "Hardware\nVersion",
+         "Firmware /\nSoftware Version", "Image\nType", "Result"],
+        ["1", "HI-E770A Consumer\nAccess Bridge", "CAD", "EmberZNet 6.7.9",
+         "Hardware Build 4.10\n(04_10)", "App 10.00, Stack 5.3.7", "0xC40C", "PASS"],
+        ["2", "Sentinel PPMID 2", "PPMID", "Silabs ZNet 7.1", "HW 8 (0x0008)", "AF:0B:E6:54",
+         "0xFB01", "PASS"],
+        ["3", "Lantern IHD", "IHD", "Silabs ZNet 7.1", "Main board 4.6,\nRadio board 1.8",
+         "0x662CA8BF", "0x8757", "PASS"],
+    ], [44, 72, 170, 220, 290, 370, 470, 530])
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZSE-22-72271"
+    assert [(li.model, li.hardware_version, li.firmware_version)
+            for li in certificate.listings] == [
+        ("HI-E770A Consumer Access Bridge (Image Type 0xC40C)", "Hardware Build 4.10 (04_10)",
+         "App 10.00, Stack 5.3.7"),
+        ("Sentinel PPMID 2 (Image Type 0xFB01)", "HW 8 (0x0008)", "AF:0B:E6:54"),
+        ("Lantern IHD (Image Type 0x8757)", "Main board 4.6, Radio board 1.8", "0x662CA8BF"),
+    ]
+    assert {li.manufacturer for li in certificate.listings} == {
+        "Fenwick & Royle Electronics Ltd (0xE887)"}
+    rule = dict(certificate.listings[0].evidence)["model"].rule
+    assert rule.startswith("table column 'Model Name / Number' (lexicon model), with column")
+
+
+def test_a_bare_type_column_beside_a_model_column_is_the_device_type(tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): `Type` is a model label alone, but beside `Model Name`
+    its cells (ESME, CAD) were glued into the model; a line close under a row that fills
+    fewer columns than every row's first line is the rest of that row."""
+    path = _unruled(tmp_path, ["Certificate: ZIG18132SE3653"], [
+        ["Manufacturer", "Model Name /\nNumber", "Type", "Hardware\nVersion",
+         "Firmware /\nSoftware Version"],
+        ["Quayside Utility Hardware\nLtd", "Osprey E470 (Model ID\n0xE607)", "ESME", "Rev 8",
+         "0xE5CB7D0D"],
+        ["Quayside Utility Hardware\nLtd", "VM-G944X Colour Display\nUnit (Image Type BE:41)",
+         "IHD", "PCB Rev D,\nAssembly 4.18", "App 4.04, Stack 6.4.4"],
+    ], [53, 163, 278, 328, 413])
+    listings = _read(path).listings
+    assert [(li.manufacturer, li.model, li.hardware_version) for li in listings] == [
+        ("Quayside Utility Hardware Ltd", "Osprey E470 (Model ID 0xE607)", "Rev 8"),
+        ("Quayside Utility Hardware Ltd", "VM-G944X Colour Display Unit (Image Type BE:41)",
+         "PCB Rev D, Assembly 4.18"),
+    ]
+
+
+def test_a_label_with_an_alternative_last_word_after_a_slash_is_one_label() -> None:
+    from pipeline.reader.lexicon import default_lexicon
+
+    lexicon = default_lexicon()
+    assert lexicon.is_only_labels("Model Name / Number") == "model"
+    assert lexicon.is_only_labels("Hardware Version / Revision") == "hardware_version"
+    assert lexicon.is_only_labels("Model Name / GX-1") is None  # a value, not a label

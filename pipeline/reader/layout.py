@@ -15,6 +15,7 @@ Every value carries the segment boxes it came from and the rule that found it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as _field
@@ -354,18 +355,24 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
         header = items[index]
         _labels_wrapped_under(header, items[index + 1] if index + 1 < len(items) else [],
                               lexicon)
+        under = _header_wrapped_under(header, items, index, lexicon)
+        _same_field_columns(header)
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
         unnamed = [i for i in header if i.label_only is None]
         if len(header) >= 2 and len(set(devices)) >= 2 and (not unnamed or (
-                len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0]))):
-            rows, end, body = _table_rows(header, items, index + 1, lexicon)
+                len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0])) or (
+                len(set(devices)) >= OTHER_COLUMNS_DEVICE_LABELS
+                and all(_other_column_header(i) for i in unnamed))):
+            rows, end, body = _table_rows(header, items, index + 1 + bool(under), lexicon)
+            body = [*under, *body]
             # One row under a header is a table only with three columns or more: two labels
             # side by side over their values are a label-above layout in two columns.
             if len(rows) >= 2 or (rows and len(header) >= 3):
                 for i in (*header, *body):
                     i.used = True
                 for number, cells in enumerate(rows):
+                    _with_image_type(cells)
                     for value in cells.values():
                         if not value.field:
                             continue  # the column of a header the lexicon does not know
@@ -440,6 +447,95 @@ def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[
     return index
 
 
+# A header with labels of three device fields is a table's, whatever else stands in it: its
+# other columns (`ZigBee Stack`, `Result`, `Item`) are kept apart and not read.
+OTHER_COLUMNS_DEVICE_LABELS = 3
+OTHER_COLUMN_WORDS = 3
+
+
+def _other_column_header(item: _Seg) -> bool:
+    text = item.seg.text.strip()
+    return item.hit is None and len(text.split()) <= OTHER_COLUMN_WORDS and not any(
+        ch.isdigit() for ch in text)
+
+
+def _header_wrapped_under(header: list[_Seg], items: list[list[_Seg]], index: int,
+                          lexicon: Lexicon) -> list[_Seg]:
+    """A header whose cells wrap onto the line under it (`Model Name /` over `Number`, `Device`
+    over `Type`, `Image` over `Type`): each cell of that line, close under a header cell and
+    starting at its left edge, is read with it; the merged cells take the field their whole
+    text names. Taken only when every cell of the line merges into a label, and the merged
+    header names more fields than the first line alone. Returns the line's cells (or [])."""
+    if len(header) < 3 or index + 1 >= len(items):
+        return []
+    below = items[index + 1]
+    height = max(i.seg.height for i in header)
+    if not below or min(b.seg.top for b in below) - max(i.seg.bottom for i in header) > (
+            WRAP_GAP_HEIGHTS * height) or any(ch.isdigit() for b in below for ch in b.seg.text):
+        return []
+    merged: dict[int, tuple[str, str | None]] = {}
+    for cell in below:
+        above = next((i for n, i in enumerate(header) if n not in merged
+                      and abs(i.seg.x0 - cell.seg.x0) <= WRAP_ALIGN_PT), None)
+        if above is None:
+            return []
+        text = f"{above.seg.text.strip()} {cell.seg.text.strip()}"
+        found = lexicon.is_only_labels(text)
+        if found is None:
+            return []
+        merged[header.index(above)] = (text, found)
+    before = {i.label_only for i in header} - {None}
+    after = {merged[n][1] if n in merged else i.label_only for n, i in enumerate(header)} - {None}
+    if len(after) <= len(before) and all(
+            header[n].label_only == field for n, (_, field) in merged.items()):
+        return []  # nothing new: `Hardware` over `Version` is read by _header_goes_on
+    for n, (text, found) in merged.items():
+        header[n].label_only = found
+        header[n].seg = dataclasses.replace(header[n].seg, text=text)
+    return below
+
+
+def _same_field_columns(header: list[_Seg]) -> None:
+    """Two header cells of one field: the one of fewer words gives way. A bare `Type` beside
+    `Model Name` heads the device types (ESME, CAD), and another column of a field named
+    already is not read."""
+    for name in {i.label_only for i in header} - {None}:
+        cells = [i for i in header if i.label_only == name]
+        if len(cells) < 2:
+            continue
+        cells.sort(key=lambda i: -len(i.seg.text.split()))
+        for weaker in cells[1:]:
+            named = {i.label_only for i in header}
+            bare = " ".join(weaker.seg.text.strip(" :./").casefold().split())
+            if name == "model" and bare in _IMAGE_TYPE_WORDS:
+                weaker.label_only = IMAGE_TYPE_COLUMN
+            elif name == "model" and bare in _TYPE_WORDS and "device_type" not in named:
+                weaker.label_only = "device_type"
+            else:
+                weaker.label_only = ""
+
+
+_TYPE_WORDS = frozenset({"type", "device", "device type", "typ", "tipo"})
+_IMAGE_TYPE_WORDS = frozenset({"image type", "ota image type", "model image type"})
+IMAGE_TYPE_COLUMN = "model image type"  # a column of image types beside the models' names
+
+
+def _with_image_type(cells: dict[str, Value]) -> None:
+    """A model's name and, in a column of its own, its image type: one model value, written
+    as certificates print it together (`Lantern IHD (Image Type 0x8757)`)."""
+    image = cells.pop(IMAGE_TYPE_COLUMN, None)
+    if image is None or not image.text:
+        return
+    model = cells.get("model")
+    if model is None:
+        cells["model"] = dataclasses.replace(image, field="model")
+        return
+    if "image type" not in model.text.casefold():
+        model.text = f"{model.text} (Image Type {image.text})"
+        model.segments.append(image.segments[0])
+        model.rule = f"{model.rule}, with column {image.rule.split('column ', 1)[-1]}"
+
+
 def _row_number_header(item: _Seg) -> bool:
     """A header cell of no field, beside three labels or more: `No.`, `#`, `Item`, `Pos.` over
     the rows' numbers. One short word without a digit; its column is not read."""
@@ -470,24 +566,34 @@ def _table_rows(
     last_bottom = max(i.seg.bottom for i in header)
     last_line: list[_Seg] = []
     body: list[_Seg] = []
+    # Columns filled by each row's first line: a line close under a row that fills fewer than
+    # every row's first line did is the rest of that row ('Ltd' / 'Unit (Image Type BE:41)' /
+    # 'Assembly 4.18' under a row of five cells), not a row of its own.
+    starts: list[int] = []
     index = start
     for index in range(start, len(items)):
         line = items[index]
-        if any(i.hit is not None for i in line) or not _fits_columns(line, columns):
-            break
         top = min(i.seg.top for i in line)
-        if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
-            break
-        if not rows and _header_goes_on(line, header, columns, lexicon):  # 'Hardware' / 'Version'
+        if not rows and top - last_bottom <= WRAP_GAP_HEIGHTS * height and _header_goes_on(
+                line, header, columns, lexicon):  # 'Hardware' / 'Version', 'Firmware /' / 'Software Version'
             body.extend(line)
             last_bottom = max(i.seg.bottom for i in line)
             continue
+        if any(i.hit is not None and not _value_in_own_column(i, columns) for i in line) or (
+                not _fits_columns(line, columns)):
+            break
+        if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
+            break
+        filled = len({_column_of(i.seg, columns) for i in line})
+        close = bool(last_line) and (
+            top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height)
         wrapped = bool(rows) and bool(last_line) and (
             _continues(line, rows[-1], columns)
-            or 2 * len({_column_of(i.seg, columns) for i in line}) < len(columns)
-            or (top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height
-                and not _new_row(line, columns)))
+            or 2 * filled < len(columns)
+            or (close and (not _new_row(line, columns) or filled < min(starts))))
         cells = rows[-1] if wrapped else {}
+        if not wrapped:
+            starts.append(filled)  # a row's first line fills this many columns
         for item in line:
             name = _column_of(item.seg, columns)
             text = _clean(item.seg.text)
@@ -533,6 +639,8 @@ def _joined(name: str, text: str, more: str, last_line: str = "") -> str:
     if _CUT_AT_SEPARATOR.search(printed) and _GOES_ON.match(more):
         cut = printed[-1] if not text.endswith(printed[-1]) else ""
         return f"{text}{cut}{more}"
+    if printed.endswith(",") and not text.endswith(","):  # 'PCB Rev D,' / 'Assembly 4.18'
+        return f"{text}, {more}"
     return f"{text} {more}"
 
 
@@ -548,6 +656,13 @@ def _header_goes_on(
         if above is None or lexicon.is_only_labels(f"{above.seg.text} {item.seg.text}") != name:
             return False
     return bool(line)
+
+
+def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]]) -> bool:
+    """A cell that opens with its own column's label word and goes on with a value
+    (`Hardware Build 4.10` under `Hardware Version`): a value, not a label ending the table."""
+    assert item.hit is not None
+    return item.label_only is None and _column_of(item.seg, columns) == item.hit.field
 
 
 def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:

@@ -138,6 +138,8 @@ class Lexicon:
         index, separated = _skip_separators(text, words, used)
         while index < len(words):  # a translation of the same label, then its separators
             again = self._longest_label(words, index)
+            if again is None and "/" in text[words[used - 1].end : words[index].start]:
+                again = self._alternative_ending(words, used, index)
             if again is None or again[0] != field:
                 break
             index, more = _skip_separators(text, words, again[1])
@@ -146,6 +148,19 @@ class Lexicon:
         start = _after_leaders(text, start)
         label = text[: words[used - 1].end]
         return LabelHit(field, label, start, separated or index >= len(words))
+
+    def _alternative_ending(self, words: Sequence[Word], used: int, index: int
+                            ) -> tuple[str, int] | None:
+        """`Model Name / Number`: the words after the slash stand for the label's last word,
+        so `model number` is a label too; (field, index after them) when it is one."""
+        head = tuple(w.norm for w in words[: used - 1])
+        if not head:
+            return None
+        for size in range(min(self.longest - len(head), len(words) - index), 0, -1):
+            key = head + tuple(w.norm for w in words[index : index + size])
+            if "" not in key and (field := self.labels.get(key)) is not None:
+                return field, index + size
+        return None
 
     @cached_property
     def first_words(self) -> frozenset[str]:
