@@ -754,3 +754,33 @@ def test_a_label_with_an_alternative_last_word_after_a_slash_is_one_label() -> N
     assert lexicon.is_only_labels("Model Name / Number") == "model"
     assert lexicon.is_only_labels("Hardware Version / Revision") == "hardware_version"
     assert lexicon.is_only_labels("Model Name / GX-1") is None  # a value, not a label
+
+
+def test_a_label_wrapped_over_its_box_and_an_id_wrapped_after_a_hyphen(tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): a narrow ID box at the top right, `Certificate` over
+    `No.` over `ZSE-22-` over `72271`, beside a letterhead whose address line reaches under
+    the label from the left. Before: the ID was lost and the document was no certificate; a
+    model wrapped after a comma onto `Image Type 48C5` (a model label) lost its image type."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 8)
+    for x, y, text in (
+            (41, 800, "Meridian Interoperability Laboratories Ltd"), (519, 800, "Certificate"),
+            (41, 789, "Unit 7, Harbourside Technology Park, Avonmouth, Bristol BS11 9QD, United "
+                      "Kingdom, Tel +44 117 496 0321"), (519, 790, "No."),
+            (519, 775, "ZSE-17-"), (519, 765, "71991"),
+            (51, 720, "Manufacturer"), (170, 720, "Quayside Utility Hardware Ltd (0x434F)"),
+            (51, 700, "Model"), (170, 700, "QUH-407-2 Consumer Access Bridge,"),
+            (170, 689, "Image Type 48C5"),
+            (51, 669, "Hardware Version"), (170, 669, "HW 9 (0x0009)"),
+            (51, 649, "Firmware Version"), (170, 649, "2F:EA:EB:A8")):
+        canvas.drawString(x, y, text)
+    canvas.save()
+    path = tmp_path / "sidebar.pdf"
+    path.write_bytes(buffer.getvalue())
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZSE-17-71991"
+    listing = certificate.listings[0]
+    assert listing.model == "QUH-407-2 Consumer Access Bridge, Image Type 48C5"
+    assert (listing.hardware_version, listing.firmware_version) == ("HW 9 (0x0009)",
+                                                                     "2F:EA:EB:A8")

@@ -204,7 +204,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
             # a separated label in a sentence; the value by its grammar, the rest to prose
             return in_sentence
     for finder, where in ((_right_of, "right of"), (_below, "under")):
-        found = finder(item, items)
+        found = finder(item, items, lexicon)
         if found is None:
             continue
         candidate, skipped = found
@@ -265,7 +265,7 @@ def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
 Found = tuple[_Seg, list[_Seg]]  # the value's segment, and translations of the label skipped
 
 
-def _right_of(item: _Seg, items: list[list[_Seg]]) -> Found | None:
+def _right_of(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) -> Found | None:
     skipped = []
     for other in items[item.line]:
         if other is item or other.seg.x0 < item.seg.x1 - 2 or _is_leader(other.seg.text):
@@ -281,7 +281,7 @@ def _right_of(item: _Seg, items: list[list[_Seg]]) -> Found | None:
     return None
 
 
-def _below(item: _Seg, items: list[list[_Seg]]) -> Found | None:
+def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) -> Found | None:
     """The first segment under the label that overlaps it horizontally, skipping translations
     of the label (alone on their line); None at another field's label or past a gap."""
     last = item.seg
@@ -292,9 +292,19 @@ def _below(item: _Seg, items: list[list[_Seg]]) -> Found | None:
             if row and row[0].seg.top - last.bottom > BELOW_GAP_HEIGHTS * item.seg.height:
                 return None
             continue
-        other = under[0]
+        # a segment starting under the label before one that only reaches under it from the
+        # left (a long address line beside the label's wrapped 'No.')
+        other = next((o for o in under if o.seg.x0 >= item.seg.x0 - 5), under[0])
         if other.seg.top - last.bottom > BELOW_GAP_HEIGHTS * max(item.seg.height, 6.0):
             return None
+        if lexicon is not None and item.hit is not None and other.hit is None and (
+                last is item.seg and item.label_only is not None
+                and other.seg.top - last.bottom <= WRAP_GAP_HEIGHTS * item.seg.height
+                and lexicon.is_only_labels(f"{item.seg.text.strip()} {other.seg.text.strip()}")
+                == item.hit.field):
+            last = other.seg  # 'Certificate' over 'ID' (or 'No.'): the label's own wrap
+            skipped.append(other)
+            continue
         if other.label_only is not None and item.hit is not None:
             if other.label_only != item.hit.field or len(row) > len(under):
                 return None  # another field's label, or the same field's next row
@@ -305,6 +315,14 @@ def _below(item: _Seg, items: list[list[_Seg]]) -> Found | None:
             return None
         return other, skipped
     return None
+
+
+def _own_label_goes_on(item: _Seg, value: Value) -> bool:
+    """A wrapped line that opens with a label of the value's own field and goes on with more
+    (`QUH-407-2 Consumer Access Bridge,` over `Image Type 48C5`): the rest of the value."""
+    assert item.hit is not None
+    return item.hit.field == value.field and item.label_only is None and (
+        value.text.endswith(",") or value.segments[-1].text.rstrip().endswith(","))
 
 
 def _brackets_after(value: _Seg, items: list[list[_Seg]]) -> list[_Seg]:
@@ -325,12 +343,13 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
     """Lines directly under the value, aligned with it, with no label on their line."""
     last = value.segments[-1]
     for row in items[start.line + 1 :]:
-        if any(o.hit is not None for o in row):
-            break
         below = [o for o in row if abs(o.seg.x0 - last.x0) <= WRAP_ALIGN_PT and not o.used]
         if not below:
             break
         nxt = below[0]
+        if any(o.hit is not None and not (o is nxt and _own_label_goes_on(o, value))
+               for o in row):
+            break
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
             break
         if any(o.seg.x1 <= nxt.seg.x0 + 1 and o.seg.text.rstrip().endswith(":") for o in row):
