@@ -784,3 +784,40 @@ def test_a_label_wrapped_over_its_box_and_an_id_wrapped_after_a_hyphen(tmp_path:
     assert listing.model == "QUH-407-2 Consumer Access Bridge, Image Type 48C5"
     assert (listing.hardware_version, listing.firmware_version) == ("HW 9 (0x0009)",
                                                                      "2F:EA:EB:A8")
+
+
+def test_a_manufacturer_above_numbered_device_blocks_belongs_to_every_block(
+    tmp_path: Path,
+) -> None:
+    """Hand-made (blind probe shape): dotted leaders, `Manufacturer` once, then `Device n of 3`
+    blocks. Before: only the first listing had a manufacturer, and it took the next row's
+    value of a label the lexicon does not know (`Test specification .....`); a value opening
+    with its own field's label (`Hardware Build 6.9`) gave `6.9` and lost its wrap."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Courier", 9)
+    y = 800.0
+    lines: list[tuple[float, str, str]] = [
+        (50, "Certificate reference ...", "ZSE-19-23351"),
+        (50, "Manufacturer ...........", "Trevanion Power"), (50, "", "Instruments Ltd"),
+        (50, "Test specification .....", "SMETS2 HAN interface,"), (50, "", "GBCS v4.1")]
+    for number, (model, hardware) in enumerate((("TPI-1 (Image Type 0x1B01)", "2.15"),
+                                                ("TPI-2 (Image Type 0x1B02)", "Hardware Build 6.9"))):
+        lines += [(50, f"Device {number + 1} of 2", ""), (61, "Model ................", model),
+                  (61, "Hardware version .....", hardware)]
+        if hardware.startswith("Hardware Build"):
+            lines.append((61, "", "(06_09)"))
+        lines.append((61, "Firmware version .....", f"3.26.{number}"))
+    for x, label, value in lines:
+        y -= 14 if label else 11  # a wrapped line (no label) 11 pt under the last
+        canvas.drawString(x, y, label)
+        canvas.drawString(191, y, value)
+    canvas.save()
+    path = tmp_path / "blocks.pdf"
+    path.write_bytes(buffer.getvalue())
+    listings = _read(path).listings
+    assert [(li.manufacturer, li.model, li.hardware_version) for li in listings] == [
+        ("Trevanion Power Instruments Ltd", "TPI-1 (Image Type 0x1B01)", "2.15"),
+        ("Trevanion Power Instruments Ltd", "TPI-2 (Image Type 0x1B02)",
+         "Hardware Build 6.9 (06_09)"),
+    ]

@@ -245,7 +245,18 @@ def _grouped(loose: Sequence[_Found], rules: FieldRules) -> list[Listing]:
         listings.append(current)
     if len(listings) > 1:
         listings = [item for item in listings if len(item) >= 2] or listings[:1]
-    return listings
+    return _heads_shared(listings)
+
+
+def _heads_shared(listings: list[Listing]) -> list[Listing]:
+    """A field that opens the first listing and no later listing gives is stated once for all
+    (`MANUFACTURER` above blocks `1. MODEL ...`, `2. MODEL ...`): every listing inherits it."""
+    if len(listings) < 2:
+        return listings
+    head = next(iter(listings[0]))
+    if any(head in later for later in listings[1:]):
+        return listings
+    return [listings[0], *({head: listings[0][head], **later} for later in listings[1:])]
 
 
 def _name_and_code(first: str, second: str) -> str | None:

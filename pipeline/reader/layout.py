@@ -275,10 +275,18 @@ def _right_of(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = Non
                 skipped.append(other)  # the same label in another language, beside it
                 continue
             return None
-        if other.hit is not None or other.used:
+        if other.used or (other.hit is not None and not _own_label_opens_value(other, item)):
             return None
         return other, skipped
     return None
+
+
+def _own_label_opens_value(other: _Seg, label: _Seg) -> bool:
+    """`Hardware version .....  Hardware Build 6.9`: beside a label, a value that opens with a
+    label of the same field is the value, not a label of its own."""
+    assert other.hit is not None
+    return label.hit is not None and other.hit.field == label.hit.field and (
+        other.label_only is None)
 
 
 def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) -> Found | None:
@@ -317,6 +325,9 @@ def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) 
     return None
 
 
+_LEADER_END = regex.compile(r"\w\s*[.…·_]{3,}\s*$")  # a label's dotted leader to its value
+
+
 def _own_label_goes_on(item: _Seg, value: Value) -> bool:
     """A wrapped line that opens with a label of the value's own field and goes on with more
     (`QUH-407-2 Consumer Access Bridge,` over `Image Type 48C5`): the rest of the value."""
@@ -352,8 +363,10 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
             break
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
             break
-        if any(o.seg.x1 <= nxt.seg.x0 + 1 and o.seg.text.rstrip().endswith(":") for o in row):
-            break  # 'Test Report No.: TR-21850': a label the lexicon does not know, and its value
+        if any(o.seg.x1 <= nxt.seg.x0 + 1 and (o.seg.text.rstrip().endswith(":")
+                                                or _LEADER_END.search(o.seg.text)) for o in row):
+            break  # 'Test Report No.: TR-21850', 'Test specification .....  SMETS2 HAN':
+            # a label the lexicon does not know, and its value
         joined = _joined(value.field, value.text, _clean(nxt.seg.text), last.text)
         if not lexicon.fits(value.field, joined):
             break
@@ -582,7 +595,8 @@ def _table_rows(
     columns = [(i.seg.x0, i.label_only or "") for i in header]
     height = max(i.seg.height for i in header)
     rows: list[dict[str, Value]] = []
-    last_bottom = max(i.seg.bottom for i in header)
+    # (the line before `start` is the header's own, or its wrapped second line)
+    last_bottom = max(i.seg.bottom for i in [*header, *items[start - 1]])
     last_line: list[_Seg] = []
     body: list[_Seg] = []
     # Columns filled by each row's first line: a line close under a row that fills fewer than
