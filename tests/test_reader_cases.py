@@ -821,3 +821,37 @@ def test_a_manufacturer_above_numbered_device_blocks_belongs_to_every_block(
         ("Trevanion Power Instruments Ltd", "TPI-2 (Image Type 0x1B02)",
          "Hardware Build 6.9 (06_09)"),
     ]
+
+
+def test_boxes_of_capitalised_labels_over_values_and_device_headings(tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): `MANUFACTURER` and `TEST SPECIFICATION` side by side,
+    each over its value; `Device 1` and `Device 2` headings over blocks of label-above cells.
+    Before: the manufacturer was `TEST SPECIFICATION SMETS2 HAN interface` and the first
+    model went on with `Device 2`."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    for font, size, x, y, text in (
+            ("Helvetica", 7, 54, 800, "CERTIFICATE NUMBER"), ("Helvetica", 10, 54, 789, "ZSE-24-77647"),
+            ("Helvetica", 7, 55, 769, "MANUFACTURER"), ("Helvetica", 7, 203, 769, "TEST SPECIFICATION"),
+            ("Helvetica", 10, 54, 758, "Trevanion Power Instruments"),
+            ("Helvetica", 10, 203, 758, "SMETS2 HAN interface, GBCS v4.1"),
+            ("Helvetica", 10, 55, 746, "Ltd (0x36CE)"),
+            *(item for n, top, model, hardware in ((1, 723, "Osprey E470 (Model ID 0xD68E)", "HW 9"),
+                                                   (2, 660, "Link Hub C1 (Model ID 0x7AE4)", "HW 4"))
+              for item in (("Helvetica-Bold", 10, 51, top, f"Device {n}"),
+                           ("Helvetica", 7, 55, top - 19, "MODEL"),
+                           ("Helvetica", 7, 233, top - 19, "HARDWARE VERSION"),
+                           ("Helvetica", 7, 333, top - 19, "FIRMWARE VERSION"),
+                           ("Helvetica", 10, 54, top - 30, model),
+                           ("Helvetica", 10, 234, top - 30, hardware),
+                           ("Helvetica", 10, 332, top - 30, f"v1.5.{n}")))):
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+    canvas.save()
+    path = tmp_path / "boxes.pdf"
+    path.write_bytes(buffer.getvalue())
+    listings = _read(path).listings
+    assert [(li.manufacturer, li.model, li.hardware_version) for li in listings] == [
+        ("Trevanion Power Instruments Ltd (0x36CE)", "Osprey E470 (Model ID 0xD68E)", "HW 9"),
+        ("Trevanion Power Instruments Ltd (0x36CE)", "Link Hub C1 (Model ID 0x7AE4)", "HW 4"),
+    ]

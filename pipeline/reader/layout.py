@@ -33,6 +33,7 @@ WRAP_ALIGN_PT = 4.0  # ...and within this many points of its left edge
 BELOW_GAP_HEIGHTS = 2.6  # a value under its label starts within this many label heights
 COLUMN_SLACK_PT = 10.0  # a cell may start this far left of its header word
 TABLE_END_GAP_HEIGHTS = 3.5  # a larger gap between rows ends a table
+SPARSE_WRAP_GAP_HEIGHTS = 1.8  # a line of few cells this close under a row is the row's rest
 
 
 @dataclass
@@ -208,6 +209,8 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         if found is None:
             continue
         candidate, skipped = found
+        if finder is _right_of and _box_label_beside(item, candidate, items):
+            continue
         junk = _leader_junk(candidate.seg.text, 0)
         text = _clean(candidate.seg.text[junk:])
         value = _with_wraps(Value(name, text, [_part_of(candidate.seg, junk)],
@@ -279,6 +282,20 @@ def _right_of(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = Non
             return None
         return other, skipped
     return None
+
+
+def _box_label_beside(label: _Seg, other: _Seg, items: list[list[_Seg]]) -> bool:
+    """Boxes side by side, each a capitalised label over its value (`MANUFACTURER` and
+    `TEST SPECIFICATION`, values under both): the text right of a label is the next box's
+    label, written as this one is, when a value stands under each."""
+    text = other.seg.text.strip()
+    if not (label.seg.text.isupper() and text.isupper()) or any(ch.isdigit() for ch in text):
+        return False
+    if label.line + 1 >= len(items):
+        return False
+    under = items[label.line + 1]
+    return any(abs(o.seg.x0 - other.seg.x0) <= WRAP_ALIGN_PT for o in under) and any(
+        abs(o.seg.x0 - label.seg.x0) <= WRAP_ALIGN_PT for o in under)
 
 
 def _own_label_opens_value(other: _Seg, label: _Seg) -> bool:
@@ -398,6 +415,8 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 and all(_other_column_header(i) for i in unnamed))):
             rows, end, body = _table_rows(header, items, index + 1 + bool(under), lexicon)
             body = [*under, *body]
+            if rows and max(len(r) for r in rows) >= 3:  # a lone cell is a heading: 'Device 2'
+                rows = [r for r in rows if len(r) > 1]
             # One row under a header is a table only with three columns or more: two labels
             # side by side over their values are a label-above layout in two columns.
             if len(rows) >= 2 or (rows and len(header) >= 3):
@@ -618,11 +637,13 @@ def _table_rows(
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
             break
         filled = len({_column_of(i.seg, columns) for i in line})
-        close = bool(last_line) and (
-            top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height)
+        gap = top - max(i.seg.bottom for i in last_line) if last_line else 0.0
+        close = bool(last_line) and gap < WRAP_GAP_HEIGHTS * height
         wrapped = bool(rows) and bool(last_line) and (
             _continues(line, rows[-1], columns)
-            or 2 * filled < len(columns)
+            # a line filling few columns, not far under: the rest of the row's cells (a
+            # heading two line heights under, 'Device 2' over the next block, is not)
+            or (2 * filled < len(columns) and gap < SPARSE_WRAP_GAP_HEIGHTS * height)
             or (close and (not _new_row(line, columns) or filled < min(starts))))
         cells = rows[-1] if wrapped else {}
         if not wrapped:
