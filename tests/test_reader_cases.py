@@ -855,3 +855,27 @@ def test_boxes_of_capitalised_labels_over_values_and_device_headings(tmp_path: P
         ("Trevanion Power Instruments Ltd (0x36CE)", "Osprey E470 (Model ID 0xD68E)", "HW 9"),
         ("Trevanion Power Instruments Ltd (0x36CE)", "Link Hub C1 (Model ID 0x7AE4)", "HW 4"),
     ]
+
+
+def test_a_wrapped_value_stops_at_text_in_its_labels_column(tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): `Tested against` (no colon, a label the lexicon does not
+    know) under a wrapped firmware version, its value aligned with it; and, label above
+    value, a value opening with its own field's label (`Hardware Build 3.19` over `(03_19)`).
+    Before: the firmware took `ZigBee Smart Energy Profile 1.4`, the hardware gave `3.19`."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    for x, y, text in ((51, 800, "Certificate ID"), (171, 800, "ZSE-18-65880"),
+                       (51, 780, "Model"), (171, 780, "Sentinel PPMID 2, Image Type 7D5D"),
+                       (51, 760, "Firmware Version"), (171, 760, "E6:99:53:54 (Application), 15.11"),
+                       (171, 748, "(Stack)"),
+                       (50, 737, "Tested against"), (170, 737, "ZigBee Smart Energy Profile 1.4"),
+                       (51, 700, "HARDWARE VERSION"), (51, 688, "Hardware Build 3.19"),
+                       (51, 677, "(03_19)")):
+        canvas.drawString(x, y, text)
+    canvas.save()
+    path = tmp_path / "kv.pdf"
+    path.write_bytes(buffer.getvalue())
+    listing = _read(path).listings[0]
+    assert listing.firmware_version == "E6:99:53:54 (Application), 15.11 (Stack)"
+    assert listing.hardware_version == "Hardware Build 3.19 (03_19)"

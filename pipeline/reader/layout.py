@@ -188,7 +188,8 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         return _grammar_value(item, rule)
     if rest:
         part = _part_of(item.seg, start)
-        value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon)
+        value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon,
+                            label_x0=item.seg.x0)
         if lexicon.fits(name, value.text):
             return value
         # A label in running text: the value is its first clause ('Certificate No.
@@ -215,7 +216,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         text = _clean(candidate.seg.text[junk:])
         value = _with_wraps(Value(name, text, [_part_of(candidate.seg, junk)],
                                   f"{rule}, value {where} it"),
-                            candidate, items, lexicon)
+                            candidate, items, lexicon, label_x0=item.seg.x0)
         brackets = _brackets_after(candidate, items) if len(value.segments) == 1 else []
         if brackets and lexicon.fits(name, joined := " ".join(
                 [value.text, *(_clean(b.seg.text) for b in brackets)])):
@@ -336,7 +337,8 @@ def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) 
             last = other.seg
             skipped.append(other)
             continue
-        if other.hit is not None or other.used or _is_leader(other.seg.text):
+        if other.used or _is_leader(other.seg.text) or (
+                other.hit is not None and not _own_label_opens_value(other, item)):
             return None
         return other, skipped
     return None
@@ -367,8 +369,11 @@ def _brackets_after(value: _Seg, items: list[list[_Seg]]) -> list[_Seg]:
     return found
 
 
-def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value:
-    """Lines directly under the value, aligned with it, with no label on their line."""
+def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lexicon,
+                label_x0: float | None = None) -> Value:
+    """Lines directly under the value, aligned with it, with no label on their line, nor any
+    text in the label's own column left of them (`Tested against` and its value under a
+    firmware version: a label the lexicon does not know)."""
     last = value.segments[-1]
     for row in items[start.line + 1 :]:
         below = [o for o in row if abs(o.seg.x0 - last.x0) <= WRAP_ALIGN_PT and not o.used]
@@ -379,6 +384,10 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
                for o in row):
             break
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
+            break
+        if label_x0 is not None and any(
+                abs(o.seg.x0 - label_x0) <= WRAP_ALIGN_PT and o.seg.x1 <= nxt.seg.x0 + 1
+                for o in row):
             break
         if any(o.seg.x1 <= nxt.seg.x0 + 1 and (o.seg.text.rstrip().endswith(":")
                                                 or _LEADER_END.search(o.seg.text)) for o in row):
