@@ -879,3 +879,56 @@ def test_a_wrapped_value_stops_at_text_in_its_labels_column(tmp_path: Path) -> N
     listing = _read(path).listings[0]
     assert listing.firmware_version == "E6:99:53:54 (Application), 15.11 (Stack)"
     assert listing.hardware_version == "Hardware Build 3.19 (03_19)"
+
+
+def test_a_bilingual_label_wrapped_under_itself_beside_its_wrapped_value(
+        tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): `Manufacturer /` over `Fabricant`, its value wrapped
+    beside them onto `(58:15)`. Before: the code was read as a second manufacturer's, and the
+    name lost it. A code under a label of its own (`Manufacturer Code`) stays apart."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 9)
+    for x, y, text in ((54, 800, "Certificate No. / N° de certificat"), (186, 800, "ZIG23291SE0292"),
+                       (55, 780, "Manufacturer /"), (186, 780, "Quayside Utility Hardware Ltd"),
+                       (55, 769, "Fabricant"), (187, 769, "(58:15)"),
+                       (55, 750, "Model / Modèle"), (186, 750, "TSL-E549X (Image Type 0x3FBE)"),
+                       (55, 730, "Hardware Version /"), (186, 730, "HW 0 (0x0000)"),
+                       (54, 719, "Version matérielle"),
+                       (55, 700, "Firmware Version /"), (186, 700, "0.10.54 build 620")):
+        canvas.drawString(x, y, text)
+    canvas.save()
+    path = tmp_path / "bilingual.pdf"
+    path.write_bytes(buffer.getvalue())
+    (listing,) = _read(path).listings
+    assert listing.manufacturer == "Quayside Utility Hardware Ltd (58:15)"
+    assert (listing.model, listing.hardware_version) == ("TSL-E549X (Image Type 0x3FBE)",
+                                                         "HW 0 (0x0000)")
+
+
+def test_devices_as_columns_with_a_value_opening_with_its_rows_label(tmp_path: Path) -> None:
+    """Hand-made (blind probe shape): attributes as rows, Device 1 and Device 2 as columns,
+    `Hardware Build 8.1` in the hardware row. Before: the second device was lost."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 8)
+    for x, y, text in ((50, 800, "Certificate ID: ZSE-16-69270"),
+                       (50, 786, "Manufacturer: Pennine Smart Technologies Ltd"),
+                       (53, 760, "Attribute"), (144, 760, "Device 1"), (274, 760, "Device 2"),
+                       (54, 743, "Device type"), (144, 743, "HCALCS"), (274, 743, "ESME"),
+                       (54, 726, "Model"), (143, 726, "CMS-D418 (Image Type 0D:C6)"),
+                       (273, 726, "Osprey E470 (Image Type 15:FB)"),
+                       (54, 709, "Hardware version"), (144, 709, "Hardware Build 8.1"),
+                       (273, 709, "8.2 (0x0802)"), (144, 698, "(08_01)"),
+                       (54, 681, "Firmware version"), (143, 681, "App 5.21, Stack 7.7.1"),
+                       (273, 681, "5.29")):
+        canvas.drawString(x, y, text)
+    canvas.save()
+    path = tmp_path / "columns.pdf"
+    path.write_bytes(buffer.getvalue())
+    listings = _read(path).listings
+    assert [(li.model, li.hardware_version, li.firmware_version) for li in listings] == [
+        ("CMS-D418 (Image Type 0D:C6)", "Hardware Build 8.1 (08_01)", "App 5.21, Stack 7.7.1"),
+        ("Osprey E470 (Image Type 15:FB)", "8.2 (0x0802)", "5.29"),
+    ]
+    assert {li.manufacturer for li in listings} == {"Pennine Smart Technologies Ltd"}

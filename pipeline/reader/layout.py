@@ -188,8 +188,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         return _grammar_value(item, rule)
     if rest:
         part = _part_of(item.seg, start)
-        value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon,
-                            label_x0=item.seg.x0)
+        value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon, label=item)
         if lexicon.fits(name, value.text):
             return value
         # A label in running text: the value is its first clause ('Certificate No.
@@ -216,7 +215,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         text = _clean(candidate.seg.text[junk:])
         value = _with_wraps(Value(name, text, [_part_of(candidate.seg, junk)],
                                   f"{rule}, value {where} it"),
-                            candidate, items, lexicon, label_x0=item.seg.x0)
+                            candidate, items, lexicon, label=item)
         brackets = _brackets_after(candidate, items) if len(value.segments) == 1 else []
         if brackets and lexicon.fits(name, joined := " ".join(
                 [value.text, *(_clean(b.seg.text) for b in brackets)])):
@@ -370,24 +369,32 @@ def _brackets_after(value: _Seg, items: list[list[_Seg]]) -> list[_Seg]:
 
 
 def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lexicon,
-                label_x0: float | None = None) -> Value:
+                label: _Seg | None = None) -> Value:
     """Lines directly under the value, aligned with it, with no label on their line, nor any
     text in the label's own column left of them (`Tested against` and its value under a
     firmware version: a label the lexicon does not know)."""
     last = value.segments[-1]
+    label_x0 = None if label is None else label.seg.x0
+    # a label ending in a slash goes on under itself in another language
+    translated = label is not None and label.seg.text.rstrip().endswith("/")
     for row in items[start.line + 1 :]:
         below = [o for o in row if abs(o.seg.x0 - last.x0) <= WRAP_ALIGN_PT and not o.used]
         if not below:
             break
         nxt = below[0]
-        if any(o.hit is not None and not (o is nxt and _own_label_goes_on(o, value))
-               for o in row):
+        # the label's translation wrapped under it ('Manufacturer /' over 'Fabricant'), left
+        # of the value's wrapped line: the label going on, not another one
+        wrapped_label = [o for o in row if translated and o.label_only == value.field
+                         and o.seg.x1 <= nxt.seg.x0 + 1 and not o.used]
+        translated = False  # (only on the line under the label)
+        if any(o.hit is not None and o not in wrapped_label
+               and not (o is nxt and _own_label_goes_on(o, value)) for o in row):
             break
         if nxt.seg.top - last.bottom > WRAP_GAP_HEIGHTS * max(last.height, nxt.seg.height):
             break
         if label_x0 is not None and any(
                 abs(o.seg.x0 - label_x0) <= WRAP_ALIGN_PT and o.seg.x1 <= nxt.seg.x0 + 1
-                for o in row):
+                and o not in wrapped_label for o in row):
             break
         if any(o.seg.x1 <= nxt.seg.x0 + 1 and (o.seg.text.rstrip().endswith(":")
                                                 or _LEADER_END.search(o.seg.text)) for o in row):
@@ -397,6 +404,8 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
         if not lexicon.fits(value.field, joined):
             break
         nxt.used = True
+        for label in wrapped_label:
+            label.used = True
         value.text = joined
         value.segments.append(nxt.seg)
         last = nxt.seg
@@ -470,7 +479,8 @@ def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[
         line = items[index]
         head = line[0]
         values = line[1:] if head.label_only is not None else line
-        if any(i.hit is not None for i in values) or not all(
+        if any(i.hit is not None and not (  # 'Hardware Build 8.1' in the hardware row: a value
+                i.hit.field == head.label_only and i.label_only is None) for i in values) or not all(
                 any(abs(i.seg.x0 - x) <= COLUMN_SLACK_PT for x in columns) for i in values):
             break
         if head.label_only is not None:
@@ -563,16 +573,21 @@ def _same_field_columns(header: list[_Seg]) -> None:
         cells = [i for i in header if i.label_only == name]
         if len(cells) < 2:
             continue
-        cells.sort(key=lambda i: -len(i.seg.text.split()))
+        # an image type's column beside the model's gives way whatever its words
+        cells.sort(key=lambda i: (_bare(i) in _IMAGE_TYPE_WORDS, -len(i.seg.text.split())))
         for weaker in cells[1:]:
             named = {i.label_only for i in header}
-            bare = " ".join(weaker.seg.text.strip(" :./").casefold().split())
+            bare = _bare(weaker)
             if name == "model" and bare in _IMAGE_TYPE_WORDS:
                 weaker.label_only = IMAGE_TYPE_COLUMN
             elif name == "model" and bare in _TYPE_WORDS and "device_type" not in named:
                 weaker.label_only = "device_type"
             else:
                 weaker.label_only = ""
+
+
+def _bare(item: _Seg) -> str:
+    return " ".join(item.seg.text.strip(" :./").casefold().split())
 
 
 _TYPE_WORDS = frozenset({"type", "device", "device type", "typ", "tipo"})
@@ -640,8 +655,9 @@ def _table_rows(
             body.extend(line)
             last_bottom = max(i.seg.bottom for i in line)
             continue
-        if any(i.hit is not None and not _value_in_own_column(i, columns) for i in line) or (
-                not _fits_columns(line, columns)):
+        valued = sum(i.hit is None for i in line) >= 2  # a row's values beside the cell
+        if any(i.hit is not None and not _value_in_own_column(i, columns, valued)
+               for i in line) or not _fits_columns(line, columns):
             break
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
             break
@@ -721,11 +737,14 @@ def _header_goes_on(
     return bool(line)
 
 
-def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]]) -> bool:
+def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]], valued: bool
+                         ) -> bool:
     """A cell that opens with its own column's label word and goes on with a value
-    (`Hardware Build 4.10` under `Hardware Version`): a value, not a label ending the table."""
+    (`Hardware Build 4.10` under `Hardware Version`), or is only such words beside the row's
+    other values (`Hardware Build` over `2.13 (02_13)`): a value, not a label ending the table."""
     assert item.hit is not None
-    return item.label_only is None and _column_of(item.seg, columns) == item.hit.field
+    return (item.label_only is None or valued) and (
+        _column_of(item.seg, columns) == item.hit.field)
 
 
 def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:
