@@ -43,22 +43,29 @@ SPLIT_PREFIXED_HEX = re.compile(
 SPLIT_BRACKETED_HEX = re.compile(rf"(?<=[( ]){_HEXISH}\s{_HEXISH}:{_HEXISH}{{2}}(?=\))")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
-# raw hex digits between dots (`A.C0`, `1.2.E`) with an O for a 0: only the O is repaired
-DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FO]{1,2}(?:\.[0-9A-FO]{1,2})+(?![\w|])")
+# raw hex digits between dots (`A.C0`, `1.2.E`, `6.B1 Build String`) with an O for a 0 or an
+# l, I or bar for a 1 (`6.Bl` on a turned 200-dpi scan): only those are repaired
+DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FOIl|]{1,2}(?:\.[0-9A-FOIl|]{1,2})+(?![\w|])")
+# a `v` and a short number, some of its 1s read as l, I or i (`vl6l`, `vi93` for v161, v193 on
+# 150-dpi JPEG scans); one true digit at least, and at most four characters
+V_NUMBER = re.compile(r"(?<![\w|])v(?=[0-9OoIil|]*[0-9])[0-9OoIil|]{2,4}(?![\w|.])")
+V_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1"})
 DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}+)+(?![\w|])")
 # "1:2" in a hardware version: octets are two hex digits, so a colon beside a one-digit number
 # is a dot misread (measured: tesseract read "1.2" as "1:2" on a JPEG scan)
 COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 # Which shapes each field's grammar holds (registry names, product names are free text)
 # A version word and a bar: the bar is the digit 1 (`Version | Revision 7`, Times at 150 dpi)
-BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) \|(?=\s|$)", re.IGNORECASE)
+# ... or an I or l standing alone for it (`Version 6 Revision I`, a JPEG scan)
+BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) [|Il](?=\s|$)",
+                               re.IGNORECASE)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
     "hardware_version": (BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
                          COLON_DECIMAL),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
-                         DOTTED_DIGITS, DOTTED_HEX),
+                         DOTTED_DIGITS, DOTTED_HEX, V_NUMBER),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans; once with a leader's last dot glued on before the Z
@@ -75,7 +82,9 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
     if pattern is DOTTED_HEX:
-        return token.replace("O", "0")
+        return token.replace("O", "0").replace("I", "1").replace("l", "1").replace("|", "1")
+    if pattern is V_NUMBER:
+        return "v" + token[1:].translate(V_CONFUSIONS)
     if pattern is MIXED_COLON_HEX:
         return re.sub(r"[;,'\u2018\u2019\u201a]", ":", token).translate(HEX_CONFUSIONS)
     if pattern is COLON_DECIMAL:
@@ -95,6 +104,8 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
     two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
     body of hex letters has no digit to show it)."""
     if pattern is BAR_AFTER_VERSION:  # the version word is the evidence
+        return True
+    if pattern is V_NUMBER:  # the `v` and a true digit (the lookahead)
         return True
     if pattern is MIXED_COLON_HEX:
         return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2

@@ -195,6 +195,15 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("hardware_version", "Version | Revision 7", "Version 1 Revision 7", True),  # a bar for 1
     ("hardware_version", "Rev. |", "Rev. 1", True),
     ("hardware_version", "Build |A", "Build |A", False),  # a bar inside a word: left as read
+    # 150-dpi JPEG scans (DEVELOPMENT seed 51): an I for the 1 after a version word, 1s of a
+    # v-number read as l or i, an l in raw hex between dots before `Build String`
+    ("hardware_version", "Version 6 Revision I", "Version 6 Revision 1", True),
+    ("firmware_version", "vl6l", "v161", True),
+    ("firmware_version", "vi93", "v193", True),
+    ("firmware_version", "vl1l14", "vl1l14", False),  # five characters: not a short number
+    ("firmware_version", "vIII", "vIII", False),  # no true digit
+    ("firmware_version", "6.Bl", "6.B1", True),  # (`6.Bl Build String`)
+    ("model", "vi93", "vi93", False),  # only the firmware grammar reads it
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),
