@@ -932,3 +932,43 @@ def test_devices_as_columns_with_a_value_opening_with_its_rows_label(tmp_path: P
         ("Osprey E470 (Image Type 15:FB)", "8.2 (0x0802)", "5.29"),
     ]
     assert {li.manufacturer for li in listings} == {"Pennine Smart Technologies Ltd"}
+
+
+def test_an_id_line_without_a_colon_and_a_table_of_other_words(tmp_path: Path) -> None:
+    """Hand-made (second blind probe shape): `Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum
+    6. August 2020` on one line (the value ends at the next field's label), a German table
+    whose firmware column is `Firmware-Stand`, a model wrapped onto `Device` (a model label
+    alone). Before: no certificate ID (an ERROR row), then no firmware, a truncated model."""
+    path = _unruled(tmp_path, [
+        "Zertifikatsnummer ZSE-20-88979 \u2014 Ausstellungsdatum 6. August 2020"], [
+        ["Hersteller", "Modell", "Hardware-Stand", "Firmware-Stand"],
+        ["Tessaly Controls B.V.\n(0x115F)", "TX-21 Comms Hub Model ID\n0x0A09", "3", "v105"],
+        ["Tessaly Controls B.V.\n(0x115F)", "Marlin Consumer Access\nDevice", "4.12.4", "V1.04.14"],
+    ], [69, 189, 329, 424])
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZSE-20-88979"
+    assert dict(certificate.evidence)["certificate_id"].rule.endswith(
+        "up to the label 'Ausstellungsdatum'")
+    assert [(li.model, li.firmware_version) for li in certificate.listings] == [
+        ("TX-21 Comms Hub Model ID 0x0A09", "v105"), ("Marlin Consumer Access Device", "V1.04.14")]
+
+
+def test_a_wide_schedule_with_its_own_column_words_and_an_id_in_its_sentence(
+        tmp_path: Path) -> None:
+    """Hand-made (second blind probe shape): `#`, `Product`, `Supplier`, `Software Image`,
+    `HW Issue`, `Device Class`, `Test Report`; the ID only in a sentence, and `No. ZSE-...`
+    forms are found by the ID grammar. Before: one listing, the manufacturer `Software Image`."""
+    path = _unruled(tmp_path, ["This schedule forms part of certificate ZSE-21-31371 issued on "
+                               "2021-02-26."], [
+        ["#", "Product", "Supplier", "Software Image", "HW Issue", "Device Class", "Test Report"],
+        ["1", "Halo IHD 4 Model ID 0x1F60", "Kestrel Grid Solutions", "0x7A574D25", "Rev A",
+         "GSME", "TR-5157"],
+        ["2", "NM-3000 (Image Type 0F:D4)", "Zephyr Devices Srl", "0x0000C6F7", "4.2", "CHF",
+         "TR-8973"],
+    ], [82, 102, 232, 342, 432, 482, 532])
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZSE-21-31371"
+    assert [(li.manufacturer, li.model, li.hardware_version, li.firmware_version)
+            for li in certificate.listings] == [
+        ("Kestrel Grid Solutions", "Halo IHD 4 Model ID 0x1F60", "Rev A", "0x7A574D25"),
+        ("Zephyr Devices Srl", "NM-3000 (Image Type 0F:D4)", "4.2", "0x0000C6F7")]

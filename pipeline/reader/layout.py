@@ -141,6 +141,8 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
         hit.field, _clean(rest)
     ):
         return hit
+    if hit.field == "certificate_id" and lexicon.fits(hit.field, _clean(rest.split()[0])):
+        return hit  # 'Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum ...': an ID's shape
     return None
 
 
@@ -200,6 +202,8 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
                 item.rest = _part_of(item.seg, end)
             return Value(name, _clean(clause), [_part_of(item.seg, start, end)],
                          f"{rule}, its first clause")
+        if (bounded := _up_to_next_label(item, start, lexicon, rule)) is not None:
+            return bounded
         if _SENTENCE_WORD.search(rest) and (in_sentence := _grammar_value(item, rule)):
             # 'Certificate of Conformity No. NTH-ZSE-0093 covers the following device from':
             # a separated label in a sentence; the value by its grammar, the rest to prose
@@ -226,6 +230,27 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
             for other in (candidate, *skipped):
                 other.used = True
             return value
+    return None
+
+
+def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str) -> Value | None:
+    """The value up to another field's label in the same run of text, when that has the
+    field's shape: `Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum 6. August 2020` gives
+    the ID; what follows the label is left for the prose reader."""
+    assert item.hit is not None
+    text = item.seg.text
+    for word in _WORDS.finditer(text, start):
+        if word.start() == start:
+            continue
+        hit = lexicon.label_at_start(text[word.start():])
+        if hit is None or hit.field == item.hit.field:
+            continue
+        value = _clean(text[start : word.start()].rstrip(" —–-|/"))
+        if not value or not lexicon.fits(item.hit.field, value):
+            return None
+        item.rest = _part_of(item.seg, word.start())
+        return Value(item.hit.field, value, [_part_of(item.seg, start, word.start())],
+                     f"{rule}, up to the label {hit.label.strip(' :.')!r}")
     return None
 
 
@@ -655,7 +680,10 @@ def _table_rows(
             body.extend(line)
             last_bottom = max(i.seg.bottom for i in line)
             continue
-        valued = sum(i.hit is None for i in line) >= 2  # a row's values beside the cell
+        # a row's values beside the cell, or a wrapped line close under the row ('Marlin
+        # Consumer Access' over 'Device')
+        valued = sum(i.hit is None for i in line) >= 2 or (bool(rows) and bool(last_line) and (
+            top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height))
         if any(i.hit is not None and not _value_in_own_column(i, columns, valued)
                for i in line) or not _fits_columns(line, columns):
             break

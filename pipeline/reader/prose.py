@@ -32,7 +32,9 @@ from pipeline.reader.lexicon import Lexicon, ProseRules
 # A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
 _IMAGE_TYPE_MODEL = regex.compile(
     rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
-_ZIGBEE_ID = regex.compile(r"(?<![\w-])ZIG[\w\-/]*\d[\w\-/]*(?<=\w)")
+# ZigBee certificate IDs wherever they stand: `ZIG...` and the `ZSE-18-79243` form (issue 11)
+_ZIGBEE_ID = regex.compile(
+    r"(?<![\w-])(?:ZIG[\w\-/]*\d[\w\-/]*(?<=\w)|ZSE-\d{2}-\d{3,6}(?![\w-]))")
 _MAX_GAP = 24  # characters of filler allowed between a cue and its value
 BREAK = "\u00b6"  # joins two lines of different paragraphs; nothing matches across it
 SHORT_LINE = 0.6  # a line ending left of this share of the widest line ends its paragraph
