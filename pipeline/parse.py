@@ -221,8 +221,23 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     if not laid_out.parts and len(laid_out.listings) <= 1 and len(by_text.listings) <= 1:
         return _one_of_each(laid_out, by_text)
     if not laid_out.parts and _filled(by_text) > _filled(laid_out):
+        if len(by_text.listings) == len(laid_out.listings):
+            return _gaps_filled(laid_out, by_text)
         return by_text
     return laid_out
+
+
+def _gaps_filled(laid_out: Certificate, by_text: Certificate) -> Certificate:
+    """As many listings read by both: the layout reader's values, each gap filled from the
+    text readers' listing in the same place (they fill more fields, but took `(1) Lumos Home
+    Energy` for the manufacturer beside `Manufacturer (1)`)."""
+    listings = tuple(
+        dataclasses.replace(mine, **{n: getattr(mine, n) or getattr(theirs, n)
+                                     for n in DEVICE_FIELDS})
+        for mine, theirs in zip(laid_out.listings, by_text.listings, strict=True))
+    return dataclasses.replace(
+        laid_out, listings=listings,
+        **{n: getattr(laid_out, n) or getattr(by_text, n) for n in CERT_FIELDS})
 
 
 def _one_of_each(laid_out: Certificate, by_text: Certificate) -> Certificate:

@@ -972,3 +972,47 @@ def test_a_wide_schedule_with_its_own_column_words_and_an_id_in_its_sentence(
             for li in certificate.listings] == [
         ("Kestrel Grid Solutions", "Halo IHD 4 Model ID 0x1F60", "Rev A", "0x7A574D25"),
         ("Zephyr Devices Srl", "NM-3000 (Image Type 0F:D4)", "4.2", "0x0000C6F7")]
+
+
+def test_footnote_marks_numbered_labels_and_spaced_leaders(tmp_path: Path) -> None:
+    """Hand-made (second blind probe shapes): a raised `*` between `Version 4 Revision` and its
+    wrapped `3`, a raised `(b)` after a firmware version; labels numbered per device
+    (`Manufacturer (1)`); spaced leaders (`. . . .`) between labels and values, which had
+    been read as a second device's column. A board revision by letter (`Rev C`) is a hardware
+    version."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    dots = " ".join("." * 20)
+    rows = [("Certificate number", "ZIG22-6157")]
+    for n, (model, hardware, firmware) in enumerate((("Halo IHD 4 (Image Type 05:8C)", "Rev C",
+                                                      "10:C6:FD:07"),
+                                                     ("Kite PPMID (Image Type 05:8D)",
+                                                      "Version 4 Revision", "2.9.5")), start=1):
+        rows += [(f"Name of manufacturer ({n})", "Corrigan Smart Home Ltd 10:09"),
+                 (f"Model designation ({n})", model), (f"Hardware revision ({n})", hardware),
+                 (f"Firmware revision ({n})", firmware)]
+    y = 800.0
+    for label, value in rows:
+        canvas.setFont("Times-Roman", 10)
+        canvas.drawString(70, y, label)
+        canvas.drawString(180, y - 5, dots)
+        canvas.drawString(290, y, value)
+        if value == "Version 4 Revision":
+            canvas.setFont("Times-Roman", 6)
+            canvas.drawString(296, y - 7, "*")
+            canvas.setFont("Times-Roman", 10)
+            canvas.drawString(290, y - 11, "3")
+            y -= 11
+        if value == "10:C6:FD:07":
+            canvas.setFont("Times-Roman", 6)
+            canvas.drawString(290 + canvas.stringWidth(value, "Times-Roman", 10) + 1, y + 4, "(b)")
+        y -= 22
+    canvas.save()
+    path = tmp_path / "leaders.pdf"
+    path.write_bytes(buffer.getvalue())
+    listings = _read(path).listings
+    assert [(li.manufacturer, li.model, li.hardware_version, li.firmware_version)
+            for li in listings] == [
+        ("Corrigan Smart Home Ltd 10:09", "Halo IHD 4 (Image Type 05:8C)", "Rev C", "10:C6:FD:07"),
+        ("Corrigan Smart Home Ltd 10:09", "Kite PPMID (Image Type 05:8D)", "Version 4 Revision 3",
+         "2.9.5")]

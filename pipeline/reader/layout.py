@@ -95,7 +95,14 @@ def _is_leader(text: str) -> bool:
     return bool(text) and all(ch in "._·…-–— " for ch in text)
 
 
+# A footnote's marker drawn as a run of its own (`*`, `¹`, `†`, `(a)` raised beside a value):
+# no value of any field, and it would stand between a value and its wrapped line
+_FOOTNOTE_MARK = regex.compile(r"[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}|\([a-z]\)")
+_TRAILING_MARK = regex.compile(r"(?<=\S)[*†‡¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3}$")  # glued on: `v158¹`, `1.7*`
+
+
 def read_page(segments: Sequence[Segment], lexicon: Lexicon) -> PageRead:
+    segments = [s for s in segments if not _FOOTNOTE_MARK.fullmatch(s.text.strip())]
     lines = lines_of(segments)
     items: list[list[_Seg]] = []
     for number, line in enumerate(lines):
@@ -171,7 +178,7 @@ _GLUED_JUNK = frozenset(".·…_:—–~")  # no value of any field starts with 
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split()).strip(" :;,")
+    return _TRAILING_MARK.sub("", " ".join(text.split()).strip(" :;,")).rstrip()
 
 
 # --- label and value --------------------------------------------------------------------------
@@ -497,13 +504,16 @@ def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[
         return start
     if any(i.hit is not None for i in first[1:]):
         return start  # labels side by side: a two-column form
-    columns = [i.seg.x0 for i in first[1:]]
+    columns = [i.seg.x0 for i in first[1:] if not _is_leader(i.seg.text)]
+    if len(columns) < TRANSPOSED_MIN_COLUMNS:
+        return start
     rows: list[tuple[str, list[_Seg]]] = []
     index = start
     while index < len(items):
         line = items[index]
         head = line[0]
-        values = line[1:] if head.label_only is not None else line
+        values = [i for i in (line[1:] if head.label_only is not None else line)
+                  if not _is_leader(i.seg.text)]  # dotted leaders are no device's column
         if any(i.hit is not None and not (  # 'Hardware Build 8.1' in the hardware row: a value
                 i.hit.field == head.label_only and i.label_only is None) for i in values) or not all(
                 any(abs(i.seg.x0 - x) <= COLUMN_SLACK_PT for x in columns) for i in values):

@@ -136,6 +136,10 @@ class Lexicon:
             return None
         field, used = first
         index, separated = _skip_separators(text, words, used)
+        if index < len(words) and _numbered(text, words[index]):
+            # 'Manufacturer (1)', 'Model (2)': the device's number is part of the label
+            index, _ = _skip_separators(text, words, index + 1)
+            separated = True
         while index < len(words):  # a translation of the same label, then its separators
             again = self._longest_label(words, index)
             if again is None and "/" in text[words[used - 1].end : words[index].start]:
@@ -206,6 +210,14 @@ def is_leader_junk(word: str, last: bool) -> bool:
     if _LEADER_RUN.search(word) is None:
         return False
     return not last or 2 * sum(ch in _LEADER_MARKS for ch in word) >= len(word)
+
+
+def _numbered(text: str, word: Word) -> bool:
+    """A device's number in brackets after a label: `(1)`, `(12)`."""
+    return _DEVICE_NUMBER.fullmatch(text[word.start : word.end]) is not None
+
+
+_DEVICE_NUMBER = regex.compile(r"\(\d{1,2}\)[:.]?")
 
 
 def _skip_separators(text: str, words: Sequence[Word], index: int) -> tuple[int, bool]:
