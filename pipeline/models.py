@@ -129,6 +129,10 @@ class PageText:
     # The page's text as segments with boxes, in reading order (top to bottom, left to right).
     segments: tuple[Segment, ...] = ()
     turned: int = 0  # degrees the page image was turned before OCR (0 when upright)
+    # OCR only: the slope (dy/dx) of the text lines on the page image, from tesseract's own
+    # lines; the layout reader reads the page as if it were straight (a 1-degree skew puts the
+    # cells of one table row 10 pt apart across an A4 page, and they fell on two lines)
+    skew: float = 0.0
     # Why the page could not be read (it failed to load or render) and was skipped: a note for
     # the certificate, with the library's error; "" for a page that was read.
     problem: str = ""

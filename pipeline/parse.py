@@ -220,11 +220,19 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
         return by_text
     if not laid_out.parts and len(laid_out.listings) <= 1 and len(by_text.listings) <= 1:
         return _one_of_each(laid_out, by_text)
-    if not laid_out.parts and _filled(by_text) > _filled(laid_out):
+    if not laid_out.parts and _filled(by_text) > _filled(laid_out) and not _full_rows(laid_out):
         if len(by_text.listings) == len(laid_out.listings):
             return _gaps_filled(laid_out, by_text)
         return by_text
     return laid_out
+
+
+def _full_rows(certificate: Certificate) -> bool:
+    """Two listings or more, each with all four device fields, under a certificate ID: a table
+    read whole. The text readers fill more fields of an OCR'd table by splitting its wrapped
+    rows (`GmbH` and `06:2D)` as a third and fourth listing); that is not a better reading."""
+    return bool(certificate.certificate_id) and len(certificate.listings) >= 2 and all(
+        getattr(listing, n) for listing in certificate.listings for n in DEVICE_FIELDS)
 
 
 def _gaps_filled(laid_out: Certificate, by_text: Certificate) -> Certificate:

@@ -590,3 +590,52 @@ def test_a_digit_close_after_a_version_word_is_its_number_though_read_unsurely()
     assert line(_word("Hardware", 96, 100), _word("1", 70, 205)) == ["Hardware"]  # no version word
     assert line(version, dataclasses.replace(_word("1", 70, 205), height=8)) == ["Revision"]
     assert line(version, _word("1", 70, 260)) == ["Revision"]  # far after it
+
+
+def test_the_slope_of_a_skewed_page_comes_from_tesseracts_long_lines() -> None:
+    from pipeline.extract.ocr_layout import line_slope
+
+    def line(number: int, top: float, slope: float) -> list[OcrWord]:
+        return [OcrWord("Word", 95, x, round(top + slope * x), 60, 20, (1, 1, number))
+                for x in range(100, 2100, 200)]
+
+    tilted = [w for n in range(5) for w in line(n, 200 + 100 * n, 0.0175)]  # one degree
+    assert line_slope(tilted) == pytest.approx(0.0175, abs=0.001)
+    assert line_slope([w for n in range(5) for w in line(n, 200 + 100 * n, 0.001)]) == 0.0
+    assert line_slope(line(0, 200, 0.0175)) == 0.0  # one line does not show the page's slope
+
+
+def test_a_wide_table_scanned_a_degree_askew_is_read_row_by_row(tmp_path: Path) -> None:
+    """A landscape schedule scanned at 200 dpi turned by 1.2 degrees: the cells of one row
+    stand 12 pt apart from one end of the page to the other, and tesseract split each row
+    into two lines; read as if straight (the page's slope from tesseract's own long lines),
+    every row is a listing again. Before: one listing of five (second blind probe)."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=landscape(A4), invariant=True)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(70, 520, "Schedule to certificate ZIG21121SE1002")
+    rows = [("Product", "Supplier", "Software Image", "HW Issue", "Device Class"),
+            ("Halo IHD 4 (Image Type 1F:60)", "Kestrel Grid Solutions", "0x7A574D25", "HW 4",
+             "IHD"),
+            ("NM-3000 (Image Type 0F:D4)", "Zephyr Devices Srl", "0x0000C6F7", "HW 5", "ESME"),
+            ("BriteView 3 (Image Type 0C:16)", "Tarn Valley Electronics", "R23.2", "HW 6", "GSME")]
+    for n, row in enumerate(rows):
+        for x, cell in zip((70, 270, 440, 600, 690), row, strict=True):
+            canvas.drawString(x, 480 - 24 * n, cell)
+    canvas.save()
+    page = pdfium.PdfDocument(buffer.getvalue())[0]
+    image = page.render(scale=200 / 72).to_pil().convert("L").rotate(
+        1.2, fillcolor=255, resample=3)
+    path = tmp_path / "askew.png"
+    image.save(path, dpi=(200, 200))
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert [(li.manufacturer, li.hardware_version) for li in certificate.listings] == [
+        ("Kestrel Grid Solutions", "HW 4"), ("Zephyr Devices Srl", "HW 5"),
+        ("Tarn Valley Electronics", "HW 6")]

@@ -200,7 +200,44 @@ def page_from_words(
         tables=ocr_tables(lines),
         word_confidence=tuple((w.text, w.confidence) for w in kept),
         segments=segments,
+        skew=line_slope(words),
     )
+
+
+SKEW_MIN_WORDS = 3  # a line of this many words or more shows the page's slope
+SKEW_MIN_SPAN = 0.2  # ...when it spans this share of the text's width
+SKEW_MIN_LINES = 3
+SKEW_NONE = 0.002  # below this slope (0.11 degrees) the page is read as it is
+_DESCENDERS = frozenset("gjpqy,;()[]{}|")
+
+
+def line_slope(words: list[OcrWord]) -> float:
+    """The median slope of tesseract's long lines, fitted through its words' bottoms (words
+    with descenders left out); 0.0 when too few lines show one or it is negligible."""
+    if not words:
+        return 0.0
+    width = max(w.right for w in words) - min(w.left for w in words)
+    by_line: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        if any(c.isalnum() for c in word.text) and not _DESCENDERS.intersection(word.text):
+            by_line.setdefault(word.line, []).append(word)
+    slopes = []
+    for line in by_line.values():
+        if len(line) < SKEW_MIN_WORDS:
+            continue
+        xs = [w.left + w.width / 2 for w in line]
+        ys = [w.top + w.height for w in line]
+        span = max(xs) - min(xs)
+        if span < SKEW_MIN_SPAN * width:
+            continue
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        slopes.append(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+                      / sum((x - mx) ** 2 for x in xs))
+    if len(slopes) < SKEW_MIN_LINES:
+        return 0.0
+    slopes.sort()
+    slope = slopes[len(slopes) // 2]
+    return round(slope, 5) if abs(slope) >= SKEW_NONE else 0.0
 
 
 SPARSE_SURE = 60.0  # words of a sparse re-read below this are left out (specks, leaders)

@@ -26,10 +26,11 @@ from pipeline.models import (
     ExtractedDocument,
     PageText,
     Provenance,
+    Segment,
     TextSource,
 )
 from pipeline.parse import FieldRules, assemble, clean_value
-from pipeline.reader.layout import Value, read_page
+from pipeline.reader.layout import PageRead, Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
 from pipeline.reader.printed_hex import rewrite_printed_hex
 from pipeline.reader.prose import read_prose
@@ -77,7 +78,7 @@ def read_document(
 def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> list[_Part]:
     parts: list[_Part] = [_Part()]
     for page in pages:
-        read = read_page(page.segments, lexicon)
+        read = _read_straight(page, lexicon)
         labelled = [_Found(v, page) for v in read.values]
         prose = [_Found(v, page) for v in read_prose(read.leftover, lexicon, rules.stop_words)]
         if rows := _rows_by_certificate(labelled, lexicon, rules):
@@ -101,6 +102,31 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
         current.labelled.extend(labelled)
         current.prose.extend(prose)
     return parts
+
+
+def _read_straight(page: PageText, lexicon: Lexicon) -> PageRead:
+    """The page read by the layout reader; a skewed scan (`PageText.skew`) is read with each
+    segment moved up or down by the slope at its centre, as if the page were straight, and the
+    values keep their boxes where they stand on the page."""
+    if not page.skew:
+        return read_page(page.segments, lexicon)
+    slope = page.skew
+
+    def moved(seg: Segment, sign: float) -> Segment:
+        by = sign * slope * (seg.x0 + seg.x1) / 2
+        return dataclasses.replace(seg, top=seg.top + by, bottom=seg.bottom + by)
+
+    straight = [moved(s, -1.0) for s in page.segments]
+    originals = {id(copy): seg for copy, seg in zip(straight, page.segments, strict=True)}
+    read = read_page(straight, lexicon)
+
+    def back(seg: Segment) -> Segment:  # a part of a segment is moved back by its own centre
+        return originals.get(id(seg)) or moved(seg, 1.0)
+
+    for value in read.values:
+        value.segments = [back(s) for s in value.segments]
+    read.leftover = [[back(s) for s in line] for line in read.leftover]
+    return read
 
 
 def _clean(rules: FieldRules, value: Value) -> str:
