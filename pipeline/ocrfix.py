@@ -41,6 +41,11 @@ BRACKETED_HEX = re.compile(rf"(?<=\(){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\))")
 SPLIT_PREFIXED_HEX = re.compile(
     rf"(?<![\w|])[0O]x(?:{_HEXISH}{{1,7}}\s{_HEXISH}{{1,7}})(?![\w|])")
 SPLIT_BRACKETED_HEX = re.compile(rf"(?<=[( ]){_HEXISH}\s{_HEXISH}:{_HEXISH}{{2}}(?=\))")
+# a manufacturer's code written 0x in brackets, its 0 read as O or a space read after the x
+# (`(Ox10FE)`, `(0x 10F4)`: second blind probe, JPEG scans): the brackets are the evidence
+BRACKETED_PREFIXED_HEX = re.compile(rf"(?<=\()[0O]x\s?{_HEXISH}{{4}}(?=\))")
+# `Rey 4` for Rev 4 (a JPEG scan): before a number or a board letter
+REV_MISREAD = re.compile(r"\bRey\.?\s?[0-9A-Z]\b")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
 PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 # raw hex digits between dots (`A.C0`, `1.2.E`, `6.B1 Build String`) with an O for a 0 or an
@@ -60,9 +65,9 @@ COLON_DECIMAL = re.compile(r"(?<![\w:|.])(?:\d:\d{1,2}|\d{1,2}:\d)(?![\w:|.])")
 BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) [|Il](?=\s|$)",
                                re.IGNORECASE)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX),
+    "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX, BRACKETED_PREFIXED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
-    "hardware_version": (BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
+    "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
                          COLON_DECIMAL),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
                          DOTTED_DIGITS, DOTTED_HEX, V_NUMBER),
@@ -79,6 +84,10 @@ ID_PREFIX = re.compile(
 def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is BAR_AFTER_VERSION:
         return token[:-1] + "1"
+    if pattern is REV_MISREAD:
+        return "Rev" + token[3:]
+    if pattern is BRACKETED_PREFIXED_HEX:
+        return "0x" + re.sub(r"\s", "", token)[2:].translate(HEX_CONFUSIONS)
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
     if pattern is DOTTED_HEX:
@@ -103,8 +112,10 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
     written 0x..., the `x` and a body of whole octets with
     two true hex characters (`OxESDD` is 0xE5DD: tesseract read its 0 as O and its 5 as S, and a
     body of hex letters has no digit to show it)."""
-    if pattern is BAR_AFTER_VERSION:  # the version word is the evidence
+    if pattern in (BAR_AFTER_VERSION, REV_MISREAD):  # the version word is the evidence
         return True
+    if pattern is BRACKETED_PREFIXED_HEX:  # the brackets, the x and a true digit
+        return any(ch.isdigit() for ch in token[2:])
     if pattern is V_NUMBER:  # the `v` and a true digit (the lookahead)
         return True
     if pattern is MIXED_COLON_HEX:

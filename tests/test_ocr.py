@@ -204,6 +204,12 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("firmware_version", "vIII", "vIII", False),  # no true digit
     ("firmware_version", "6.Bl", "6.B1", True),  # (`6.Bl Build String`)
     ("model", "vi93", "vi93", False),  # only the firmware grammar reads it
+    # JPEG scans of the second blind probe: a bracketed 0x code, `Rey` for Rev
+    ("manufacturer", "Tessaly Controls B.V. (Ox10FE)", "Tessaly Controls B.V. (0x10FE)", True),
+    ("manufacturer", "Kestrel Grid Solutions (0x 10F4)", "Kestrel Grid Solutions (0x10F4)", True),
+    ("manufacturer", "Oxford (OxABCD)", "Oxford (OxABCD)", False),  # no true digit
+    ("hardware_version", "Rey 4", "Rev 4", True),
+    ("hardware_version", "Reynolds 4", "Reynolds 4", False),
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),

@@ -178,7 +178,9 @@ _GLUED_JUNK = frozenset(".·…_:—–~")  # no value of any field starts with 
 
 
 def _clean(text: str) -> str:
-    return _TRAILING_MARK.sub("", " ".join(text.split()).strip(" :;,")).rstrip()
+    # no value starts with `_`, `~` or `=`: OCR's reading of a rule's end or a speck before it
+    # (`_NM-3000`, `~=Product` on JPEG scans)
+    return _TRAILING_MARK.sub("", " ".join(text.split()).strip(" :;,").lstrip("_~=")).rstrip()
 
 
 # --- label and value --------------------------------------------------------------------------
