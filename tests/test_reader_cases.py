@@ -1016,3 +1016,18 @@ def test_footnote_marks_numbered_labels_and_spaced_leaders(tmp_path: Path) -> No
         ("Corrigan Smart Home Ltd 10:09", "Halo IHD 4 (Image Type 05:8C)", "Rev C", "10:C6:FD:07"),
         ("Corrigan Smart Home Ltd 10:09", "Kite PPMID (Image Type 05:8D)", "Version 4 Revision 3",
          "2.9.5")]
+
+
+def test_a_model_missing_from_a_later_block_is_not_the_first_blocks(tmp_path: Path) -> None:
+    """Only a manufacturer stated once above the blocks is every block's: a second device
+    whose model was not printed (or not read) must not take the first device's model, which
+    would pair it with the second device's versions."""
+    listings = _read(_pdf(tmp_path, [
+        "Zigbee Smart Energy Certificate", "Certificate No.: ZIG21SE0042",
+        "Model: BX-100 (Image Type 01:02)", "Manufacturer: Brecon Energy Devices Ltd (78:DC)",
+        "Hardware Version: 2.1", "Firmware Version: 1.4.7",
+        "Manufacturer: Brecon Energy Devices Ltd (78:DC)",
+        "Hardware Version: 2.2", "Firmware Version: 1.4.9",
+    ])).listings
+    assert [(li.model, li.hardware_version) for li in listings] == [
+        ("BX-100 (Image Type 01:02)", "2.1"), ("", "2.2")]

@@ -274,13 +274,18 @@ def _grouped(loose: Sequence[_Found], rules: FieldRules) -> list[Listing]:
     return _heads_shared(listings)
 
 
+SHARED_HEAD_FIELDS = frozenset({"manufacturer"})
+
+
 def _heads_shared(listings: list[Listing]) -> list[Listing]:
     """A field that opens the first listing and no later listing gives is stated once for all
     (`MANUFACTURER` above blocks `1. MODEL ...`, `2. MODEL ...`): every listing inherits it."""
     if len(listings) < 2:
         return listings
     head = next(iter(listings[0]))
-    if any(head in later for later in listings[1:]):
+    # Only the manufacturer: a model or version missing from a later block is not the first
+    # block's (taking it would pair one device's model with another's versions).
+    if head not in SHARED_HEAD_FIELDS or any(head in later for later in listings[1:]):
         return listings
     return [listings[0], *({head: listings[0][head], **later} for later in listings[1:])]
 
