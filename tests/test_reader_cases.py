@@ -124,9 +124,7 @@ def _columns(tmp_path: Path, rows: list[tuple[str, str]], step: float = 14) -> P
             canvas.drawString(50, 780 - step * n, label)
         if value:
             canvas.drawString(190, 780 - step * n, value)
-    canvas.save()
-    path = tmp_path / "columns.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "columns.pdf")
     return path
 
 
@@ -158,9 +156,7 @@ def test_a_bracket_past_a_gap_on_the_value_line_belongs_to_the_value(tmp_path: P
         canvas.drawString(50, 780 - 14 * n, label)
         canvas.drawString(190, 780 - 14 * n, value)
         canvas.drawString(300, 780 - 14 * n, far)
-    canvas.save()
-    path = tmp_path / "gap.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "gap.pdf")
     certificate = _read(path)
     listing = certificate.listings[0]
     assert listing.model == "PPM-986 (Image Type 8D:93)"
@@ -208,9 +204,7 @@ def _grid(tmp_path: Path, rows: list[list[str]], widths: list[float]) -> Path:
                 canvas.drawString(x + 4, y - 11 - 14 * n, part)
         y -= height
     canvas.line(xs[0], y, xs[-1], y)
-    canvas.save()
-    path = tmp_path / "grid.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "grid.pdf")
     return path
 
 
@@ -266,24 +260,13 @@ def test_an_unruled_table_whose_first_header_cell_is_a_label_only_with_its_wrap(
     tmp_path: Path,
 ) -> None:
     # hand-made: `Cert.` over `No.` heads the first column of a table drawn without lines
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 9)
     rows = [["Cert.\nNo.", "Manufacturer", "Model", "Hardware", "Firmware"],
             ["ZIG22SE0301", "Pennine Telemetry Ltd (64:0B)", "PT-10 (Image Type 0A:01)", "3.2",
              "2.6.4.9"],
             ["ZIG22SE0302", "Pennine Telemetry Ltd (64:0B)", "PT-11 (Image Type 0A:02)", "3.3",
              "2.6.5.0"]]
-    canvas.drawString(50, 790, "Zigbee Smart Energy Certificates")
-    y = 760.0
-    for row in rows:
-        for x, cell in zip((50, 120, 270, 400, 460), row, strict=True):
-            for n, part in enumerate(cell.split("\n")):
-                canvas.drawString(x, y - 11 * n, part)
-        y -= 11 * max(len(c.split("\n")) for c in row) + 6
-    canvas.save()
-    path = tmp_path / "unruled.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _unruled(tmp_path, ["Zigbee Smart Energy Certificates"], rows,
+                    [50, 120, 270, 400, 460], size=9)
     certificate = _read(path)
     assert [(part.certificate_id, part.listings[0].model) for part in certificate.parts] == [
         ("ZIG22SE0301", "PT-10 (Image Type 0A:01)"), ("ZIG22SE0302", "PT-11 (Image Type 0A:02)")]
@@ -459,9 +442,7 @@ def test_a_translation_drawn_apart_from_its_label_is_skipped_to_the_value(
         canvas.drawString(66, y, label)
         canvas.drawString(66 + canvas.stringWidth(label, "Helvetica", 9) + 3, y, translation)
         canvas.drawString(241, y, value)
-    canvas.save()
-    path = tmp_path / "bilingual.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "bilingual.pdf")
     certificate = _read(path)
     assert certificate.certificate_id == "ZIG16SE0699"
     listing = certificate.listings[0]
@@ -517,9 +498,7 @@ def test_a_row_number_column_does_not_hide_a_table_from_its_shared_manufacturer(
     for n, row in enumerate(rows):
         for x, cell in zip(xs, row, strict=True):
             canvas.drawString(x, 700 - 28 * n, cell)
-    canvas.save()
-    path = tmp_path / "family.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "family.pdf")
     certificate = _read(path)
     assert [(x.manufacturer, x.model, x.hardware_version) for x in certificate.listings] == [
         ("Sensus (0x10A2)", "KFM5-HAN (Image Type 5E:04)", "01_04"),
@@ -664,9 +643,7 @@ def test_a_lower_case_version_starts_a_table_row_of_its_own(tmp_path: Path) -> N
                              ("GX-433P (Image Type 8E:9F)", "04_07", "v213")]):
         for x, text in zip((55, 256, 414), row, strict=True):
             canvas.drawString(x, 750 - 23 * n, text)
-    canvas.save()
-    path = tmp_path / "table.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "table.pdf")
     listings = _read(path).listings
     assert [(x.model, x.hardware_version, x.firmware_version) for x in listings] == [
         ("FE:5F", "Version 7 Revision 6", "3.16 (Stack 3.32)"), ("0x2BF7", "1.5", "v117"),
@@ -674,12 +651,30 @@ def test_a_lower_case_version_starts_a_table_row_of_its_own(tmp_path: Path) -> N
     assert {x.manufacturer for x in listings} == {"Kaifa (11:25)"}
 
 
-def _unruled(tmp_path: Path, head: list[str], rows: list[list[str]], xs: list[float]) -> Path:
+def _saved(canvas: Canvas, buffer: io.BytesIO, path: Path) -> Path:
+    canvas.save()
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _drawn(tmp_path: Path, name: str, items: tuple[tuple[float, float, str], ...],
+           font: str = "Helvetica", size: int = 9) -> Path:
+    """A page with each text drawn where its (x, y) puts it, in one font."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont(font, size)
+    for x, y, text in items:
+        canvas.drawString(x, y, text)
+    return _saved(canvas, buffer, tmp_path / name)
+
+
+def _unruled(tmp_path: Path, head: list[str], rows: list[list[str]], xs: list[float],
+             size: int = 8) -> Path:
     """An unruled table under a certificate's heading, 11 pt between a cell's lines, 6 pt more
     between rows; `\\n` wraps a cell."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 8)
+    canvas.setFont("Helvetica", size)
     for n, line in enumerate(head):
         canvas.drawString(50, 800 - 12 * n, line)
     y = 780.0 - 12 * len(head)
@@ -688,9 +683,7 @@ def _unruled(tmp_path: Path, head: list[str], rows: list[list[str]], xs: list[fl
             for n, part in enumerate(cell.split("\n")):
                 canvas.drawString(x, y - 11 * n, part)
         y -= 11 * max(len(c.split("\n")) for c in row) + 6
-    canvas.save()
-    path = tmp_path / "unruled.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "unruled.pdf")
     return path
 
 
@@ -761,10 +754,7 @@ def test_a_label_wrapped_over_its_box_and_an_id_wrapped_after_a_hyphen(tmp_path:
     `No.` over `ZSE-22-` over `72271`, beside a letterhead whose address line reaches under
     the label from the left. Before: the ID was lost and the document was no certificate; a
     model wrapped after a comma onto `Image Type 48C5` (a model label) lost its image type."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 8)
-    for x, y, text in (
+    path = _drawn(tmp_path, "sidebar.pdf", (
             (41, 800, "Meridian Interoperability Laboratories Ltd"), (519, 800, "Certificate"),
             (41, 789, "Unit 7, Harbourside Technology Park, Avonmouth, Bristol BS11 9QD, United "
                       "Kingdom, Tel +44 117 496 0321"), (519, 790, "No."),
@@ -773,11 +763,7 @@ def test_a_label_wrapped_over_its_box_and_an_id_wrapped_after_a_hyphen(tmp_path:
             (51, 700, "Model"), (170, 700, "QUH-407-2 Consumer Access Bridge,"),
             (170, 689, "Image Type 48C5"),
             (51, 669, "Hardware Version"), (170, 669, "HW 9 (0x0009)"),
-            (51, 649, "Firmware Version"), (170, 649, "2F:EA:EB:A8")):
-        canvas.drawString(x, y, text)
-    canvas.save()
-    path = tmp_path / "sidebar.pdf"
-    path.write_bytes(buffer.getvalue())
+            (51, 649, "Firmware Version"), (170, 649, "2F:EA:EB:A8")), size=8)
     certificate = _read(path)
     assert certificate.certificate_id == "ZSE-17-71991"
     listing = certificate.listings[0]
@@ -812,9 +798,7 @@ def test_a_manufacturer_above_numbered_device_blocks_belongs_to_every_block(
         y -= 14 if label else 11  # a wrapped line (no label) 11 pt under the last
         canvas.drawString(x, y, label)
         canvas.drawString(191, y, value)
-    canvas.save()
-    path = tmp_path / "blocks.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "blocks.pdf")
     listings = _read(path).listings
     assert [(li.manufacturer, li.model, li.hardware_version) for li in listings] == [
         ("Trevanion Power Instruments Ltd", "TPI-1 (Image Type 0x1B01)", "2.15"),
@@ -847,9 +831,7 @@ def test_boxes_of_capitalised_labels_over_values_and_device_headings(tmp_path: P
                            ("Helvetica", 10, 332, top - 30, f"v1.5.{n}")))):
         canvas.setFont(font, size)
         canvas.drawString(x, y, text)
-    canvas.save()
-    path = tmp_path / "boxes.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "boxes.pdf")
     listings = _read(path).listings
     assert [(li.manufacturer, li.model, li.hardware_version) for li in listings] == [
         ("Trevanion Power Instruments Ltd (0x36CE)", "Osprey E470 (Model ID 0xD68E)", "HW 9"),
@@ -862,20 +844,14 @@ def test_a_wrapped_value_stops_at_text_in_its_labels_column(tmp_path: Path) -> N
     know) under a wrapped firmware version, its value aligned with it; and, label above
     value, a value opening with its own field's label (`Hardware Build 3.19` over `(03_19)`).
     Before: the firmware took `ZigBee Smart Energy Profile 1.4`, the hardware gave `3.19`."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 9)
-    for x, y, text in ((51, 800, "Certificate ID"), (171, 800, "ZSE-18-65880"),
+    path = _drawn(tmp_path, "kv.pdf", (
+        (51, 800, "Certificate ID"), (171, 800, "ZSE-18-65880"),
                        (51, 780, "Model"), (171, 780, "Sentinel PPMID 2, Image Type 7D5D"),
                        (51, 760, "Firmware Version"), (171, 760, "E6:99:53:54 (Application), 15.11"),
                        (171, 748, "(Stack)"),
                        (50, 737, "Tested against"), (170, 737, "ZigBee Smart Energy Profile 1.4"),
                        (51, 700, "HARDWARE VERSION"), (51, 688, "Hardware Build 3.19"),
-                       (51, 677, "(03_19)")):
-        canvas.drawString(x, y, text)
-    canvas.save()
-    path = tmp_path / "kv.pdf"
-    path.write_bytes(buffer.getvalue())
+                       (51, 677, "(03_19)")))
     listing = _read(path).listings[0]
     assert listing.firmware_version == "E6:99:53:54 (Application), 15.11 (Stack)"
     assert listing.hardware_version == "Hardware Build 3.19 (03_19)"
@@ -886,20 +862,14 @@ def test_a_bilingual_label_wrapped_under_itself_beside_its_wrapped_value(
     """Hand-made (blind probe shape): `Manufacturer /` over `Fabricant`, its value wrapped
     beside them onto `(58:15)`. Before: the code was read as a second manufacturer's, and the
     name lost it. A code under a label of its own (`Manufacturer Code`) stays apart."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 9)
-    for x, y, text in ((54, 800, "Certificate No. / N° de certificat"), (186, 800, "ZIG23291SE0292"),
+    path = _drawn(tmp_path, "bilingual.pdf", (
+        (54, 800, "Certificate No. / N° de certificat"), (186, 800, "ZIG23291SE0292"),
                        (55, 780, "Manufacturer /"), (186, 780, "Quayside Utility Hardware Ltd"),
                        (55, 769, "Fabricant"), (187, 769, "(58:15)"),
                        (55, 750, "Model / Modèle"), (186, 750, "TSL-E549X (Image Type 0x3FBE)"),
                        (55, 730, "Hardware Version /"), (186, 730, "HW 0 (0x0000)"),
                        (54, 719, "Version matérielle"),
-                       (55, 700, "Firmware Version /"), (186, 700, "0.10.54 build 620")):
-        canvas.drawString(x, y, text)
-    canvas.save()
-    path = tmp_path / "bilingual.pdf"
-    path.write_bytes(buffer.getvalue())
+                       (55, 700, "Firmware Version /"), (186, 700, "0.10.54 build 620")))
     (listing,) = _read(path).listings
     assert listing.manufacturer == "Quayside Utility Hardware Ltd (58:15)"
     assert (listing.model, listing.hardware_version) == ("TSL-E549X (Image Type 0x3FBE)",
@@ -909,10 +879,8 @@ def test_a_bilingual_label_wrapped_under_itself_beside_its_wrapped_value(
 def test_devices_as_columns_with_a_value_opening_with_its_rows_label(tmp_path: Path) -> None:
     """Hand-made (blind probe shape): attributes as rows, Device 1 and Device 2 as columns,
     `Hardware Build 8.1` in the hardware row. Before: the second device was lost."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setFont("Helvetica", 8)
-    for x, y, text in ((50, 800, "Certificate ID: ZSE-16-69270"),
+    path = _drawn(tmp_path, "columns.pdf", (
+        (50, 800, "Certificate ID: ZSE-16-69270"),
                        (50, 786, "Manufacturer: Pennine Smart Technologies Ltd"),
                        (53, 760, "Attribute"), (144, 760, "Device 1"), (274, 760, "Device 2"),
                        (54, 743, "Device type"), (144, 743, "HCALCS"), (274, 743, "ESME"),
@@ -921,11 +889,7 @@ def test_devices_as_columns_with_a_value_opening_with_its_rows_label(tmp_path: P
                        (54, 709, "Hardware version"), (144, 709, "Hardware Build 8.1"),
                        (273, 709, "8.2 (0x0802)"), (144, 698, "(08_01)"),
                        (54, 681, "Firmware version"), (143, 681, "App 5.21, Stack 7.7.1"),
-                       (273, 681, "5.29")):
-        canvas.drawString(x, y, text)
-    canvas.save()
-    path = tmp_path / "columns.pdf"
-    path.write_bytes(buffer.getvalue())
+                       (273, 681, "5.29")), size=8)
     listings = _read(path).listings
     assert [(li.model, li.hardware_version, li.firmware_version) for li in listings] == [
         ("CMS-D418 (Image Type 0D:C6)", "Hardware Build 8.1 (08_01)", "App 5.21, Stack 7.7.1"),
@@ -1007,9 +971,7 @@ def test_footnote_marks_numbered_labels_and_spaced_leaders(tmp_path: Path) -> No
             canvas.setFont("Times-Roman", 6)
             canvas.drawString(290 + canvas.stringWidth(value, "Times-Roman", 10) + 1, y + 4, "(b)")
         y -= 22
-    canvas.save()
-    path = tmp_path / "leaders.pdf"
-    path.write_bytes(buffer.getvalue())
+    path = _saved(canvas, buffer, tmp_path / "leaders.pdf")
     listings = _read(path).listings
     assert [(li.manufacturer, li.model, li.hardware_version, li.firmware_version)
             for li in listings] == [
