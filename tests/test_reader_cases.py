@@ -993,3 +993,19 @@ def test_a_model_missing_from_a_later_block_is_not_the_first_blocks(tmp_path: Pa
     ])).listings
     assert [(li.model, li.hardware_version) for li in listings] == [
         ("BX-100 (Image Type 01:02)", "2.1"), ("", "2.2")]
+
+
+def test_a_column_of_versions_named_by_their_prefixes(tmp_path: Path) -> None:
+    """Hand-made (second blind probe shape): one `Versions` column, each cell's prefix naming
+    its field (`HW Rev. 4` over `FW: 17:79:C1:69`); a prefix with a colon is a label and is cut
+    off, one without stays part of the value as printed. Before: no table, the model was
+    `Versions`."""
+    listings = _read(_unruled(tmp_path, ["Zigbee Smart Energy Certificate",
+                                         "Cert. ID ZIG20-7959 / issued January 7, 2020"], [
+        ["Manufacturer", "Model", "Versions"],
+        ["Kestrel Grid Solutions (0x1106)", "Pulse ESME 2", "HW Rev. 4\nFW: 17:79:C1:69"],
+    ], [69, 219, 399])).listings
+    assert [(li.model, li.hardware_version, li.firmware_version) for li in listings] == [
+        ("Pulse ESME 2", "HW Rev. 4", "17:79:C1:69")]
+    rule = dict(listings[0].evidence)["firmware_version"].rule
+    assert rule == "table column 'Versions' (lexicon ), after its prefix 'FW' (lexicon firmware_version)"

@@ -461,7 +461,8 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
         unnamed = [i for i in header if i.label_only is None]
-        if len(header) >= 2 and len(set(devices)) >= 2 and (not unnamed or (
+        if len(header) >= 2 and len(set(devices)) >= 2 and (not unnamed or all(
+                _VERSIONS_HEADER.fullmatch(i.seg.text.strip(" :.")) for i in unnamed) or (
                 len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0])) or (
                 len(set(devices)) >= OTHER_COLUMNS_DEVICE_LABELS
                 and all(_other_column_header(i) for i in unnamed))):
@@ -696,7 +697,7 @@ def _table_rows(
         # Consumer Access' over 'Device')
         valued = sum(i.hit is None for i in line) >= 2 or (bool(rows) and bool(last_line) and (
             top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height))
-        if any(i.hit is not None and not _value_in_own_column(i, columns, valued)
+        if any(i.hit is not None and not _value_in_own_column(i, columns, valued, lexicon)
                for i in line) or not _fits_columns(line, columns):
             break
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
@@ -714,15 +715,17 @@ def _table_rows(
         if not wrapped:
             starts.append(filled)  # a row's first line fills this many columns
         for item in line:
-            name = _column_of(item.seg, columns)
-            text = _clean(item.seg.text)
+            column = _column_of(item.seg, columns)
+            name, text, prefix = _prefixed_cell(item, column, lexicon)
             if name in cells:
                 cells[name].text = _joined(name, cells[name].text, text,
                                            cells[name].segments[-1].text)
                 cells[name].segments.append(item.seg)
             else:
-                header_word = next(h for h in header if (h.label_only or "") == name)
-                rule = f"table column {header_word.seg.text.strip(' :.')!r} (lexicon {name})"
+                header_word = next(h for h in header if (h.label_only or "") == column)
+                rule = f"table column {header_word.seg.text.strip(' :.')!r} (lexicon {column})"
+                if prefix:
+                    rule = f"{rule}, after its prefix {prefix!r} (lexicon {name})"
                 cells[name] = Value(name, text, [item.seg], rule)
             body.append(item)
         if not wrapped:
@@ -777,14 +780,42 @@ def _header_goes_on(
     return bool(line)
 
 
-def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]], valued: bool
-                         ) -> bool:
+def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]], valued: bool,
+                         lexicon: Lexicon) -> bool:
     """A cell that opens with its own column's label word and goes on with a value
     (`Hardware Build 4.10` under `Hardware Version`), or is only such words beside the row's
-    other values (`Hardware Build` over `2.13 (02_13)`): a value, not a label ending the table."""
+    other values (`Hardware Build` over `2.13 (02_13)`): a value, not a label ending the table.
+    So is a version after its short prefix in a column no field owns (`FW: 17:79:C1:69` under
+    `Versions`)."""
     assert item.hit is not None
-    return (item.label_only is None or valued) and (
-        _column_of(item.seg, columns) == item.hit.field)
+    column = _column_of(item.seg, columns)
+    if column == "" and item.label_only is None and _prefixed_cell(item, column, lexicon)[2]:
+        return True
+    return (item.label_only is None or valued) and column == item.hit.field
+
+
+_VERSION_FIELDS = ("hardware_version", "firmware_version")
+# a column of versions each named by its prefix (`HW Rev. 4` over `FW: 17:79:C1:69`)
+_VERSIONS_HEADER = regex.compile(r"(?i)versions?|revisions?|versions? \(hw\s?/\s?fw\)")
+SHORT_PREFIX_LETTERS = 3  # `HW`, `FW`, `F/W`, `SW`: a prefix, not a label of many words
+
+
+def _prefixed_cell(item: _Seg, column: str, lexicon: Lexicon) -> tuple[str, str, str]:
+    """(field, value, prefix) of a table cell. A version cell may open with a short prefix
+    naming its field (`HW Rev D`, `F/W: v311`, `FW 4.6.3`): in a column no field owns
+    (`Versions`) the prefix gives the field."""
+    text = _clean(item.seg.text)
+    first, _, rest = text.partition(" ")
+    field = lexicon.is_only_labels(first)
+    if field not in _VERSION_FIELDS or column not in ("", field) or len(
+            [ch for ch in first if ch.isalpha()]) > SHORT_PREFIX_LETTERS:
+        return column, text, ""
+    rest = _clean(rest)
+    if not rest or field is None or not lexicon.fits(field, rest):
+        return column, text, ""
+    # a prefix with a colon is a label, cut off (`F/W: v311`); without one it is part of the
+    # value as printed (`HW 8 (0x0008)`), and only names the field
+    return field, rest if first.endswith(":") else text, first.strip(" :.")
 
 
 def _new_row(line: Sequence[_Seg], columns: Sequence[tuple[float, str]]) -> bool:
