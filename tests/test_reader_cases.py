@@ -1009,3 +1009,18 @@ def test_a_column_of_versions_named_by_their_prefixes(tmp_path: Path) -> None:
         ("Pulse ESME 2", "HW Rev. 4", "17:79:C1:69")]
     rule = dict(listings[0].evidence)["firmware_version"].rule
     assert rule == "table column 'Versions' (lexicon ), after its prefix 'FW' (lexicon firmware_version)"
+
+
+def test_a_product_name_and_its_model_id_in_a_letter_are_one_model(tmp_path: Path) -> None:
+    """Hand-made (second blind probe wording): `testing of its HT-45 Gas Meter Model ID 0x0E57
+    (hardware version Rev C, ...)`. Before: the cue `Model ID` gave `0x0E57` alone."""
+    listing = _read(_pdf(tmp_path, [
+        "Albion Smart Energy Test House",
+        "Re: ZigBee Smart Energy assurance certification",
+        "This letter confirms that Caledon Smart Systems (0x1077) has successfully completed",
+        "GB smart metering assurance testing of its HT-45 Gas Meter Model ID 0x0E57 (hardware",
+        "version Rev C, firmware version 3.19.9). Certificate ZIG23131SE5761 was issued on",
+        "11 August 2023.",
+    ])).listings[0]
+    assert listing.model == "HT-45 Gas Meter Model ID 0x0E57"
+    assert dict(listing.evidence)["model"].rule.startswith("prose model grammar")

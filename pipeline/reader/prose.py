@@ -32,6 +32,10 @@ from pipeline.reader.lexicon import Lexicon, ProseRules
 # A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
 _IMAGE_TYPE_MODEL = regex.compile(
     rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
+# A name and its model ID (`HT-45 Gas Meter Model ID 0x0E57`): read before the cues, so the
+# cue `Model ID` does not take the number alone
+_MODEL_ID_MODEL = regex.compile(
+    rf"(?<![\w-])(?=[A-Z0-9]){_TOKEN}(?:\s{_TOKEN}){{0,4}}\sModel ID\s0[xX][0-9A-Fa-f]{{4}}(?!\w)")
 # ZigBee certificate IDs wherever they stand: `ZIG...` and the `ZSE-18-79243` form (issue 11)
 _ZIGBEE_ID = regex.compile(
     r"(?<![\w-])(?:ZIG[\w\-/]*\d[\w\-/]*(?<=\w)|ZSE-\d{2}-\d{3,6}(?![\w-]))")
@@ -58,6 +62,11 @@ def read_prose(
     cues = [(c, name) for c, name, low in _cues_longest_first(lexicon) if low in folded]
     hits = {cue: list(_cue_pattern(cue).finditer(text)) for cue, _ in cues}
     cue_starts = sorted(hit.start() for found_hits in hits.values() for hit in found_hits)
+    for match in _MODEL_ID_MODEL.finditer(text):
+        taken.append(match.span())
+        found.append(_value("model", match.span(), text, spans,
+                            "prose model grammar (a name and its Model ID), no cue"))
+        strength[id(found[-1])] = -1  # the whole of what a `Model ID` cue would give part of
     for cue, name in cues:
         for hit in hits[cue]:
             if _overlaps(taken, hit.start(), hit.end()):
