@@ -1024,3 +1024,16 @@ def test_a_product_name_and_its_model_id_in_a_letter_are_one_model(tmp_path: Pat
     ])).listings[0]
     assert listing.model == "HT-45 Gas Meter Model ID 0x0E57"
     assert dict(listing.evidence)["model"].rule.startswith("prose model grammar")
+
+
+def test_a_company_at_the_end_of_a_sentence_stops_at_its_full_stop(tmp_path: Path) -> None:
+    """Second blind probe wording: `... supplied by Veridian Energy Devices GmbH. The device
+    was tested ...` gave the manufacturer `Veridian Energy Devices GmbH. The`."""
+    listing = _read(_pdf(tmp_path, [
+        "Albion Smart Energy Test House",
+        "Following the completion of interoperability testing at our laboratory, certificate",
+        "ZIG24247SE1043 dated 22 June 2024 has been granted for the device VX-10 supplied by",
+        "Veridian Energy Devices GmbH. The device was tested with hardware revision 5.1 and",
+        "with firmware V1.04.27 loaded.",
+    ])).listings[0]
+    assert listing.manufacturer == "Veridian Energy Devices GmbH"

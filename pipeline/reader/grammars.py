@@ -16,7 +16,9 @@ _HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
 _VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
             r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
-_COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&"
+# (a sentence's first word after a company's full stop is no part of it: `GmbH. The device`)
+_COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:(?<!(?:GmbH|Ltd|Limited|plc|Inc|AG)\.\s)"
+            r"[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&"
             r"|and(?=\s[A-Z])|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*")
 GRAMMARS: dict[str, regex.Pattern[str]] = {
     # Letters and digits in groups joined by - / _ . (ZIG22SE5350, WRL-ZSE-2021-0057), a digit

@@ -426,6 +426,10 @@ def _value(name: str, span: tuple[int, int], text: str,
     text_value = " ".join(text[start:end].replace(BREAK, " ").split()).strip(" ,;")
     if name == "manufacturer":
         text_value = regex.sub(r"['\u2019]s$", "", text_value)  # "Fenland Metering Company's"
+        # a sentence's full stop after a legal form (`... Devices GmbH. The device was`), not
+        # the dots of an abbreviation written with them (`S.A.`, `B.V.`)
+        text_value = regex.sub(r"(?<=\b(?:GmbH|Ltd|Limited|plc|AG|SE|Srl|BV|Oy|AB))\.$", "",
+                               text_value)
     return Value(name, text_value, segments, rule)
 
 
