@@ -44,6 +44,9 @@ SPLIT_BRACKETED_HEX = re.compile(rf"(?<=[( ]){_HEXISH}\s{_HEXISH}:{_HEXISH}{{2}}
 # a manufacturer's code written 0x in brackets, its 0 read as O or a space read after the x
 # (`(Ox10FE)`, `(0x 10F4)`: second blind probe, JPEG scans): the brackets are the evidence
 BRACKETED_PREFIXED_HEX = re.compile(rf"(?<=\()[0O]x\s?{_HEXISH}{{4}}(?=\))")
+# an image type after its words (`(Image Type OF:D4)` for 0F:D4, a JPEG scan): the words and
+# the bracket are the evidence, with one true digit
+IMAGE_TYPE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\))")
 # `Rey 4` for Rev 4 (a JPEG scan): before a number or a board letter
 REV_MISREAD = re.compile(r"\bRey\.?\s?[0-9A-Z]\b")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
@@ -66,7 +69,8 @@ BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) [|Il]
                                re.IGNORECASE)
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX, BRACKETED_PREFIXED_HEX),
-    "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX),
+    "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX,
+              IMAGE_TYPE_HEX),
     "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
                          COLON_DECIMAL),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
@@ -120,7 +124,7 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
         return True
     if pattern is MIXED_COLON_HEX:
         return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2
-    if pattern is BRACKETED_HEX:  # one true digit, with the brackets
+    if pattern in (BRACKETED_HEX, IMAGE_TYPE_HEX):  # one true digit, with the brackets
         return any(ch.isdigit() for ch in token)
     if sum(ch.isdigit() for ch in token) >= 2:
         return True

@@ -209,6 +209,8 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("manufacturer", "Kestrel Grid Solutions (0x 10F4)", "Kestrel Grid Solutions (0x10F4)", True),
     ("manufacturer", "Oxford (OxABCD)", "Oxford (OxABCD)", False),  # no true digit
     ("hardware_version", "Rey 4", "Rev 4", True),
+    ("model", "NM-3000 (Image Type OF:D4)", "NM-3000 (Image Type 0F:D4)", True),
+    ("model", "NM-3000 (Image Type OF:DA)", "NM-3000 (Image Type OF:DA)", False),  # no digit
     ("hardware_version", "Reynolds 4", "Reynolds 4", False),
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
