@@ -1037,3 +1037,13 @@ def test_a_company_at_the_end_of_a_sentence_stops_at_its_full_stop(tmp_path: Pat
         "with firmware V1.04.27 loaded.",
     ])).listings[0]
     assert listing.manufacturer == "Veridian Energy Devices GmbH"
+
+
+def test_a_bare_certificate_noun_before_an_id_shaped_word_is_no_label() -> None:
+    from pipeline.reader.layout import _accepted_label
+    from pipeline.reader.lexicon import default_lexicon
+
+    lexicon = default_lexicon()
+    assert _accepted_label("Zertifikatsnummer ZSE-20-88979 \u2014 Ausstellungsdatum 6. August 2020",
+                           lexicon) is not None
+    assert _accepted_label("Certificate ISO9001 accredited laboratory", lexicon) is None

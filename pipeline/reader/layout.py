@@ -24,7 +24,7 @@ import regex
 
 from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.reader.grammars import GRAMMARS
-from pipeline.reader.lexicon import LabelHit, Lexicon, is_leader_junk
+from pipeline.reader.lexicon import LabelHit, Lexicon, is_leader_junk, norm_word
 
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
 WRAP_GAP_HEIGHTS = 1.25  # a wrapped line starts within this many line heights under the last
@@ -148,9 +148,15 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
         hit.field, _clean(rest)
     ):
         return hit
-    if hit.field == "certificate_id" and lexicon.fits(hit.field, _clean(rest.split()[0])):
+    if hit.field == "certificate_id" and norm_word(hit.label) not in _BARE_CERTIFICATE and (
+            lexicon.fits(hit.field, _clean(rest.split()[0]))):
         return hit  # 'Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum ...': an ID's shape
     return None
+
+
+# the bare noun is no ID label without a separator: `Certificate ISO9001 ...` in a letterhead
+_BARE_CERTIFICATE = frozenset({"certificate", "certification", "certificat", "zertifikat",
+                               "certificado", "certificato", "certificaat"})
 
 
 def _colon_after(text: str, hit: LabelHit) -> bool:
