@@ -57,7 +57,8 @@ DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FOIl|]{1,2}(?:\.[0-9A-FOIl|]{1,2})+(?
 # a `v` and a short number, some of its 1s read as l, I or i (`vl6l`, `vi93` for v161, v193 on
 # 150-dpi JPEG scans); one true digit at least, and at most four characters
 V_NUMBER = re.compile(r"(?<![\w|])v(?=[0-9OoIil|]*[0-9])[0-9OoIil|]{2,4}(?![\w|.])")
-V_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1"})
+# (the O and 1 misreads alone: S, Z, G and B are letters a v-number or raw hex may hold)
+ONE_ZERO_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1"})
 DOTTED_DIGITS = re.compile(rf"(?<![\w|.]){_DIGITISH}{_DIGITISH}*(?:\.{_DIGITISH}+)+(?![\w|])")
 # "1:2" in a hardware version: octets are two hex digits, so a colon beside a one-digit number
 # is a dot misread (measured: tesseract read "1.2" as "1:2" on a JPEG scan)
@@ -71,8 +72,8 @@ FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX, BRACKETED_PREFIXED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX,
               IMAGE_TYPE_HEX),
-    "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX, DOTTED_DIGITS,
-                         COLON_DECIMAL),
+    "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX,
+                         DOTTED_DIGITS, COLON_DECIMAL),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
                          DOTTED_DIGITS, DOTTED_HEX, V_NUMBER),
 }
@@ -95,9 +96,9 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
     if pattern is DOTTED_DIGITS:
         return token.translate(DIGIT_CONFUSIONS)
     if pattern is DOTTED_HEX:
-        return token.replace("O", "0").replace("I", "1").replace("l", "1").replace("|", "1")
+        return token.translate(ONE_ZERO_CONFUSIONS)
     if pattern is V_NUMBER:
-        return "v" + token[1:].translate(V_CONFUSIONS)
+        return "v" + token[1:].translate(ONE_ZERO_CONFUSIONS)
     if pattern is MIXED_COLON_HEX:
         return re.sub(r"[;,'\u2018\u2019\u201a]", ":", token).translate(HEX_CONFUSIONS)
     if pattern is COLON_DECIMAL:

@@ -72,7 +72,7 @@ def _number_after_version_word(words: list[OcrWord], index: int) -> bool:
     if word.text != "|":
         return False
     after = words[index + 1] if index + 1 < len(words) else None
-    return _VERSION_WORD.fullmatch(words[index - 1].text) is not None and (
+    return _VERSION_WORD.fullmatch(before.text) is not None and (
         after is None or after.line != word.line or _VERSION_WORD.fullmatch(after.text) is not None)
 
 

@@ -308,7 +308,7 @@ def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
 Found = tuple[_Seg, list[_Seg]]  # the value's segment, and translations of the label skipped
 
 
-def _right_of(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) -> Found | None:
+def _right_of(item: _Seg, items: list[list[_Seg]], _lexicon: Lexicon) -> Found | None:
     skipped = []
     for other in items[item.line]:
         if other is item or other.seg.x0 < item.seg.x1 - 2 or _is_leader(other.seg.text):
@@ -346,7 +346,7 @@ def _own_label_opens_value(other: _Seg, label: _Seg) -> bool:
         other.label_only is None)
 
 
-def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) -> Found | None:
+def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Found | None:
     """The first segment under the label that overlaps it horizontally, skipping translations
     of the label (alone on their line); None at another field's label or past a gap."""
     last = item.seg
@@ -362,7 +362,7 @@ def _below(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon | None = None) 
         other = next((o for o in under if o.seg.x0 >= item.seg.x0 - 5), under[0])
         if other.seg.top - last.bottom > BELOW_GAP_HEIGHTS * max(item.seg.height, 6.0):
             return None
-        if lexicon is not None and item.hit is not None and other.hit is None and (
+        if item.hit is not None and other.hit is None and (
                 last is item.seg and item.label_only is not None
                 and other.seg.top - last.bottom <= WRAP_GAP_HEIGHTS * item.seg.height
                 and lexicon.is_only_labels(f"{item.seg.text.strip()} {other.seg.text.strip()}")
@@ -444,8 +444,8 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
         if not lexicon.fits(value.field, joined):
             break
         nxt.used = True
-        for label in wrapped_label:
-            label.used = True
+        for wrapped in wrapped_label:
+            wrapped.used = True
         value.text = joined
         value.segments.append(nxt.seg)
         last = nxt.seg
