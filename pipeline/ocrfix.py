@@ -50,7 +50,8 @@ IMAGE_TYPE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=
 # `Rey 4` for Rev 4 (a JPEG scan): before a number or a board letter
 REV_MISREAD = re.compile(r"\bRey\.?\s?[0-9A-Z]\b")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
-PREFIXED_HEX = re.compile(rf"(?<![\w|])[0O]x{_HEXISH}{{2,8}}(?![\w|])")
+# ... its 0 read twice, as `O0` (`O0xA72C`, a 150-dpi JPEG scan, DEVELOPMENT seed 71)
+PREFIXED_HEX = re.compile(rf"(?<![\w|])(?:O(?=0x))?[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 # raw hex digits between dots (`A.C0`, `1.2.E`, `6.B1 Build String`) with an O for a 0 or an
 # l, I or bar for a 1 (`6.Bl` on a turned 200-dpi scan): only those are repaired
 DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FOIl|]{1,2}(?:\.[0-9A-FOIl|]{1,2})+(?![\w|])")
@@ -108,7 +109,7 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
         body = squeezed[2:]
         return token if len(body) not in (4, 8) else "0x" + body.translate(HEX_CONFUSIONS)
     if pattern is PREFIXED_HEX:
-        return "0x" + squeezed[2:].translate(HEX_CONFUSIONS)
+        return "0x" + squeezed.partition("x")[2].translate(HEX_CONFUSIONS)
     return squeezed.translate(HEX_CONFUSIONS)
 
 
@@ -133,7 +134,7 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
         return sum(ch in "0123456789ABCDEF" for ch in token) >= 2
     if pattern is not PREFIXED_HEX:
         return False
-    body = re.sub(r"\s", "", token)[2:]
+    body = re.sub(r"\s", "", token).partition("x")[2]
     return len(body) % 2 == 0 and sum(ch in "0123456789ABCDEF" for ch in body) >= 2
 
 

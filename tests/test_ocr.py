@@ -212,6 +212,9 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("model", "NM-3000 (Image Type OF:D4)", "NM-3000 (Image Type 0F:D4)", True),
     ("model", "NM-3000 (Image Type OF:DA)", "NM-3000 (Image Type OF:DA)", False),  # no digit
     ("hardware_version", "Reynolds 4", "Reynolds 4", False),
+    # a 150-dpi JPEG scan (DEVELOPMENT scan-poor, seed 71): the 0 of 0x read twice
+    ("model", "O0xA72C", "0xA72C", True),
+    ("model", "OO0xA72C", "OO0xA72C", False),  # two stray letters: not one 0 read twice
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),
@@ -647,3 +650,44 @@ def test_a_wide_table_scanned_a_degree_askew_is_read_row_by_row(tmp_path: Path) 
     assert [(li.manufacturer, li.hardware_version) for li in certificate.listings] == [
         ("Kestrel Grid Solutions", "HW 4"), ("Zephyr Devices Srl", "HW 5"),
         ("Tarn Valley Electronics", "HW 6")]
+
+
+def test_leader_dots_read_as_words_are_no_value() -> None:
+    """A dotted leader on a 150-dpi JPEG scan (DEVELOPMENT scan-poor, seed 71) was read as
+    lower-case words in boxes 3-4 px high on lines 16-19 px high (`canes` at 0%, `sees` at 50%):
+    the manufacturer came out `canes Chameleon Technology`. A short word with a capital or a
+    digit is kept, and so is a lower-case word of x-height."""
+    def at(text: str, conf: float, left: int, line: int, height: int) -> OcrWord:
+        return OcrWord(text, conf, left, 100 * line + 20 - height, 12 * len(text), height,
+                       (1, 1, line))
+    words = [at("Applicant:", 80, 10, 1, 20), at("canes", 0, 150, 1, 4),
+             at("Chameleon", 86, 220, 1, 16), at("Technology", 57, 340, 1, 19),
+             at("HW", 95, 10, 2, 16), at("Version", 72, 50, 2, 16), at("sepesnsas", 0, 150, 2, 4),
+             at("0402", 68, 260, 2, 18),
+             at("Model", 95, 10, 3, 16), at("use", 90, 100, 3, 9), at("0x1A", 60, 200, 3, 4)]
+    assert [[w.text for c in line for w in c] for line in ocr_lines(words)] == [
+        ["Applicant:", "Chameleon", "Technology"], ["HW", "Version", "0402"],
+        ["Model", "use", "0x1A"]]
+
+
+def test_a_label_read_unsurely_is_no_stamp_and_a_split_hex_prefix_no_speck() -> None:
+    """The same scans: `Model` read at 12% was dropped as a stamp's junk (its value became the
+    manufacturer's wrap), and `Ox` at 2%, split from `EFA`, as a speck (the model became the
+    label's closing quote mark)."""
+    words = [_word("Model", 12, 10), _word("Ox81DO", 66, 300),
+             _word("Model", 95, 10, 2), _word("Identification", 48, 80, 2),
+             _word("Ox", 2, 300, 2), _word("EFA", 2, 330, 2),
+             _word("scrawl", 12, 10, 3), _word("Manufacturer:", 95, 300, 3)]
+    assert [[[w.text for w in c] for c in line] for line in ocr_lines(words)] == [
+        [["Model"], ["Ox81DO"]], [["Model", "Identification"], ["Ox", "EFA"]],
+        [["Manufacturer:"]]]
+
+
+def test_a_short_first_word_far_from_the_rest_of_its_label_stays_with_it() -> None:
+    """`FW` stood 37 px from `Version:` on a turned 200-dpi scan in Times (DEVELOPMENT
+    scan-turned, seed 71): a cell of its own, it was dropped as a speck and the firmware's label
+    read as `Version:`, which names no field. A short word that begins no label is still a speck."""
+    words = [_word("FW", 96, 10), _word("Version:", 55, 60), _word("1.2.4.4", 96, 400),
+             _word("OK", 96, 10, 2), _word("Version:", 55, 60, 2)]
+    assert [[[w.text for w in c] for c in line] for line in ocr_lines(words)] == [
+        [["FW", "Version:"], ["1.2.4.4"]], [["Version:"]]]

@@ -22,6 +22,7 @@ TABLE_TAIL_LINES = 2  # one-cell lines kept after a table: a last "label over va
 # at 81% in a box 1.5 pt high beside `FW Version` 7 pt high; lower-case x-height is ~0.55)
 SPECK_HEIGHT_SHARE = 0.35
 DIGIT_HEIGHT_SHARE = 0.8  # a digit is about as tall as the capital-led word before it
+SHORT_LABEL_WORD = 3  # `FW`, `HW`, `SW`, `Mfr`: a label's first word that may stand apart
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,17 @@ class OcrWord:
         return self.left + self.width
 
 
+_HEX_PREFIX = re.compile(r"[0O]x")
+
+
 def _is_noise(word: OcrWord) -> bool:
     """Specks and ruling-line fragments: no letter or digit, or 1-2 characters read unsurely."""
     if not any(ch.isalnum() for ch in word.text):
         return word.confidence < NOISE_CONFIDENCE or len(word.text) == 1
     if len(word.text) == 1:
         return word.confidence < NOISE_CONFIDENCE_ONE_CHAR
-    if ID_PREFIX_WORD.fullmatch(word.text):  # "ZG" for "ZIG", read unsurely: not a speck
-        return False
+    if ID_PREFIX_WORD.fullmatch(word.text) or _HEX_PREFIX.fullmatch(word.text):
+        return False  # "ZG" for "ZIG", or "Ox" split from its digits, read unsurely: no speck
     return len(word.text) == 2 and word.confidence < NOISE_CONFIDENCE
 
 
@@ -79,7 +83,13 @@ def _number_after_version_word(words: list[OcrWord], index: int) -> bool:
 def _is_junk_cell(cell: list[OcrWord]) -> bool:
     """A stamp or signature read as words: unsure, and no digit (IDs read unsurely have digits)."""
     mean = sum(w.confidence for w in cell) / len(cell)
-    return mean < JUNK_CELL_CONFIDENCE and not any(ch.isdigit() for w in cell for ch in w.text)
+    if mean >= JUNK_CELL_CONFIDENCE or any(ch.isdigit() for w in cell for ch in w.text):
+        return False
+    if _HEX_PREFIX.match(cell[0].text):  # `Ox EFA` at 2%: a hex value read badly, no stamp
+        return False
+    # a label read unsurely is still a label (`Model` at 12% beside a dotted leader, DEVELOPMENT
+    # scan-poor seed 71): its value was otherwise taken as the line above's wrap
+    return default_lexicon().is_only_labels(_cell_text(cell).strip(" :.")) is None
 
 
 def _is_speck_cell(cell: list[OcrWord], left: list[OcrWord] | None) -> bool:
@@ -107,14 +117,14 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
     lines = []
     for line_words in sorted(grouped.values(), key=lambda ws: min(w.top for w in ws)):
         line_words.sort(key=lambda w: w.left)
-        heights = sorted(w.height for w in line_words if any(c.isalnum() for c in w.text))
-        height = heights[len(heights) // 2] if heights else 20
+        height = _line_height(line_words)
         line_words = [w for w in line_words
-                      if len(w.text) > 2 or w.height >= SPECK_HEIGHT_SHARE * height] or line_words
+                      if w.height >= SPECK_HEIGHT_SHARE * height or _tall_word(w)] or line_words
         cells: list[list[OcrWord]] = [[line_words[0]]]
         for word in line_words[1:]:
             split_id = ID_PREFIX_WORD.fullmatch(cells[-1][-1].text) and word.text[:1].isdigit()
-            if word.left - cells[-1][-1].right > CELL_GAP_HEIGHTS * height and not split_id:
+            if word.left - cells[-1][-1].right > CELL_GAP_HEIGHTS * height and not split_id and (
+                    not _label_goes_on(cells[-1], word)):
                 cells.append([word])
             else:
                 cells[-1].append(word)
@@ -124,6 +134,33 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
         if cells:  # a line of specks alone (two lone strokes far apart) is no line
             lines.append(cells)
     return lines
+
+
+def _line_height(words: list[OcrWord]) -> int:
+    """The median height of the line's words that have a capital or a digit: dotted leaders read
+    as lower-case words (`canes`, `sepesnsas`) are no measure of it."""
+    for keep in (lambda t: any(c.isupper() or c.isdigit() for c in t),
+                 lambda t: any(c.isalnum() for c in t)):
+        heights = sorted(w.height for w in words if keep(w.text))
+        if heights:
+            return heights[len(heights) // 2]
+    return 20
+
+
+def _tall_word(word: OcrWord) -> bool:
+    """A word of 3 characters or more is text, however short its box, unless it is all
+    lower-case letters: a dotted leader on a 150-dpi JPEG scan is read `canes` or `sees` at
+    0-50%, in a box 3-4 px high on a line 16-19 px high (DEVELOPMENT scan-poor, seed 71)."""
+    return len(word.text) > 2 and not (word.text.isalpha() and word.text.islower())
+
+
+def _label_goes_on(cell: list[OcrWord], word: OcrWord) -> bool:
+    """A short word alone and the word after it make one label (`FW` far from `Version:` on a
+    turned 200-dpi scan in Times, DEVELOPMENT seed 71): one cell, or `FW` is dropped as a speck."""
+    if len(cell) > 1 or len(cell[0].text) > SHORT_LABEL_WORD or not cell[0].text.isalpha():
+        return False
+    hit = default_lexicon().label_at_start(f"{cell[0].text} {word.text}")
+    return hit is not None and len(hit.label.split()) > 1
 
 
 def _cell_text(cell: list[OcrWord]) -> str:
