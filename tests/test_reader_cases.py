@@ -1047,3 +1047,264 @@ def test_a_bare_certificate_noun_before_an_id_shaped_word_is_no_label() -> None:
     assert _accepted_label("Zertifikatsnummer ZSE-20-88979 \u2014 Ausstellungsdatum 6. August 2020",
                            lexicon) is not None
     assert _accepted_label("Certificate ISO9001 accredited laboratory", lexicon) is None
+
+
+# --- letters naming several devices (a prose probe written by a helper session) ---------------
+
+LETTER_HEAD = ["Brackenridge Test Laboratories Ltd Unit 4, Harrow Business Park",
+               "Milton Keynes MK12 5QP", "United Kingdom"]
+
+
+def _devices(certificate: Certificate) -> list[tuple[str, str, str, str]]:
+    return [(item.manufacturer, item.model, item.hardware_version, item.firmware_version)
+            for item in certificate.listings]
+
+
+def test_a_letter_with_a_paragraph_per_device_gives_a_listing_per_device(tmp_path: Path) -> None:
+    """Each device in its own sentence, its model named without a cue (`The HelioHub CH3 was
+    certified ...`), the manufacturer labelled once above: one listing each, the manufacturer
+    shared. Before, the letter gave one listing with the first device's values and the last
+    one's model (`K2`, from `Keystone K2 Meter`)."""
+    path = _pdf(tmp_path, [*LETTER_HEAD, "Grant of ZigBee Smart Energy Certificate",
+                           "Applicant: Umberleigh Systeme GmbH (11:90)",
+                           "Agent: Fenbridge Compliance Consulting Ltd",
+                           "Certificate number ZSE-17-99516 is hereby granted to the applicant, who "
+                           "is the manufacturer of the products described below.",
+                           "The HelioHub CH3 was certified at hardware 1.3.7 with firmware version "
+                           "12.4.20 and passed all tests.",
+                           "The Keystone K2 Meter was likewise certified, at hardware V1.9 with "
+                           "firmware image 12.7.23 and passed.",
+                           "The Orion PPMID was certified at hardware Rev 3 with firmware release "
+                           "R13.604 and passed."])
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZSE-17-99516"
+    maker = "Umberleigh Systeme GmbH (11:90)"
+    assert _devices(certificate) == [(maker, "HelioHub CH3", "1.3.7", "12.4.20"),
+                                     (maker, "Keystone K2 Meter", "V1.9", "12.7.23"),
+                                     (maker, "Orion PPMID", "Rev 3", "R13.604")]
+
+
+def test_a_sentence_naming_several_devices_gives_each_its_own_versions(tmp_path: Path) -> None:
+    """One sentence, three devices: a value goes to the model before it. The manufacturer,
+    named once for all (`all manufactured by`), is every device's; a leading article is no
+    part of a model."""
+    path = _pdf(tmp_path, [*LETTER_HEAD, "Letter of Conformance",
+                           "Certification testing of the Tern GSME 6 Model ID 0x2F0B, the AMX 310-E "
+                           "and the E470 Model ID 0x1838, all manufactured by Umberleigh Systeme "
+                           "GmbH, has been completed successfully. The Tern GSME 6 Model ID 0x2F0B "
+                           "was tested with hardware Rev 8 and firmware 0x3DDB8C14, the AMX 310-E "
+                           "with hardware V2.9 and firmware version 7.3 (Stack 7.39), and the E470 "
+                           "Model ID 0x1838 with hardware Rev D and firmware image 0x3F86E7B4.",
+                           "This letter is issued under ZigBee certificate ZIG21111SE5106."])
+    maker = "Umberleigh Systeme GmbH"
+    assert _devices(_read(path)) == [
+        (maker, "Tern GSME 6 Model ID 0x2F0B", "Rev 8", "0x3DDB8C14"),
+        (maker, "AMX 310-E", "V2.9", "7.3 (Stack 7.39)"),
+        (maker, "E470 Model ID 0x1838", "Rev D", "0x3F86E7B4")]
+
+
+def test_bullets_after_a_lead_in_share_its_manufacturer(tmp_path: Path) -> None:
+    """List items end at their semicolons; the manufacturer of the lead-in sentence (`the
+    devices from X listed below`) is each item's; an image type written 0x stays with its
+    model, a build number with its firmware."""
+    path = _pdf(tmp_path, [*LETTER_HEAD, "24 Mar 2021", "Dear Sir or Madam,",
+                           "We write to confirm that the devices from Elstrom Messtechnik AG listed "
+                           "below have been certified under ZIG21-9567 following testing:",
+                           "- the GX-857 (Image Type 0x2A27), hardware revision 4.2, firmware "
+                           "version B0:A7:66:36, which passed all 112 applicable test cases;",
+                           "- the NV-210E (Image Type 1F:59), hardware version V3.9, firmware "
+                           "image 4.2.8 build 9351, which passed all 46 applicable test cases;",
+                           "Our invoice INV-90457 and your order PO-47955 refer."])
+    maker = "Elstrom Messtechnik AG"
+    assert _devices(_read(path)) == [
+        (maker, "GX-857 (Image Type 0x2A27)", "4.2", "B0:A7:66:36"),
+        (maker, "NV-210E (Image Type 1F:59)", "V3.9", "4.2.8 build 9351")]
+
+
+def test_the_manufacturer_named_beats_the_applicant_and_the_letterhead_company(
+        tmp_path: Path) -> None:
+    """`The applicant, X, applied on behalf of the manufacturer, Y`: Y. And the test house's
+    name from the letterhead, found again in the footer, is never the manufacturer."""
+    path = _pdf(tmp_path, ["Veritest Interop Services Ltd", "CERTIFICATE OF ASSURANCE",
+                           "1. Veritest Interop Services Ltd issues this certificate under "
+                           "certificate number ZIG18-5750 in accordance with its scheme rules.",
+                           "2. The applicant, Tessaly Product Approvals Ltd, applied on behalf of "
+                           "the manufacturer, Elstrom Messtechnik AG, under order PO-43180.",
+                           "3. The products certified are (a) the SG-90, hardware version 01_07, "
+                           "firmware release 6.0.22; and (b) the Aurora ESME 3 (Image Type 18:F7), "
+                           "hardware version 04_04, firmware 0x52616EFD.",
+                           "Veritest Interop Services Ltd - Registered in England and Wales"])
+    maker = "Elstrom Messtechnik AG"
+    assert _devices(_read(path)) == [(maker, "SG-90", "01_07", "6.0.22"),
+                                     (maker, "Aurora ESME 3 (Image Type 18:F7)", "04_04",
+                                      "0x52616EFD")]
+
+
+def test_one_device_named_twice_is_one_listing(tmp_path: Path) -> None:
+    """A model named in the opening and again with its versions is one device, not two."""
+    path = _pdf(tmp_path, [*LETTER_HEAD, "Attestation of ZigBee Smart Energy certification",
+                           "We hereby attest that Juniper Grid Communications Inc. (0x1266) has "
+                           "completed certification of its Beacon CH-5 at this laboratory. The "
+                           "Beacon CH-5 was examined with hardware Rev B, firmware image 4.5.20.",
+                           "The certificate number assigned to this evaluation is ZIG21-2631."])
+    assert _devices(_read(path)) == [
+        ("Juniper Grid Communications Inc. (0x1266)", "Beacon CH-5", "Rev B", "4.5.20")]
+
+
+def test_a_table_header_wrapped_over_three_lines_is_read_whole(tmp_path: Path) -> None:
+    """An annex table (a tunable probe written by a helper session): `Physical` over `Device`
+    over `Type` in the last header cell, beside a `No.` column. `Device` alone is a model's
+    label, so the table ended at its own header and no device was read (one listing, from the
+    certificate's own fields)."""
+    path = _unruled(tmp_path, ["Annex A - Certified Device Models",
+                               "Certificate Number ZSE/20/04567"], [
+        ["No.", "Manufacturer", "Model", "Hardware", "Firmware", "Physical\nDevice\nType"],
+        ["1", "Elmstead Instruments\nGmbH (MC 11 69)", "Image Type 0x0C50", "Version 1.0",
+         "2.8 (Stack 20.47)", "Comms\nHub"],
+        ["2", "Ashgrove Metering Ltd\n(MC 11 74)", "Ibex SMETS2 ESME B3", "Version 1\nRevision 6",
+         "DB:1D:C0:13", "PPMID"],
+    ], [55, 81, 200, 330, 400, 496])
+    certificate = _read(path)
+    assert _devices(certificate) == [
+        ("Elmstead Instruments GmbH (MC 11 69)", "Image Type 0x0C50", "Version 1.0",
+         "2.8 (Stack 20.47)"),
+        ("Ashgrove Metering Ltd (MC 11 74)", "Ibex SMETS2 ESME B3", "Version 1 Revision 6",
+         "DB:1D:C0:13")]
+
+
+def test_a_bundle_whose_next_certificate_starts_mid_page_is_split_there(tmp_path: Path) -> None:
+    """Two certificates on one page, one under the other (a tunable probe written by a helper
+    session): each its own certificate, with its own listing. Before, one certificate with both
+    listings, the second ID lost."""
+    path = _pdf(tmp_path, ["Meridian Radio Test House Ltd - certificates issued",
+                           "ZigBee Smart Energy Certificate",
+                           "Certificate No.: ZSE-17-63120",
+                           "Manufacturer: Dovecote Systems Ltd (10:B8)", "Model: Talon CH-5",
+                           "Hardware Version: V1 R4", "Firmware Version: 12:32:AD:C7",
+                           "Authorised Signatory", "ZigBee Smart Energy Certificate",
+                           "Certificate No.: CERT-ZB-2024-5561",
+                           "Manufacturer: Dovecote Systems Ltd (10:B8)", "Model: Ibex SMETS2 ESME",
+                           "Hardware Version: 4.5", "Firmware Version: v8.3"])
+    certificate = _read(path)
+    parts = certificate.parts or (certificate,)
+    assert [(p.certificate_id, _devices(p)) for p in parts] == [
+        ("ZSE-17-63120", [("Dovecote Systems Ltd (10:B8)", "Talon CH-5", "V1 R4", "12:32:AD:C7")]),
+        ("CERT-ZB-2024-5561", [("Dovecote Systems Ltd (10:B8)", "Ibex SMETS2 ESME", "4.5",
+                                "v8.3")])]
+
+
+def test_a_table_of_centred_headers_and_vertically_centred_cells(tmp_path: Path) -> None:
+    """Header words centred over left-aligned columns, the row numbers' `No.` beside them
+    spanning two header rows, and a two-line manufacturer cell standing above and below its
+    row's one-line cells (the same probe). Before: the cells went to the column left of theirs
+    and both rows ran into one."""
+    items = ((178, 700, "Identification"), (393, 700, "Versions"), (504, 697, "Device"),
+             (58, 691, "No."), (508, 685, "Type"), (114, 682, "Manufacturer"), (255, 682, "Model"),
+             (354, 682, "HW"), (435, 682, "FW"),
+             (86, 664, "Brindlecombe Energy"), (57, 658, "1"), (212, 658, "Quarto Twin ESME"),
+             (337, 658, "3.2"), (401, 658, "0x775B644C"), (496, 658, "PPMID"), (86, 652, "Devices"),
+             (86, 634, "Brindlecombe Energy"), (211, 634, "Fathom Gas G6 (Image Type"),
+             (56, 628, "2"), (336, 628, "03:04"), (401, 628, "R12.690"), (496, 628, "ESME"),
+             (86, 623, "Devices"), (211, 623, "0x2886)"),
+             (77, 760, "Certificate No. ZIG19139SE9836"))
+    certificate = _read(_drawn(tmp_path, "centred.pdf", items, size=7))
+    assert certificate.certificate_id == "ZIG19139SE9836"
+    assert _devices(certificate) == [
+        ("Brindlecombe Energy Devices", "Quarto Twin ESME", "3.2", "0x775B644C"),
+        ("Brindlecombe Energy Devices", "Fathom Gas G6 (Image Type 0x2886)", "03:04", "R12.690")]
+
+
+def test_a_bilingual_header_over_four_lines(tmp_path: Path) -> None:
+    """`Wersja` / `sprzętu /` / `Hardware` / `version` over one column, `Lp. /` over `No.` (a
+    cell that names no field) beside it: the header is read over its four lines, in Polish and
+    English (new labels: `Producent`, `Wersja sprzętu`, `Typ urządzenia`; drawn without their
+    accents, which the standard PDF fonts cannot show, and which labels are compared without)."""
+    items = ((49, 700, "Lp. /"), (83, 701, "Producent /"), (201, 701, "Model / Model"),
+             (319, 700, "Wersja"), (391, 700, "Wersja"), (495, 700, "Typ"),
+             (49, 690, "No."), (83, 691, "Manufacturer"), (319, 690, "sprzetu /"),
+             (391, 691, "oprogramowania /"), (495, 691, "urzadzenia"),
+             (319, 681, "Hardware"), (391, 681, "Firmware version"), (495, 681, "/ Device"),
+             (319, 671, "version"), (495, 671, "type"),
+             (50, 655, "1"), (83, 655, "Brindlecombe Energy"), (201, 655, "Quarto Twin ESME"),
+             (319, 655, "Rev C"), (391, 655, "Version 15 Revision 5"), (495, 655, "PPMID"),
+             (83, 644, "Devices (0x12a3)"), (201, 644, "(Image Type 01:BE)"),
+             (49, 760, "Numer certyfikatu / Certificate No. ZB22SE48983"))
+    certificate = _read(_drawn(tmp_path, "pl.pdf", items, size=7))
+    assert certificate.certificate_id == "ZB22SE48983"
+    assert _devices(certificate) == [("Brindlecombe Energy Devices (0x12a3)",
+                                      "Quarto Twin ESME (Image Type 01:BE)", "Rev C",
+                                      "Version 15 Revision 5")]
+
+
+def test_devices_as_cards_side_by_side_are_read_card_by_card(tmp_path: Path) -> None:
+    """Two device cards to a row, each label over its value (the same probe): the values are
+    read card by card. Before, reading line by line made three listings of mixed devices."""
+    items = ((54, 700, "Device 1"), (314, 700, "Device 2"),
+             (53, 680, "Manufacturer"), (313, 680, "Manufacturer"),
+             (54, 670, "Kingsmere Controls Ltd (0x123D)"), (314, 670, "Kingsmere Controls Ltd (0x123D)"),
+             (53, 654, "Model"), (313, 654, "Model"),
+             (53, 644, "Stratus GSME G4 (Image Type 0x36FB)"), (313, 644, "Wisp CAD Lite"),
+             (54, 628, "Hardware version"), (314, 628, "Hardware version"),
+             (53, 618.4, "3_6"), (313, 618, "V1 R12"),
+             (54, 602, "Firmware version"), (314, 602, "Firmware version"),
+             (53, 592, "5f0e4537"), (313, 592, "Version 5 Revision 9"),
+             (45, 760, "Certificate number: CERT-ZB-2019-2556"))
+    certificate = _read(_drawn(tmp_path, "cards.pdf", items, size=8))
+    maker = "Kingsmere Controls Ltd (0x123D)"
+    assert _devices(certificate) == [
+        (maker, "Stratus GSME G4 (Image Type 0x36FB)", "3_6", "5f0e4537"),
+        (maker, "Wisp CAD Lite", "V1 R12", "Version 5 Revision 9")]
+
+
+def test_a_remark_in_lower_case_does_not_join_its_row_to_the_one_above(tmp_path: Path) -> None:
+    """A register's `Remarks` column, no field's (`variant of Pos. 1`): a cell opening with a
+    lower-case word there is no sign of a wrapped line, so its row is a row of its own. Before,
+    the two rows ran into one. New labels: `Maker`, `Hardware Platform`, `Approval No.`."""
+    items = ((47, 760, "Approval No.: ZC-2312-2208"),
+             (47, 740, "Register of Approved ZigBee Smart Energy Devices - Extract"),
+             (49, 700, "Pos."), (81, 700, "Maker"), (240, 700, "Type Designation"),
+             (406, 700, "Hardware"), (496, 700, "Firmware Release"), (626, 700, "Remarks"),
+             (406, 690, "Platform"),
+             (49, 670, "1"), (81, 670, "Cresswell Smart Utilities plc (0x104F)"),
+             (241, 670, "Fathom Gas G6"), (406, 670, "0x040A"), (496, 670, "16.3 (Stack 6.0.1.2)"),
+             (626, 670, "-"),
+             (49, 652, "2"), (81, 652, "Cresswell Smart Utilities plc (0x104F)"),
+             (241, 652, "Vela PPMID 3"), (406, 652, "Version 3.12"), (496, 652, "85:F8:4E:93"),
+             (626, 652, "variant of Pos. 1"))
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(842, 595), invariant=True)
+    canvas.setFont("Helvetica", 7)
+    for x, y, text in items:
+        canvas.drawString(x, y - 200, text)
+    certificate = _read(_saved(canvas, buffer, tmp_path / "register.pdf"))
+    assert certificate.certificate_id == "ZC-2312-2208"
+    maker = "Cresswell Smart Utilities plc (0x104F)"
+    assert _devices(certificate) == [(maker, "Fathom Gas G6", "0x040A", "16.3 (Stack 6.0.1.2)"),
+                                     (maker, "Vela PPMID 3", "Version 3.12", "85:F8:4E:93")]
+
+
+def test_two_labelled_values_on_one_line_are_cut_at_the_second_label(tmp_path: Path) -> None:
+    """`Hardware Version 1.12 Firmware Version 0x1BED28C2` in one run (a diploma's centred
+    line, the same probe): the hardware is 1.12, not the whole line, and the firmware is read.
+    A value that merely holds a label's word (`Acme Model Works Ltd`) is not cut."""
+    path = _pdf(tmp_path, ["Certificate of ZigBee Smart Energy Certification",
+                           "Certificate No.: CERT-ZB-2023-3765",
+                           "Manufacturer: Acme Model Works Ltd", "Model: Merlin PM-12",
+                           "Hardware Version 1.12 Firmware Version 0x1BED28C2"])
+    assert _devices(_read(path)) == [("Acme Model Works Ltd", "Merlin PM-12", "1.12", "0x1BED28C2")]
+
+
+def test_a_value_wrapped_back_under_its_label_closes_its_bracket(tmp_path: Path) -> None:
+    """A narrow list whose long values wrap back to the margin (`Modelo:  Merlin PM-12 (Image
+    Type` over `0x18C4)` at the label's left edge): the line that closes the bracket is the
+    value's. Before, the model stopped at `(Image Type`."""
+    items = ((201, 700, "Número do certificado:"), (310, 700, "ZB23SE71251"),
+             (201, 680, "Fabricante:"), (256, 680, "Penhallow Wireless Ltd (0x1208)"),
+             (240, 660, "Merlin PM-12 (Image Type"), (201, 659, "Modelo:"),
+             (201, 648, "0x18C4)"),
+             (201, 630, "Versão de hardware:"), (290, 630, "Rev F"),
+             (201, 612, "Versão de firmware:"), (290, 612, "88 16 90 FB"),
+             (201, 760, "Certificado ZigBee Smart Energy"))
+    assert _devices(_read(_drawn(tmp_path, "pt.pdf", items, size=8))) == [
+        ("Penhallow Wireless Ltd (0x1208)", "Merlin PM-12 (Image Type 0x18C4)", "Rev F",
+         "88 16 90 FB")]

@@ -33,7 +33,7 @@ from pipeline.parse import FieldRules, assemble, clean_value
 from pipeline.reader.layout import PageRead, Value, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
 from pipeline.reader.printed_hex import rewrite_printed_hex
-from pipeline.reader.prose import read_prose
+from pipeline.reader.prose import NO_CUE, read_prose
 
 # A manufacturer code spelled as a code: 21 E3, 0x78DC, 8B6Dh, Ox7CAE, Manufacturer Code 0x7CAE
 _MFR_CODE = regex.compile(
@@ -90,18 +90,42 @@ def _split(pages: Sequence[PageText], lexicon: Lexicon, rules: FieldRules) -> li
             for certificate_id, found in rows:
                 parts.append(_Part([page], [*found, *loose], prose, certificate_id))
             continue
-        ids = (_clean(rules, f.value) for f in labelled if f.value.field == "certificate_id")
-        page_id = next((i for i in ids if i and lexicon.fits("certificate_id", i)), "")
-        current = parts[-1]
-        if page_id and current.certificate_id and page_id != current.certificate_id:
-            current = _Part()
-            parts.append(current)
-        if page_id and not current.certificate_id:
-            current.certificate_id = page_id
-        current.pages.append(page)
-        current.labelled.extend(labelled)
-        current.prose.extend(prose)
+        for band_id, band_labelled, band_prose in _bands(labelled, prose, lexicon, rules):
+            current = parts[-1]
+            if band_id and current.certificate_id and band_id != current.certificate_id:
+                current = _Part()
+                parts.append(current)
+            if band_id and not current.certificate_id:
+                current.certificate_id = band_id
+            if not current.pages or current.pages[-1] is not page:
+                current.pages.append(page)
+            current.labelled.extend(band_labelled)
+            current.prose.extend(band_prose)
     return parts
+
+
+def _bands(labelled: list[_Found], prose: list[_Found], lexicon: Lexicon, rules: FieldRules
+           ) -> list[tuple[str, list[_Found], list[_Found]]]:
+    """A page's values by certificate: a page giving two certificate IDs or more under their
+    labels, one under the other (`Certificate No.: ZSE-17-63120` ... `Certificate No.:
+    CERT-ZB-2024-5561` half-way down: a bundle whose next certificate starts mid-page), is cut
+    above each new ID; what stands above the second belongs to the first. One band otherwise."""
+    ids: list[tuple[float, str]] = []
+    for found in sorted(labelled, key=lambda f: f.value.segments[0].top):
+        if found.value.field != "certificate_id":
+            continue
+        text = _clean(rules, found.value)
+        if text and lexicon.fits("certificate_id", text) and text not in {i for _, i in ids}:
+            ids.append((found.value.segments[0].top, text))
+    if len(ids) < 2:
+        return [(ids[0][1] if ids else "", labelled, prose)]
+    cuts = [top for top, _ in ids[1:]]
+
+    def band(found: _Found) -> int:
+        return sum(found.value.segments[0].top >= cut for cut in cuts)
+
+    return [(text, [f for f in labelled if band(f) == n], [f for f in prose if band(f) == n])
+            for n, (_, text) in enumerate(ids)]
 
 
 def _read_straight(page: PageText, lexicon: Lexicon) -> PageRead:
@@ -234,7 +258,10 @@ def _listings(part: _Part, rules: FieldRules) -> list[Listing]:
         shared = _shared(loose, rules)
         rows = [table_rows[key] for key in sorted(table_rows)]  # pages, tables, rows in order
         return [{**shared, **row} for row in rows]
-    listings = _grouped(loose, rules)
+    listings = _grouped(_by_card(loose), rules)
+    if len(listings) <= 1 and len(devices := _prose_devices(part.prose, rules)) >= 2:
+        shared = listings[0] if listings else {}  # `Applicant: ...` above the letter's devices
+        return [_under_shared(shared, device) for device in devices]
     if len(listings) <= 1:
         only = listings[0] if listings else {}
         for found in part.prose:  # prose fills what no label gave
@@ -243,6 +270,66 @@ def _listings(part: _Part, rules: FieldRules) -> list[Listing]:
                 only[name] = (text, found)
         return [only] if only else []
     return listings
+
+
+CARD_GAP_PT = 72.0  # two values of one field this far apart on one line: cards side by side
+
+
+def _by_card(loose: list[_Found]) -> list[_Found]:
+    """Labelled values in reading order, or card by card when devices stand side by side
+    (`Device 1` and `Device 2` blocks, each `Manufacturer` over its value, two to a row): a
+    field given twice on one line, an inch apart or more, makes each value's column its card,
+    and the values are read column by column (page, then card, then line)."""
+    starts: list[float] = []
+    for a in loose:
+        for b in loose:
+            if (a.page is b.page and a.value.field == b.value.field and a is not b
+                    and abs(a.value.segments[0].top - b.value.segments[0].top)
+                    < a.value.segments[0].height
+                    and b.value.segments[0].x0 - a.value.segments[0].x0 > CARD_GAP_PT):
+                starts.extend((a.value.segments[0].x0, b.value.segments[0].x0))
+    if not starts:
+        return loose
+    columns = sorted({round(x) for x in starts})
+    merged = [columns[0]]
+    for x in columns[1:]:
+        if x - merged[-1] > CARD_GAP_PT:
+            merged.append(x)
+    if len(merged) < 2:
+        return loose
+
+    def card(found: _Found) -> int:
+        x0 = found.value.segments[0].x0
+        return max((n for n, x in enumerate(merged) if x0 >= x - CARD_GAP_PT / 4), default=0)
+
+    per_card = [sum(card(f) == n for f in loose) for n in range(len(merged))]
+    if min(per_card) < 2:
+        return loose
+    return sorted(loose, key=lambda f: (f.page.number, card(f), f.value.segments[0].top))
+
+
+def _under_shared(shared: Listing, device: Listing) -> Listing:
+    """A device of a letter with the fields labelled once above it: its own value wins when a
+    cue in its sentence gave it, the label's when the prose value had no cue (a company name
+    found by its legal form alone)."""
+    merged = {**shared, **device}
+    for name, (_, found) in device.items():
+        if name in shared and found is not None and found.value.rule.endswith(NO_CUE):
+            merged[name] = shared[name]
+    return merged
+
+
+def _prose_devices(prose: Sequence[_Found], rules: FieldRules) -> list[Listing]:
+    """The devices of letters naming several (prose.read_prose tags each value with its
+    device on its page), in page and device order."""
+    devices: dict[tuple[int, int], Listing] = {}
+    for found in prose:
+        if found.value.device is None or found.value.field not in DEVICE_FIELDS:
+            continue
+        if text := _clean(rules, found.value):
+            key = (found.page.number, found.value.device)
+            devices.setdefault(key, {}).setdefault(found.value.field, (text, found))
+    return [devices[key] for key in sorted(devices)]
 
 
 def _shared(loose: Sequence[_Found], rules: FieldRules) -> Listing:

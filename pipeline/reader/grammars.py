@@ -13,9 +13,12 @@ import regex
 _HEX2 = r"[0-9A-Fa-f]{2}"
 _HEX_VALUE = (rf"(?:0[xX]|h')?{_HEX2}(?:[:\- ]?{_HEX2}){{1,3}}h?(?![\w:])"
               rf"|0[xX][0-9A-Fa-f]{{4,8}}(?!\w)")
-_VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\))?"
+_VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.]+\)|\sbuild\s\d+)?"
             r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
+# an image type after a model's name, in either spelling: `(Image Type 2E:80)`, `(Image Type 0x128C)`
+IMAGE_TYPE = rf"\(Image Type\s(?:{_HEX2}[: ]?{_HEX2}|0[xX]{_HEX2}{_HEX2})\)"
+_MFR_CODE = rf"\((?:0[xX])?{_HEX2}:?{_HEX2}\)"  # `(10:AE)`, `(0x11D0)`, `(1266)`
 # (a sentence's first word after a company's full stop is no part of it: `GmbH. The device`)
 _COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:(?<!(?:GmbH|Ltd|Limited|plc|Inc|AG)\.\s)"
             r"[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&"
@@ -33,13 +36,14 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
     # ('0x7CAE (Calder Valley Instruments Ltd)').
     "manufacturer": regex.compile(
         rf"(?:0[xX]{_HEX2}{_HEX2}|{_HEX2}{_HEX2}h|{_HEX2}:{_HEX2})(?:\s\({_COMPANY}\))?"
-        rf"|{_COMPANY}(?:\s\({_HEX2}:?{_HEX2}\))?"),
+        rf"|{_COMPANY}(?:\s{_MFR_CODE})?"),
     "model": regex.compile(
-        rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)"
+        rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s{IMAGE_TYPE}"
         rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
     # ...and a board issue by letter: 0x0A, C2, rev C (hand-made letters: `hardware issue C2`)
     "hardware_version": regex.compile(
         rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}|0[xX][0-9A-Fa-f]{{2}}(?![\w:])"
-        r"|(?:[Rr]ev\.?\s)?[A-Z][0-9]{1,2}(?![\w.:])|[Rr]ev\.?\s[A-Z](?![\w.])"),
-    "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}"),
+        r"|(?:[Rr]ev\.?\s)?[A-Z][0-9]{1,2}(?![\w.:])|[Rr]ev\.?\s(?:[A-Z]|\d{1,2})(?![\w.])"),
+    # ...and a release by its letter (`R13.604`, `R09.219`)
+    "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|R\d{{1,3}}(?:\.\d{{1,4}})+(?![\w.])"),
 }

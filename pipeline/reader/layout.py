@@ -16,6 +16,7 @@ Every value carries the segment boxes it came from and the rule that found it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as _field
@@ -47,6 +48,8 @@ class Value:
     row: int | None = None  # table row (0-based) for values read from a multi-row table
     table: int | None = None
     notes: list[str] = _field(default_factory=list)  # how the value was read, when rewritten
+    device: int | None = None  # prose naming several devices: which one (reader/prose.py)
+    at: int | None = None  # prose values: where the value starts in the page's prose text
 
     def bbox(self) -> tuple[float, float, float, float]:
         return (min(s.x0 for s in self.segments), min(s.top for s in self.segments),
@@ -203,6 +206,8 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         # on hardware 1.3 for testing'): the value is what the field's grammar reads, and the
         # rest of the sentence is left to prose.
         return _grammar_value(item, rule)
+    if rest and (both := _up_to_next_label(item, start, lexicon, rule, strict=True)):
+        return both  # `Hardware Version 1.12 Firmware Version 0x1BED28C2` on one line
     if rest:
         part = _part_of(item.seg, start)
         value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon, label=item)
@@ -248,10 +253,13 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     return None
 
 
-def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str) -> Value | None:
+def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str,
+                      strict: bool = False) -> Value | None:
     """The value up to another field's label in the same run of text, when that has the
     field's shape: `Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum 6. August 2020` gives
-    the ID; what follows the label is left for the prose reader."""
+    the ID; what follows the label is left for the prose reader. `strict`: only a label of
+    several words or with its separator, followed by a value of its own field's shape (a
+    value that merely holds a label's word, `Acme Model Works Ltd`, is not cut)."""
     assert item.hit is not None
     text = item.seg.text
     for word in _WORDS.finditer(text, start):
@@ -259,6 +267,9 @@ def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str) -> Va
             continue
         hit = lexicon.label_at_start(text[word.start():])
         if hit is None or hit.field == item.hit.field:
+            continue
+        if strict and not ((hit.separated or len(hit.label.split()) > 1) and lexicon.fits(
+                hit.field, _clean(text[word.start() + hit.value_start:]))):
             continue
         value = _clean(text[start : word.start()].rstrip(" —–-|/"))
         if not value or not lexicon.fits(item.hit.field, value):
@@ -419,6 +430,9 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
     translated = label is not None and label.seg.text.rstrip().endswith("/")
     for row in items[start.line + 1 :]:
         below = [o for o in row if abs(o.seg.x0 - last.x0) <= WRAP_ALIGN_PT and not o.used]
+        if not below and (back := _back_under_label(value, row, label_x0)) is not None:
+            below = [back]  # `Merlin PM-12 (Image Type` / `0x18C4)` wrapped back under `Modelo:`
+            label_x0 = None
         if not below:
             break
         nxt = below[0]
@@ -452,6 +466,18 @@ def _with_wraps(value: Value, start: _Seg, items: list[list[_Seg]], lexicon: Lex
     return value
 
 
+def _back_under_label(value: Value, row: list[_Seg], label_x0: float | None) -> _Seg | None:
+    """A value's bracket left open, closed by the next line, which starts under the label (a
+    narrow list whose long values wrap back to the margin): that line, else None."""
+    if label_x0 is None or value.text.count("(") <= value.text.count(")"):
+        return None
+    line = [o for o in row if not o.used]
+    if not line or line[0].hit is not None or abs(line[0].seg.x0 - label_x0) > WRAP_ALIGN_PT:
+        return None
+    text = line[0].seg.text
+    return line[0] if text.count(")") > text.count("(") else None
+
+
 # --- tables -----------------------------------------------------------------------------------
 
 
@@ -472,7 +498,8 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
                 len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0])) or (
                 len(set(devices)) >= OTHER_COLUMNS_DEVICE_LABELS
                 and all(_other_column_header(i) for i in unnamed))):
-            rows, end, body = _table_rows(header, items, index + 1 + bool(under), lexicon)
+            rows, end, body = _table_rows(header, items, index + 1 + len({i.line for i in under}),
+                                          lexicon)
             body = [*under, *body]
             if rows and max(len(r) for r in rows) >= 3:  # a lone cell is a heading: 'Device 2'
                 rows = [r for r in rows if len(r) > 1]
@@ -573,31 +600,53 @@ def _other_column_header(item: _Seg) -> bool:
         ch.isdigit() for ch in text)
 
 
+HEADER_WRAP_LINES = 3  # lines a header cell may wrap onto: `Physical` / `Device` / `Type`
+# (a bilingual header over four lines: `Wersja` / `sprzętu /` / `Hardware` / `version`)
+
+
 def _header_wrapped_under(header: list[_Seg], items: list[list[_Seg]], index: int,
                           lexicon: Lexicon) -> list[_Seg]:
-    """A header whose cells wrap onto the line under it (`Model Name /` over `Number`, `Device`
-    over `Type`, `Image` over `Type`): each cell of that line, close under a header cell and
-    starting at its left edge, is read with it; the merged cells take the field their whole
-    text names. Taken only when every cell of the line merges into a label, and the merged
-    header names more fields than the first line alone. Returns the line's cells (or [])."""
+    """A header whose cells wrap onto the lines under it (`Model Name /` over `Number`, `Device`
+    over `Type`, `Physical` over `Device` over `Type`): each cell of those lines, close under a
+    header cell and starting at its left edge, is read with it; the merged cells take the field
+    their whole text names. Taken, over as many lines (up to HEADER_WRAP_LINES) as it can be,
+    when no label is lost by it, a cell at least becomes one, and the merged header names more
+    fields than the first line alone. Returns those lines' cells (or [])."""
     if len(header) < 3 or index + 1 >= len(items):
         return []
-    below = items[index + 1]
     height = max(i.seg.height for i in header)
-    if not below or min(b.seg.top for b in below) - max(i.seg.bottom for i in header) > (
-            WRAP_GAP_HEIGHTS * height) or any(ch.isdigit() for b in below for ch in b.seg.text):
+    texts = {n: i.seg.text.strip() for n, i in enumerate(header)}
+    extended: set[int] = set()
+    bottom = max(i.seg.bottom for i in header)
+    taken: list[_Seg] = []
+    best: tuple[list[_Seg], dict[int, tuple[str, str]]] | None = None  # lines, merged cells
+    for below in items[index + 1 : index + 1 + HEADER_WRAP_LINES]:
+        if not below or min(b.seg.top for b in below) - bottom > WRAP_GAP_HEIGHTS * height or any(
+                ch.isdigit() for b in below for ch in b.seg.text):
+            break
+        on_line: set[int] = set()
+        for cell in below:
+            above = next((n for n, i in enumerate(header) if n not in on_line
+                          and abs(i.seg.x0 - cell.seg.x0) <= WRAP_ALIGN_PT), None)
+            if above is None:
+                break
+            on_line.add(above)
+            texts[above] = f"{texts[above]} {cell.seg.text.strip()}"
+        else:
+            extended |= on_line
+            taken = [*taken, *below]
+            bottom = max(b.seg.bottom for b in below)
+            named = {n: (texts[n], lexicon.is_only_labels(texts[n])) for n in extended}
+            # a label stays one (a row's values under it would not), and one cell at least
+            # becomes one; a cell that named nothing may go on naming nothing (`Lp. /` over `No.`)
+            if all(f is not None or header[n].label_only is None for n, (_, f) in named.items(
+                    )) and any(f is not None for _, f in named.values()):
+                best = (taken, {n: (t, f) for n, (t, f) in named.items() if f is not None})
+            continue
+        break
+    if best is None:
         return []
-    merged: dict[int, tuple[str, str | None]] = {}
-    for cell in below:
-        above = next((i for n, i in enumerate(header) if n not in merged
-                      and abs(i.seg.x0 - cell.seg.x0) <= WRAP_ALIGN_PT), None)
-        if above is None:
-            return []
-        text = f"{above.seg.text.strip()} {cell.seg.text.strip()}"
-        found = lexicon.is_only_labels(text)
-        if found is None:
-            return []
-        merged[header.index(above)] = (text, found)
+    below, merged = best
     before = {i.label_only for i in header} - {None}
     after = {merged[n][1] if n in merged else i.label_only for n, i in enumerate(header)} - {None}
     if len(after) <= len(before) and all(
@@ -679,7 +728,7 @@ def _labels_wrapped_under(line: list[_Seg], below: list[_Seg], lexicon: Lexicon)
 def _table_rows(
     header: list[_Seg], items: list[list[_Seg]], start: int, lexicon: Lexicon
 ) -> tuple[list[dict[str, Value]], int, list[_Seg]]:
-    columns = [(i.seg.x0, i.label_only or "") for i in header]
+    columns = _centred_columns(header, items[start : start + CENTRED_LOOK_LINES])
     height = max(i.seg.height for i in header)
     rows: list[dict[str, Value]] = []
     # (the line before `start` is the header's own, or its wrapped second line)
@@ -690,9 +739,18 @@ def _table_rows(
     # every row's first line did is the rest of that row ('Ltd' / 'Unit (Image Type BE:41)' /
     # 'Assembly 4.18' under a row of five cells), not a row of its own.
     starts: list[int] = []
+    row_gaps: list[float] = []  # the gaps between the current row's own lines
     index = start
     for index in range(start, len(items)):
-        line = items[index]
+        # a row's number left of the table, its header spanning the header's lines apart
+        # (`No.` centred over two header rows): no column's value
+        numbers = [i for i in items[index] if i.seg.x1 < columns[0][0] - COLUMN_SLACK_PT
+                   and _ROW_NUMBER.fullmatch(i.seg.text.strip())]
+        line = [i for i in items[index] if i not in numbers]
+        if not line:
+            body.extend(numbers)
+            continue
+        body.extend(numbers)
         top = min(i.seg.top for i in line)
         if not rows and top - last_bottom <= WRAP_GAP_HEIGHTS * height and _header_goes_on(
                 line, header, columns, lexicon):  # 'Hardware' / 'Version', 'Firmware /' / 'Software Version'
@@ -711,7 +769,12 @@ def _table_rows(
         filled = len({_column_of(i.seg, columns) for i in line})
         gap = top - max(i.seg.bottom for i in last_line) if last_line else 0.0
         close = bool(last_line) and gap < WRAP_GAP_HEIGHTS * height
-        wrapped = bool(rows) and bool(last_line) and (
+        # rows of vertically centred cells: a cell of two lines above and below a one-line
+        # row's middle, so the row's own lines overlap; a line further under than any of the
+        # row's own lines by half a line starts the next row, however few columns it fills
+        apart = len(row_gaps) >= 1 and gap > max(row_gaps) + CENTRED_ROW_GAP_HEIGHTS * height \
+            and max(row_gaps) <= 0
+        wrapped = bool(rows) and bool(last_line) and not apart and (
             _continues(line, rows[-1], columns)
             # a line filling few columns, not far under: the rest of the row's cells (a
             # heading two line heights under, 'Device 2' over the next block, is not)
@@ -736,6 +799,9 @@ def _table_rows(
             body.append(item)
         if not wrapped:
             rows.append(cells)
+            row_gaps = []
+        else:
+            row_gaps.append(gap)
         last_line = line
         last_bottom = max(i.seg.bottom for i in line)
     else:
@@ -839,8 +905,11 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
     if columns[0][1] not in row:
         return False
     for item in line:
+        column = _column_of(item.seg, columns)
+        if column == "":
+            continue  # a column no field owns (`Remarks`: `variant of Pos. 1`) tells nothing
         text = _clean(item.seg.text)
-        above = row.get(_column_of(item.seg, columns))
+        above = row.get(column)
         if text[:1] in "([" or _lower_word(text) or text.count(")") > text.count("("):
             return True
         if above is not None and (above.text.count("(") > above.text.count(")")
@@ -857,6 +926,41 @@ def _lower_word(text: str) -> bool:
     A lower-case value is not one: `v117` is a firmware version in a row of its own."""
     first = text.split(maxsplit=1)[0] if text.strip() else ""
     return first[:1].islower() and first.rstrip(".,;:").isalpha()
+
+
+_ROW_NUMBER = regex.compile(r"\d{1,3}\.?")
+CENTRED_LOOK_LINES = 4
+CENTRED_ROW_GAP_HEIGHTS = 0.5  # lines of the first row looked at for its cells' left edges
+
+
+def _centred_columns(header: Sequence[_Seg], body: Sequence[Sequence[_Seg]]
+                     ) -> list[tuple[float, str]]:
+    """Each column's left edge and field. A header cell centred over its column (`Manufacturer`
+    over left-aligned `Brindlecombe Energy`, 28 pt further left) starts right of the column's
+    cells: when the first row's cells, each matched to the header cell nearest its centre, start
+    left of their headers by more than the slack, the column starts where its cells do."""
+    columns = [(i.seg.x0, i.label_only or "") for i in header]
+    centres = [(i.seg.x0 + i.seg.x1) / 2 for i in header]
+    lefts = [x0 for x0, _ in columns]
+    moved = 0
+    for line in body:
+        for item in line:
+            if any(ch.isalpha() for ch in item.seg.text) and item.hit is not None:
+                return columns  # a label under the header: not its first row
+            if _ROW_NUMBER.fullmatch(item.seg.text.strip()):
+                continue  # a row's number, perhaps left of the table
+            centre = (item.seg.x0 + item.seg.x1) / 2
+            n = min(range(len(header)), key=lambda k: abs(centres[k] - centre))
+            before = header[n - 1].seg.x1 if n else float("-inf")
+            overlaps = item.seg.x0 < header[n].seg.x1 and header[n].seg.x0 < item.seg.x1
+            if not overlaps and not before < item.seg.x0 <= item.seg.x1 < header[n].seg.x0:
+                continue  # neither under its nearest header cell nor in the gap left of it
+            if item.seg.x0 < lefts[n] - COLUMN_SLACK_PT:
+                lefts[n] = item.seg.x0
+                moved += 1
+    if 2 * moved < len(header) or any(b <= a for a, b in itertools.pairwise(lefts)):
+        return columns
+    return [(left, name) for left, (_, name) in zip(lefts, columns, strict=True)]
 
 
 def _column_of(seg: Segment, columns: Sequence[tuple[float, str]]) -> str:

@@ -84,6 +84,11 @@ class ProseRules:
     legal_forms: tuple[str, ...] = ()
     house_words: frozenset[str] = frozenset()
     house_cues: tuple[str, ...] = ()
+    # a product's name in a sentence, with no cue (prose.py `_named_products`): what may stand
+    # right before it, and words no product name holds (standards, stacks, references)
+    product_openers: tuple[str, ...] = ()
+    not_product_words: frozenset[str] = frozenset()
+    reference_nouns: frozenset[str] = frozenset()  # `LH/ZB/19-007 test unit`: a reference
 
 
 LABEL_MEMO_SIZE = 20_000  # texts remembered by Lexicon.label_at_start (a few MB at most)
@@ -296,7 +301,7 @@ def _prose(path: Path, entry: object) -> ProseRules:
         return {name: words(v, f"{key}.{name}") for name, v in table.items()}
 
     known = {"fillers", "value_fillers", "comma_fields", "after_cues", "legal_forms",
-             "house_words", "house_cues"}
+             "house_words", "house_cues", "product_openers", "not_product_words", "reference_nouns"}
     if unknown := sorted(set(entry) - known):
         raise _schema(path, f"[prose] has unknown keys {unknown}")
     return ProseRules(
@@ -308,6 +313,11 @@ def _prose(path: Path, entry: object) -> ProseRules:
         house_words=frozenset(w.casefold() for w in words(entry.get("house_words", []),
                                                           "house_words")),
         house_cues=words(entry.get("house_cues", []), "house_cues"),
+        product_openers=words(entry.get("product_openers", []), "product_openers"),
+        not_product_words=frozenset(w.casefold() for w in words(
+            entry.get("not_product_words", []), "not_product_words")),
+        reference_nouns=frozenset(w.casefold() for w in words(
+            entry.get("reference_nouns", []), "reference_nouns")),
     )
 
 

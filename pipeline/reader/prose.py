@@ -18,20 +18,21 @@ A short line (a heading, a letterhead) ends its paragraph: no value runs across 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from functools import lru_cache
 
 import regex
 
-from pipeline.models import Segment
+from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.parse import clause
-from pipeline.reader.grammars import _HEX2, _TOKEN, GRAMMARS
+from pipeline.reader.grammars import _HEX2, _TOKEN, GRAMMARS, IMAGE_TYPE
 from pipeline.reader.layout import Value
 from pipeline.reader.lexicon import Lexicon, ProseRules
 
 # A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
 _IMAGE_TYPE_MODEL = regex.compile(
-    rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s\(Image Type\s{_HEX2}[: ]?{_HEX2}\)")
+    rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s{IMAGE_TYPE}")
 # A name and its model ID (`HT-45 Gas Meter Model ID 0x0E57`): read before the cues, so the
 # cue `Model ID` does not take the number alone
 _MODEL_ID_MODEL = regex.compile(
@@ -39,6 +40,7 @@ _MODEL_ID_MODEL = regex.compile(
 # ZigBee certificate IDs wherever they stand: `ZIG...` and the `ZSE-18-79243` form (issue 11)
 _ZIGBEE_ID = regex.compile(
     r"(?<![\w-])(?:ZIG[\w\-/]*\d[\w\-/]*(?<=\w)|ZSE-\d{2}-\d{3,6}(?![\w-]))")
+NO_CUE = "no cue"  # ends the rule of a value found by its grammar alone
 _MAX_GAP = 24  # characters of filler allowed between a cue and its value
 BREAK = "\u00b6"  # joins two lines of different paragraphs; nothing matches across it
 SHORT_LINE = 0.6  # a line ending left of this share of the widest line ends its paragraph
@@ -46,7 +48,7 @@ PARAGRAPH_GAP = 1.8  # ...as does a gap of more than this many line heights unde
 # Lower-case words a value found in prose does not run on with: 'SM-900 passed all tests' is the
 # model SM-900, 'hardware 1.3 for testing' is 1.3. Connectors inside names are allowed.
 _NAME_CONNECTORS = frozenset({"and", "of", "de", "du", "und", "et", "y", "plc", "ltd", "gmbh"})
-_LOWER_WORD = regex.compile(r"(?<![\w(])[a-z][a-z]+\b")
+_LOWER_WORD = regex.compile(r"(?<![\w(])\p{Ll}{2,}\b")  # `geprüft`, `avec`: any language's
 
 
 def read_prose(
@@ -65,7 +67,7 @@ def read_prose(
     for match in _MODEL_ID_MODEL.finditer(text):
         taken.append(match.span())
         found.append(_value("model", match.span(), text, spans,
-                            "prose model grammar (a name and its Model ID), no cue"))
+                            "prose model grammar (a name and its Model ID), " + NO_CUE))
         strength[id(found[-1])] = -1  # the whole of what a `Model ID` cue would give part of
     for cue, name in cues:
         for hit in hits[cue]:
@@ -81,12 +83,20 @@ def read_prose(
             found.append(_value(name, (start, end), text, spans,
                                 f"prose cue {cue!r} + {name} grammar"))
             strength[id(found[-1])] = lexicon.cues[name].index(cue)
+    every = list(found)  # before the strongest cue is chosen: one letter may name several devices
     found = _strongest_cues(found, strength)
     have = {v.field for v in found}
+    # before the cues that follow their value: `the Keystone K2 Meter` is no `K2` meter
+    products = _named_products(text, spans, lexicon, taken, every)
     for value in _after_cues(text, spans, lexicon, taken):
+        every.append(value)
         if value.field not in have:
             have.add(value.field)
             found.append(value)
+    if products and "model" not in have:
+        have.add("model")
+        found.append(products[0])
+    every.extend(products)
     if "certificate_id" not in have and (later := _id_later(text, spans, lexicon, taken)):
         have.add("certificate_id")
         found.append(later)
@@ -95,14 +105,191 @@ def read_prose(
             if not _overlaps(taken, match.start(), match.end()):
                 taken.append((match.start(), match.end()))
                 found.append(_value(name, match.span(), text, spans,
-                                    f"prose {name} grammar, no cue"))
+                                    f"prose {name} grammar, " + NO_CUE))
+                every.append(found[-1])
+                strength[id(found[-1])] = -1
     if "manufacturer" not in have:
         company = _coded_company(text, spans, lexicon.prose, taken) or _company(
             text, spans, lines, lexicon.prose, taken)
         if company is not None:
             found.append(company)
+            every.append(company)
+    devices = _by_device(every, strength, text)
+    if devices:
+        found = [*(v for v in found if v.field not in _DEVICE_FIELDS), *devices]
     found.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
     return found
+
+
+# --- products named without a cue ---------------------------------------------------------------
+
+_VERSION_FIELDS = frozenset({"hardware_version", "firmware_version"})
+# Up to three capitalised words and a word with a digit (`Aurora ESME 3`, `Beacon CH-5`,
+# `NV-210E`), or a word with a digit and up to three capitalised words (`CH-2000 Comms Hub`)
+# ...or two to four capitalised words before the verb of a sentence about it (`The Orion PPMID
+# was certified at hardware 02_02`, `the Vantage In-Home Display was tested`)
+_NAMED_BEFORE_VERB = (r"\p{Lu}[\p{L}\-]*(?:\s\p{Lu}[\p{L}\-]*){1,3}"
+                      r"(?=\s(?:was|were|is|has|had|passed|completed)\b)")
+_PRODUCT = regex.compile(
+    r"(?:\p{Lu}[\p{L}\-]*\s){0,3}(?=[\w\-./]*\d)[\p{Lu}\d][\w\-./]*(?<![./])"
+    r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
+
+
+def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
+                    taken: list[tuple[int, int]], values: Sequence[Value]) -> list[Value]:
+    """Models named without a cue (`completed certification of its Beacon CH-5 at this
+    laboratory. The device was examined in the configuration hardware Rev B, firmware image
+    4.5.20`): a product's name (`_PRODUCT`) after an opener (`the`, `its`, `designated`, a quote
+    mark) in a sentence that, or whose next sentence, gives a version found by its cue; never
+    a name holding a standard's, a stack's or a document's word (`ZigBee Smart Energy 1.4`,
+    `Z-Stack 3.0.2`, `test plan 1.4.3`)."""
+    rules = lexicon.prose
+    if not rules.product_openers:
+        return []
+    versions = [v.at for v in values if v.field in _VERSION_FIELDS and v.at is not None]
+    if not versions:
+        return []
+    ends = _units(text)
+    with_version = {_unit_of(ends, at) for at in versions}
+    openers = "|".join(regex.escape(o) for o in rules.product_openers)
+    found: list[Value] = []
+    for match in regex.finditer(rf"(?:(?<=\b(?i:{openers})\s)|(?<=[\u201c\u2018\"']))"
+                                rf"(?:{_PRODUCT.pattern}|{_NAMED_BEFORE_VERB})", text):
+        start, end = match.span()
+        name = match.group()
+        if _overlaps(taken, start, end) or not name[0].isupper():
+            continue
+        if _IMAGE_TYPE_MODEL.match(text, start):
+            continue  # `the LM-5 gas meter (Image Type 0C:05)`: the image type grammar's, whole
+        following = regex.match(r"\s(\p{Ll}+)\b", text[end:])
+        if following and following.group(1) in rules.reference_nouns:
+            continue
+        words = {w.casefold().strip(",.;:()") for w in name.split()}
+        if words & rules.not_product_words or _NUMBER.fullmatch(name):
+            continue
+        if any(g.fullmatch(name) for f, g in GRAMMARS.items() if f in _VERSION_FIELDS):
+            continue  # `the 1.2`: a version, not a product
+        unit = _unit_of(ends, start)
+        if unit not in with_version and unit + 1 not in with_version:
+            continue
+        if not lexicon.fits("model", name):
+            continue
+        taken.append((start, end))
+        found.append(_value("model", (start, end), text, spans,
+                            "prose product-name grammar (a name with a digit), " + NO_CUE))
+    return found
+
+
+def _unit_of(ends: Sequence[int], offset: int) -> int:
+    return next(i for i, end in enumerate(ends) if offset < end)
+
+
+# --- several devices in one letter ------------------------------------------------------------
+
+# Where a sentence or a list item ends: a full stop or semicolon before a capital, a bullet, a
+# dash or a bracket; or a paragraph's end. Not inside brackets: `(hardware 1.2; firmware 3.4)`.
+_UNIT_END = regex.compile(rf"[.;](?=\s+[\p{{Lu}}\d(\u2013\u2014\u2022\-])|;(?=\s)|{BREAK}")
+_DEVICE_FIELDS = frozenset(DEVICE_FIELDS)
+MIN_DEVICE_VALUES = 2  # a model and one version at least: a device, not a model's mention
+
+
+def _units(text: str) -> list[int]:
+    """The offsets where each sentence or list item of the text ends, in order."""
+    ends: list[int] = []
+    depth = 0
+    position = 0
+    for match in _UNIT_END.finditer(text):
+        chunk = text[position:match.start()]
+        depth = max(depth + chunk.count("(") - chunk.count(")"), 0)
+        position = match.start()
+        if depth == 0:
+            ends.append(match.end())
+    ends.append(len(text) + 1)
+    return ends
+
+
+def _model_key(text: str) -> str:
+    return " ".join(regex.sub(r"\(.*", "", text).casefold().split())
+
+
+def _by_device(values: list[Value], strength: dict[int, int], text: str) -> list[Value]:
+    """Values of a letter that names two devices or more (`The first of your devices, the
+    Arcadia 3PH (Image Type 2E:80), was presented with HW version 1.3 ... Your Orion PPMID ...
+    was tested with hardware Rev C ...`), each tagged with its device; [] for one device.
+
+    Each model opens a device. A sentence or list item with one model gives it all its values;
+    with several, a value goes to the model before it (the first model when none is); without
+    one, to the device before it. A manufacturer named before the first device (`the devices
+    from Elstrom Messtechnik AG listed below`), or the only one named, is every device's that
+    names none. Per device and field the strongest cue's value is kept, as for one device."""
+    at = {id(v): v.at for v in values if v.at is not None}
+    models = sorted((v for v in values if v.field == "model" and id(v) in at),
+                    key=lambda v: at[id(v)])
+    keys: list[str] = []
+    for model in models:
+        key = _model_key(model.text)
+        if key and not any(key.startswith(k) or k.startswith(key) for k in keys):
+            keys.append(key)
+    if len(keys) < 2:
+        return []
+    ends = _units(text)
+
+    def unit(offset: int) -> int:
+        return _unit_of(ends, offset)
+
+    def device_of_model(model: Value) -> int:
+        key = _model_key(model.text)
+        return next(i for i, k in enumerate(keys) if key.startswith(k) or k.startswith(key))
+
+    anchors = [(at[id(m)], unit(at[id(m)]), device_of_model(m)) for m in models]
+    devices: dict[int, list[Value]] = {}
+    prelude: list[Value] = []
+    for value in values:
+        if id(value) not in at or value.field not in _DEVICE_FIELDS:
+            continue
+        offset = at[id(value)]
+        if value.field == "model":
+            devices.setdefault(device_of_model(value), []).append(value)
+            continue
+        here = [a for a in anchors if a[1] == unit(offset)]
+        before = [a for a in anchors if a[0] <= offset]
+        if here:
+            earlier = [a for a in here if a[0] <= offset]
+            device = (earlier[-1] if earlier else here[0])[2]
+        elif before:
+            device = before[-1][2]
+        else:
+            prelude.append(value)
+            continue
+        devices.setdefault(device, []).append(value)
+    kept = {d: _strongest_cues(sorted(vs, key=lambda v: at[id(v)]), strength)
+            for d, vs in devices.items()}
+    kept = {d: _first_per_field(vs) for d, vs in kept.items()
+            if len({v.field for v in vs}) >= MIN_DEVICE_VALUES}
+    if len(kept) < 2:
+        return []
+    makers = {" ".join(v.text.split()) for vs in kept.values() for v in vs
+              if v.field == "manufacturer"}
+    named = _strongest_cues([v for v in prelude if v.field == "manufacturer"], strength)
+    shared = named[0] if named else None  # `The applicant, X, applied on behalf of the manufacturer, Y`
+    if shared is None and len(makers) == 1:
+        shared = next(v for vs in kept.values() for v in vs if v.field == "manufacturer")
+    out: list[Value] = []
+    for number, (_, vs) in enumerate(sorted(kept.items())):
+        if shared is not None and not any(v.field == "manufacturer" for v in vs):
+            vs = [*vs, shared]
+        out.extend(dataclasses.replace(v, device=number) for v in vs)
+    return out
+
+
+def _first_per_field(values: list[Value]) -> list[Value]:
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        if value.field not in seen:
+            seen.add(value.field)
+            kept.append(value)
+    return kept
 
 
 def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]:
@@ -111,8 +298,11 @@ def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]
     the model is 66:EB, not the address's 4."""
     best: dict[str, int] = {}
     for value in found:
-        best[value.field] = min(best.get(value.field, 10**6), strength[id(value)])
-    return [v for v in found if strength[id(v)] == best[v.field]]
+        best[value.field] = min(best.get(value.field, 10**6), strength.get(id(value), _WEAKEST))
+    return [v for v in found if strength.get(id(v), _WEAKEST) == best[v.field]]
+
+
+_WEAKEST = 10**3  # a value found after its cue or by a company's grammar: any cue before wins
 
 
 _SORTED_CUES: dict[int, tuple[Lexicon, list[tuple[str, str, str]]]] = {}  # by the lexicon's id
@@ -296,9 +486,15 @@ def _company(text: str, spans: Sequence[tuple[int, int, Segment]],
     house's words (`... Test Laboratory Ltd`) and not right after `tested by`, `at`, ..."""
     first_line_end = len(" ".join(s.text for s in lines[0])) if lines else 0
     house_cues = [_cue_pattern(c) for c in rules.house_cues]
-    for match in _company_pattern(rules).finditer(text):
+    pattern = _company_pattern(rules)
+    # the letterhead's company is the test house wherever it stands again (a footer's
+    # `Veritest Interop Services Ltd · Registered in England`, a signature's title)
+    house = {" ".join(m.group().split()) for m in pattern.finditer(text, 0, first_line_end)}
+    for match in pattern.finditer(text):
         start, end = match.span()
         if start < first_line_end or _overlaps(taken, start, end):
+            continue
+        if " ".join(match.group().split()) in house:
             continue
         words = {w.casefold().strip(".,") for w in match.group().split()}
         if words & rules.house_words:
@@ -310,7 +506,7 @@ def _company(text: str, spans: Sequence[tuple[int, int, Segment]],
         taken.append((start, end))
         form = next(w for w in reversed(match.group().split()) if w in rules.legal_forms)
         return _value("manufacturer", (start, end), text, spans,
-                      f"prose company grammar (legal form {form!r}), no cue")
+                      f"prose company grammar (legal form {form!r}), " + NO_CUE)
     return None
 
 
@@ -377,7 +573,7 @@ def _coded_company(text: str, spans: Sequence[tuple[int, int, Segment]], rules: 
             start += len(name[0]) + 1
         taken.append((start, end))
         return _value("manufacturer", (start, end), text, spans,
-                      "prose company grammar (its code in brackets), no cue")
+                      "prose company grammar (its code in brackets), " + NO_CUE)
     return None
 
 
@@ -423,14 +619,16 @@ def _value(name: str, span: tuple[int, int], text: str,
     start, end = span
     segments = [_cut(seg, max(start - a, 0), min(end, b) - a)
                 for a, b, seg in spans if a < end and start < b] or [spans[0][2]]
-    text_value = " ".join(text[start:end].replace(BREAK, " ").split()).strip(" ,;")
+    text_value = " ".join(text[start:end].replace(BREAK, " ").split()).strip(" ,;:")
+    if name == "model":  # `Your Zephyr ZC-14`, `The Tern GSME 6`: the article is the sentence's
+        text_value = regex.sub(r"^(?:The|Your|Our|Its|Their)\s(?=\S)", "", text_value)
     if name == "manufacturer":
         text_value = regex.sub(r"['\u2019]s$", "", text_value)  # "Fenland Metering Company's"
         # a sentence's full stop after a legal form (`... Devices GmbH. The device was`), not
         # the dots of an abbreviation written with them (`S.A.`, `B.V.`)
         text_value = regex.sub(r"(?<=\b(?:GmbH|Ltd|Limited|plc|AG|SE|Srl|BV|Oy|AB))\.$", "",
                                text_value)
-    return Value(name, text_value, segments, rule)
+    return Value(name, text_value, segments, rule, at=start)
 
 
 def _cut(seg: Segment, start: int, end: int) -> Segment:
