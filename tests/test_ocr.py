@@ -691,3 +691,40 @@ def test_a_short_first_word_far_from_the_rest_of_its_label_stays_with_it() -> No
              _word("OK", 96, 10, 2), _word("Version:", 55, 60, 2)]
     assert [[[w.text for w in c] for c in line] for line in ocr_lines(words)] == [
         [["FW", "Version:"], ["1.2.4.4"]], [["Version:"]]]
+
+
+def test_a_header_printed_white_on_a_dark_band_is_read(tmp_path: Path) -> None:
+    """A scanned table whose header row is white on dark blue (a tunable probe written by a
+    helper session): tesseract read the band as `VETV esis`, the rule remover painted its long
+    dark runs out with the words, and no table was found. The band is turned dark on light."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(60, 780, "ZigBee Smart Energy Certificate No. ZSE-22-31907")
+    canvas.setFillColorRGB(0.1, 0.15, 0.35)
+    canvas.rect(55, 700, 480, 18, stroke=0, fill=1)
+    canvas.setFillColorRGB(1, 1, 1)
+    xs = (60, 200, 330, 430)
+    for x, word in zip(xs, ("Manufacturer", "Model", "Hardware", "Firmware"), strict=True):
+        canvas.drawString(x, 705, word)
+    canvas.setFillColorRGB(0, 0, 0)
+    rows = (("Penhallow Wireless Ltd", "Kestrel 3PH E1", "V4 R12", "D9:62:4E:4B"),
+            ("Penhallow Wireless Ltd", "Talon CH-5 X2", "Rev C", "15.7.2"))
+    for n, row in enumerate(rows):
+        for x, cell in zip(xs, row, strict=True):
+            canvas.drawString(x, 680 - 20 * n, cell)
+    canvas.save()
+    image = pdfium.PdfDocument(buffer.getvalue())[0].render(scale=200 / 72).to_pil().convert("L")
+    path = tmp_path / "band.png"
+    image.save(path, dpi=(200, 200))
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert [(li.model, li.hardware_version, li.firmware_version)
+            for li in certificate.listings] == [("Kestrel 3PH E1", "V4 R12", "D9:62:4E:4B"),
+                                                ("Talon CH-5 X2", "Rev C", "15.7.2")]

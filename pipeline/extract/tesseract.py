@@ -46,6 +46,11 @@ RULE_DARK_LEVEL = 160
 # Dotted leaders: dots no further apart than LEADER_GAP, a row no thicker than LEADER_THICK,
 # running at least LEADER_MIN. Measured: psm 6 read a leader as `vcccsssssssssscvississ` and
 # took the label and the value with it (`Cert IDS ... LIG2ZZSEI2AL` at 0-18%).
+# Dark bands behind light text (_dark_bands_inverted): rows and columns this share dark, from
+# a small text line's height to a band of two lines
+BAND_DARK_SHARE = 0.6
+BAND_MIN_INCHES = 0.08
+BAND_MAX_INCHES = 0.6
 LEADER_GAP_INCHES = 0.09  # a monospaced leader: one dot each 6 pt
 LEADER_THICK_INCHES = 0.03
 LEADER_MIN_INCHES = 0.3
@@ -124,6 +129,39 @@ def _leader_dots(dark: np.ndarray, dpi: int) -> np.ndarray:
     return grown & dark
 
 
+def _dark_bands_inverted(gray: np.ndarray, dpi: int) -> np.ndarray:
+    """Light text on dark bands (a table's header row or a device's title band printed white
+    on dark blue) turned dark on light: tesseract reads dark text, and the rule remover would
+    paint a filled band's long dark runs out, its white words with them. A band is a run of
+    rows mostly dark across a stretch of a third of the page's width or more, a text line's
+    height or more, and not a photograph's (at most BAND_MAX_INCHES high)."""
+    import numpy as np
+
+    height, width = gray.shape
+    dark = gray < RULE_DARK_LEVEL
+    share = dark.mean(axis=1)
+    rows = share >= BAND_DARK_SHARE / 3  # a band a third of the width, mostly dark
+    if not rows.any():
+        return gray
+    out = gray
+    low, high = int(dpi * BAND_MIN_INCHES), int(dpi * BAND_MAX_INCHES)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
+    for top, bottom in zip(edges[::2], edges[1::2], strict=True):
+        if not low <= bottom - top <= high:
+            continue
+        columns = dark[top:bottom].mean(axis=0) >= BAND_DARK_SHARE
+        filled = np.flatnonzero(columns)
+        if filled.size < width / 3:
+            continue
+        left, right = int(filled[0]), int(filled[-1]) + 1
+        if columns[left:right].mean() < BAND_DARK_SHARE:
+            continue  # dark columns here and there: text, not a band
+        if out is gray:
+            out = gray.copy()
+        out[top:bottom, left:right] = 255 - gray[top:bottom, left:right]
+    return out
+
+
 def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
     """Grayscale, with ruling lines (table borders) painted out.
 
@@ -131,7 +169,7 @@ def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
     labels included; with the rules gone it reads them as cells separated by wide gaps."""
     import numpy as np
 
-    gray = np.asarray(image.convert("L"))
+    gray = _dark_bands_inverted(np.asarray(image.convert("L")), dpi)
     dark = gray < RULE_DARK_LEVEL
     length = max(int(dpi * RULE_MIN_INCHES), 12)
     rules = _long_runs(dark, length, axis=1) | _long_runs(dark, length, axis=0)
