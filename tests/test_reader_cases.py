@@ -1308,3 +1308,46 @@ def test_a_value_wrapped_back_under_its_label_closes_its_bracket(tmp_path: Path)
     assert _devices(_read(_drawn(tmp_path, "pt.pdf", items, size=8))) == [
         ("Penhallow Wireless Ltd (0x1208)", "Merlin PM-12 (Image Type 0x18C4)", "Rev F",
          "88 16 90 FB")]
+
+
+def test_german_and_french_letters_naming_their_devices(tmp_path: Path) -> None:
+    """`das Gerät Sentinel IHD 4 ... Hardware-Version Rev B ... Firmware-Version 8.2.16` and
+    `Firmwarestand v263`; `micrologiciel en version 0xDCF782E5`, `révision matérielle V3.5` (the
+    prose probe). Before, the noun `Gerät` before the name hid it, and the cues were unknown."""
+    german = _read(_pdf(tmp_path, [
+        "Prüflabor Rheinstahl GmbH", "Betreff: ZigBee-Smart-Energy-Zertifizierung",
+        "im Auftrag Ihres Mandanten bestätigen wir die erfolgreiche Prüfung der folgenden Geräte des",
+        "Herstellers Aldervane Metering Ltd:",
+        "Das Gerät Sentinel IHD 4, ein Haushaltsanzeige, wurde in der Hardware-Version Rev B mit der",
+        "Firmware-Version 8.2.16 geprüft. Ferner wurde das Gerät Aurora ESME 3 in der Hardware-Revision",
+        "02_07 mit dem Firmwarestand v263 geprüft.",
+        "Beide Geräte sind unter der Zertifikatsnummer ZIG21-9883 erfasst."]))
+    maker = "Aldervane Metering Ltd"
+    assert _devices(german) == [(maker, "Sentinel IHD 4", "Rev B", "8.2.16"),
+                                (maker, "Aurora ESME 3", "02_07", "v263")]
+    (tmp_path / "fr").mkdir()
+    french = _read(_pdf(tmp_path / "fr", [
+        "Laboratoire Atlantique d'Essais Radio", "Certificat ZigBee No ZIG18-1452",
+        "Le laboratoire certifie que le micrologiciel en version 0E:F5:8E:35 a été testé sur la",
+        "révision matérielle V3.5 du Lyra 2 (Image Type 0x182B), fabriqué par Castellan Smart",
+        "Devices GmbH."]))
+    assert _devices(french) == [("Castellan Smart Devices GmbH", "Lyra 2 (Image Type 0x182B)",
+                                 "V3.5", "0E:F5:8E:35")]
+
+
+def test_a_row_whose_firmware_looks_like_the_rest_of_the_hex_above_is_its_own(
+        tmp_path: Path) -> None:
+    """A full row under one ending in `0x9DE88930`, its own firmware `536fe0b4` (the annex
+    table of the same probe): hex cut by a wrap only in a line that is not a row of its own.
+    Before, the rows ran into one and every row under was shifted by one."""
+    path = _unruled(tmp_path, ["Annex A - Certified Device Models",
+                               "Certificate Number ZSE/20/04567"], [
+        ["No.", "Manufacturer", "Model", "Hardware", "Firmware"],
+        ["25", "Ashgrove Metering Ltd", "Vela PPMID 3 X25", "0x0102", "0x9DE88930"],
+        ["26", "Ashgrove Metering Ltd", "Lumen IHD Touch E26", "01_06", "536fe0b4"],
+        ["27", "Ashgrove Metering Ltd", "Atlas ESME Poly E27", "Version 4 Revision 8",
+         "Comms Build (3.4)"],
+    ], [55, 81, 200, 330, 430])
+    assert [(m, h, f) for _, m, h, f in _devices(_read(path))] == [
+        ("Vela PPMID 3 X25", "0x0102", "0x9DE88930"), ("Lumen IHD Touch E26", "01_06", "536fe0b4"),
+        ("Atlas ESME Poly E27", "Version 4 Revision 8", "Comms Build (3.4)")]

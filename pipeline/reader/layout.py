@@ -904,6 +904,7 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
     not open, or the cell above left a bracket open or ended in a hyphen)."""
     if columns[0][1] not in row:
         return False
+    full = _new_row(line, columns) and len({_column_of(i.seg, columns) for i in line}) >= len(row)
     for item in line:
         column = _column_of(item.seg, columns)
         if column == "":
@@ -914,10 +915,11 @@ def _continues(line: Sequence[_Seg], row: dict[str, Value], columns: Sequence[tu
             return True
         if above is not None and (above.text.count("(") > above.text.count(")")
                                   or above.text.endswith("-")
-                                  or (above.field != "certificate_id"
+                                  or (above.field != "certificate_id" and not full
                                       and _joined(above.field, above.text, text)
                                       == above.text + text)):
-            return True  # (a hex number cut by the wrap: '0x0A0B' over '0C0D')
+            return True  # (a hex number cut by the wrap: '0x0A0B' over '0C0D'; not in a line
+            # that is a row of its own, whose firmware `536fe0b4` follows one `0x9DE88930`)
     return False
 
 

@@ -101,7 +101,9 @@ def read_prose(
         have.add("certificate_id")
         found.append(later)
     for name, pattern in (("model", _IMAGE_TYPE_MODEL), ("certificate_id", _ZIGBEE_ID)):
-        for match in pattern.finditer(text):
+        # (overlapped: `révision matérielle V3.5 du Lyra 2 (Image Type 0x182B)`, the version
+        # taken, is read again from `Lyra`)
+        for match in pattern.finditer(text, overlapped=True):
             if not _overlaps(taken, match.start(), match.end()):
                 taken.append((match.start(), match.end()))
                 found.append(_value(name, match.span(), text, spans,
@@ -154,7 +156,8 @@ def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexico
     openers = "|".join(regex.escape(o) for o in rules.product_openers)
     found: list[Value] = []
     for match in regex.finditer(rf"(?:(?<=\b(?i:{openers})\s)|(?<=[\u201c\u2018\"']))"
-                                rf"(?:{_PRODUCT.pattern}|{_NAMED_BEFORE_VERB})", text):
+                                rf"(?:{_PRODUCT.pattern}|{_NAMED_BEFORE_VERB})", text,
+                                overlapped=True):  # `Gerät Sentinel IHD 4` refused: `Sentinel ...`
         start, end = match.span()
         name = match.group()
         if _overlaps(taken, start, end) or not name[0].isupper():
