@@ -50,8 +50,17 @@ IMAGE_TYPE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=
 # `Rey 4` for Rev 4 (a JPEG scan): before a number or a board letter
 REV_MISREAD = re.compile(r"\bRey\.?\s?[0-9A-Z]\b")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
-# ... its 0 read twice, as `O0` (`O0xA72C`, a 150-dpi JPEG scan, DEVELOPMENT seed 71)
-PREFIXED_HEX = re.compile(rf"(?<![\w|])(?:O(?=0x))?[0O]x{_HEXISH}{{2,8}}(?![\w|])")
+# ... its 0 read twice, as `O0` or `0O` (`O0xA72C`, a 150-dpi JPEG scan, DEVELOPMENT seed 71;
+# `0OxD60580D7`, a tunable probe's scan)
+PREFIXED_HEX = re.compile(rf"(?<![\w|])(?:O(?=0x)|0(?=Ox))?[0O]x{_HEXISH}{{2,8}}(?![\w|])")
+# ... in lower case, its 0 read as O (`(image type Ox0f59)`): with a true digit in its body
+LOWER_PREFIXED_HEX = re.compile(r"(?<![\w|])Ox(?=[0-9a-f]*\d)[0-9a-f]{2,8}(?![\w|])")
+# an image type written bare after its words (`Image Type OAA2` for 0AA2)
+IMAGE_TYPE_BARE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{4}}(?![\w|:])", re.IGNORECASE)
+# a board `V4 R10` or a release `R09.772` with an O for a 0 (`V4 R1O`, `RO9.772`); two true
+# digits, as ever (`V4 RO` may be V4 R9 read badly: left as read)
+V_R_MISREAD = re.compile(r"(?<![\w|])V\d{1,2}\sR[O0-9]{1,2}(?![\w|.])")
+RELEASE_MISREAD = re.compile(r"(?<![\w|])R[O0-9]{2,3}\.[O0-9]{2,4}(?![\w|.])")
 # raw hex digits between dots (`A.C0`, `1.2.E`, `6.B1 Build String`) with an O for a 0 or an
 # l, I or bar for a 1 (`6.Bl` on a turned 200-dpi scan): only those are repaired
 DOTTED_HEX = re.compile(r"(?<![\w|.])[0-9A-FOIl|]{1,2}(?:\.[0-9A-FOIl|]{1,2})+(?![\w|])")
@@ -72,11 +81,12 @@ BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) [|Il]
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX, BRACKETED_PREFIXED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX,
-              IMAGE_TYPE_HEX),
+              IMAGE_TYPE_HEX, LOWER_PREFIXED_HEX, IMAGE_TYPE_BARE_HEX),
     "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX,
-                         DOTTED_DIGITS, COLON_DECIMAL),
+                         DOTTED_DIGITS, COLON_DECIMAL, V_R_MISREAD),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
-                         DOTTED_DIGITS, DOTTED_HEX, V_NUMBER),
+                         DOTTED_DIGITS, DOTTED_HEX, V_NUMBER, LOWER_PREFIXED_HEX,
+                         RELEASE_MISREAD),
 }
 # ZigBee certificate IDs start "ZIG" and a two-digit year; measured: read as Z1G / 21G / ZG / Z!G, or
 # with a space after ZIG, in 6 of 30 scans; once with a leader's last dot glued on before the Z
@@ -104,6 +114,12 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
         return re.sub(r"[;,'\u2018\u2019\u201a]", ":", token).translate(HEX_CONFUSIONS)
     if pattern is COLON_DECIMAL:
         return token.replace(":", ".")
+    if pattern is LOWER_PREFIXED_HEX:
+        return "0x" + token[2:]
+    if pattern is IMAGE_TYPE_BARE_HEX:
+        return token.translate(HEX_CONFUSIONS)
+    if pattern in (V_R_MISREAD, RELEASE_MISREAD):
+        return token[0] + token[1:].replace("O", "0")
     squeezed = re.sub(r"\s", "", token)
     if pattern is SPLIT_PREFIXED_HEX:
         body = squeezed[2:]
@@ -122,8 +138,10 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
         return True
     if pattern is BRACKETED_PREFIXED_HEX:  # the brackets, the x and a true digit
         return any(ch.isdigit() for ch in token[2:])
-    if pattern is V_NUMBER:  # the `v` and a true digit (the lookahead)
+    if pattern in (V_NUMBER, LOWER_PREFIXED_HEX):  # the `v` or `Ox`, and a true digit
         return True
+    if pattern is IMAGE_TYPE_BARE_HEX:  # the words, and a true digit
+        return any(ch.isdigit() for ch in token)
     if pattern is MIXED_COLON_HEX:
         return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2
     if pattern in (BRACKETED_HEX, IMAGE_TYPE_HEX):  # one true digit, with the brackets

@@ -215,6 +215,15 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     # a 150-dpi JPEG scan (DEVELOPMENT scan-poor, seed 71): the 0 of 0x read twice
     ("model", "O0xA72C", "0xA72C", True),
     ("model", "OO0xA72C", "OO0xA72C", False),  # two stray letters: not one 0 read twice
+    # scans of a tunable probe (helper-written): 0 read as O in lower-case hex, bare image
+    # types, boards and releases; a 0 read twice
+    ("model", "Helix ESME 2 (image type Ox0f59)", "Helix ESME 2 (image type 0x0f59)", True),
+    ("model", "Oxface (image type Oxface)", "Oxface (image type Oxface)", False),  # no digit
+    ("model", "Talon CH-5, Image Type OAA2", "Talon CH-5, Image Type 0AA2", True),
+    ("hardware_version", "V4 RO", "V4 RO", False),  # one true digit: perhaps V4 R9, left
+    ("hardware_version", "V1 R1O", "V1 R10", True),
+    ("firmware_version", "RO9.772", "R09.772", True),
+    ("firmware_version", "0OxD60580D7", "0xD60580D7", True),
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),
