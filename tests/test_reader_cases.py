@@ -1351,3 +1351,19 @@ def test_a_row_whose_firmware_looks_like_the_rest_of_the_hex_above_is_its_own(
     assert [(m, h, f) for _, m, h, f in _devices(_read(path))] == [
         ("Vela PPMID 3 X25", "0x0102", "0x9DE88930"), ("Lumen IHD Touch E26", "01_06", "536fe0b4"),
         ("Atlas ESME Poly E27", "Version 4 Revision 8", "Comms Build (3.4)")]
+
+
+def test_an_approval_in_a_test_house_s_own_words(tmp_path: Path) -> None:
+    """`Reference Number`, `Produced by`, `Product Designation`, `HW Release`, `FW Release`,
+    `Category` with no colons (a tunable probe's layout): before, no label was known, so no ID,
+    and the document was taken for no certificate at all."""
+    path = _pdf(tmp_path, ["WEXCOMBE INTEROPERABILITY LABORATORY LTD", "Certificate",
+                           "ZigBee Smart Energy - product approval",
+                           "Reference Number ZC-2512-8702", "Date of Approval 22 January 2023",
+                           "Produced by Harrowgate Meter Company [1091]",
+                           "Product Designation Sable EM-220, Image Type 3534",
+                           "HW Release Version 1.10", "FW Release 0x1C8E4055", "Category IHD"])
+    certificate = _read(path)
+    assert certificate.certificate_id == "ZC-2512-8702"
+    assert _devices(certificate) == [("Harrowgate Meter Company [1091]",
+                                      "Sable EM-220, Image Type 3534", "Version 1.10", "0x1C8E4055")]
