@@ -1367,3 +1367,24 @@ def test_an_approval_in_a_test_house_s_own_words(tmp_path: Path) -> None:
     assert certificate.certificate_id == "ZC-2512-8702"
     assert _devices(certificate) == [("Harrowgate Meter Company [1091]",
                                       "Sable EM-220, Image Type 3534", "Version 1.10", "0x1C8E4055")]
+
+
+def test_a_two_row_header_with_labels_centred_across_both_rows(tmp_path: Path) -> None:
+    """`Producer` and `Remarks` centred across a two-row header, half a line above `Model`,
+    `Hardware`, `Firmware` (the same probe): they head their columns. Before, the makers'
+    names were read as models, and a remark (`new` / `firmware`) joined the firmware or ended
+    the table at its lower-case `firmware`."""
+    items = ((271, 700, "Identification"), (458, 700, "Versions"),
+             (127, 691, "Producer"), (520, 691, "Remarks"),
+             (255, 683, "Model"), (336, 683, "Device Type"), (405, 683, "Hardware"),
+             (460, 683, "Firmware"),
+             (91, 666, "Dovecote Systems Ltd"), (520, 666, "new"), (211, 660, "Heron E470"),
+             (336, 660, "CAD"), (396, 660, "01:08"), (460, 660, "3.4.1"),
+             (91, 654, "[10B8]"), (520, 654, "firmware"),
+             (91, 635, "Dovecote Systems Ltd"), (211, 629, "Corvid IHD-7"), (336, 629, "CAD"),
+             (396, 629, "Version 1.0"), (460, 629, "08-70-73-6C"), (91, 623, "[10B8]"),
+             (60, 760, "ZigBee Smart Energy Certificate No. ZC-2103-9504"))
+    certificate = _read(_drawn(tmp_path, "two-row.pdf", items, size=7))
+    maker = "Dovecote Systems Ltd [10B8]"
+    assert _devices(certificate) == [(maker, "Heron E470", "01:08", "3.4.1"),
+                                     (maker, "Corvid IHD-7", "Version 1.0", "08-70-73-6C")]

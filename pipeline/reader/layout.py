@@ -485,7 +485,7 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
     tables = 0
     index = 0
     while index < len(items):
-        header = items[index]
+        header = _with_cells_above(items, index)
         _labels_wrapped_under(header, items[index + 1] if index + 1 < len(items) else [],
                               lexicon)
         under = _header_wrapped_under(header, items, index, lexicon)
@@ -598,6 +598,34 @@ def _other_column_header(item: _Seg) -> bool:
     text = item.seg.text.strip()
     return item.hit is None and len(text.split()) <= OTHER_COLUMN_WORDS and not any(
         ch.isdigit() for ch in text)
+
+
+def _remark_word(item: _Seg, columns: Sequence[tuple[float, str]]) -> bool:
+    """A label's word in lower case, without a colon, in a column no field owns: a remark
+    (`new` / `firmware` under `Remarks`), not a label ending the table."""
+    text = item.seg.text.strip()
+    return _column_of(item.seg, columns) == "" and text[:1].islower() and ":" not in text
+
+
+def _with_cells_above(items: list[list[_Seg]], index: int) -> list[_Seg]:
+    """The line's cells, and the labels just above it in columns it leaves empty: a header of
+    two rows whose `Producer` is centred across both, so it stands half a line above `Model`,
+    `Hardware` and the other labels of the lower row (and `Remarks` beyond its last cell).
+    Only when the line holds two labels."""
+    line = items[index]
+    if index == 0 or sum(i.label_only is not None for i in line) < 2:
+        return line
+    height = max(i.seg.height for i in line)
+    top = min(i.seg.top for i in line)
+    right = max(o.seg.x1 for o in line)
+    above = [i for i in items[index - 1] if not i.used and top - i.seg.bottom < height
+             and not any(i.seg.x0 < o.seg.x1 and o.seg.x0 < i.seg.x1 for o in line)
+             and (i.label_only is not None or (  # or a column no field owns, after the last
+                 _other_column_header(i) and i.seg.x0 > right))]  # (`No.` left of them is
+    # the row numbers', read as such without a column)
+    if not above:
+        return line
+    return sorted([*line, *above], key=lambda i: i.seg.x0)
 
 
 HEADER_WRAP_LINES = 3  # lines a header cell may wrap onto: `Physical` / `Device` / `Type`
@@ -762,7 +790,7 @@ def _table_rows(
         valued = sum(i.hit is None for i in line) >= 2 or (bool(rows) and bool(last_line) and (
             top - max(i.seg.bottom for i in last_line) < WRAP_GAP_HEIGHTS * height))
         if any(i.hit is not None and not _value_in_own_column(i, columns, valued, lexicon)
-               for i in line) or not _fits_columns(line, columns):
+               and not _remark_word(i, columns) for i in line) or not _fits_columns(line, columns):
             break
         if top - last_bottom > TABLE_END_GAP_HEIGHTS * height:
             break
@@ -940,15 +968,17 @@ def _centred_columns(header: Sequence[_Seg], body: Sequence[Sequence[_Seg]]
     """Each column's left edge and field. A header cell centred over its column (`Manufacturer`
     over left-aligned `Brindlecombe Energy`, 28 pt further left) starts right of the column's
     cells: when the first row's cells, each matched to the header cell nearest its centre, start
-    left of their headers by more than the slack, the column starts where its cells do."""
+    left of their headers by more than the slack (in two columns and a third of them at least),
+    the column starts where its cells do."""
     columns = [(i.seg.x0, i.label_only or "") for i in header]
     centres = [(i.seg.x0 + i.seg.x1) / 2 for i in header]
     lefts = [x0 for x0, _ in columns]
     moved = 0
     for line in body:
         for item in line:
-            if any(ch.isalpha() for ch in item.seg.text) and item.hit is not None:
-                return columns  # a label under the header: not its first row
+            if item.label_only is not None and item.seg.text[:1].isupper():
+                return columns  # a label under the header: not its first row (a remark's
+                # `firmware` in lower case is no label)
             if _ROW_NUMBER.fullmatch(item.seg.text.strip()):
                 continue  # a row's number, perhaps left of the table
             centre = (item.seg.x0 + item.seg.x1) / 2
@@ -960,7 +990,8 @@ def _centred_columns(header: Sequence[_Seg], body: Sequence[Sequence[_Seg]]
             if item.seg.x0 < lefts[n] - COLUMN_SLACK_PT:
                 lefts[n] = item.seg.x0
                 moved += 1
-    if 2 * moved < len(header) or any(b <= a for a, b in itertools.pairwise(lefts)):
+    if moved < 2 or 3 * moved < len(header) or any(
+            b <= a for a, b in itertools.pairwise(lefts)):
         return columns
     return [(left, name) for left, (_, name) in zip(lefts, columns, strict=True)]
 
