@@ -1388,3 +1388,23 @@ def test_a_two_row_header_with_labels_centred_across_both_rows(tmp_path: Path) -
     maker = "Dovecote Systems Ltd [10B8]"
     assert _devices(certificate) == [(maker, "Heron E470", "01:08", "3.4.1"),
                                      (maker, "Corvid IHD-7", "Version 1.0", "08-70-73-6C")]
+
+
+def test_a_letter_set_in_two_columns_is_read_column_by_column(tmp_path: Path) -> None:
+    """Prose in two columns (the prose probe): read line by line, the left column's sentence ran
+    into the right column's (`... manufactured by Pellworth Home` + `Enquiries: ...`)."""
+    left = ["Northfield Compliance Centre is accredited to carry out the",
+            "tests required by the Smart Energy Profile 1.4. We confirm that",
+            "the CH-2000 Comms Hub from Pellworth Home Energy Ltd was",
+            "tested at hardware revision 2.2 with firmware version 14.3",
+            "(Stack 14.32) and passed, under certificate ZIG24-9927.",
+            "Testing followed test plan version 1.2b in every session."]
+    right = ["Enquiries: +44 1245 496 031.", "Sarah O'Donnell", "Technical Manager",
+             "Northfield House", "3 Quarry Road", "Chelmsford CM2 7RJ"]
+    items = tuple((56, 700 - 13 * n, text) for n, text in enumerate(left)) + tuple(
+        (330, 698 - 13 * n, text) for n, text in enumerate(right)) + (
+        (56, 760, "ZigBee Smart Energy Certification Letter"),)
+    certificate = _read(_drawn(tmp_path, "columns.pdf", items, size=8))
+    assert certificate.certificate_id == "ZIG24-9927"
+    assert _devices(certificate) == [("Pellworth Home Energy Ltd", "CH-2000 Comms Hub", "2.2",
+                                      "14.3 (Stack 14.32)")]

@@ -56,7 +56,7 @@ def read_prose(
 ) -> list[Value]:
     """Values in the lines no label claimed; a value ends where its clause does (parse's clause
     rule, with the stop words of rules/fields.toml)."""
-    text, spans = _flatten(lines)
+    text, spans = _flatten_blocks(_column_by_column(lines))
     found: list[Value] = []
     strength: dict[int, int] = {}  # a cue-found value's cue: its place in the field's cue list
     taken: list[tuple[int, int]] = []
@@ -582,6 +582,79 @@ def _coded_company(text: str, spans: Sequence[tuple[int, int, Segment]], rules: 
 
 def _overlaps(taken: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < b and a < end for a, b in taken)
+
+
+GUTTER_LINES = 5  # segments each side of a gutter before the text is read as two columns
+GUTTER_CROSSING = 0.2  # ...with at most this share of the lines crossing it (headings)
+
+
+def _column_by_column(lines: Sequence[Sequence[Segment]]) -> list[list[list[Segment]]]:
+    """Lines of a page set in two columns read column by column: where a vertical gutter in the
+    middle of the text is crossed by no segment of a run of lines, that run is read down its
+    left column, then down its right one (`... relies on devices` on the left and `Enquiries:
+    +44 ...` on the right stand on one line). Lines crossing the gutter (a letterhead, a
+    heading) stay where they are. Returns blocks of lines, each a column's run or the lines
+    between; text in one column comes back as one block."""
+    segs = [s for line in lines for s in line]
+    if len(segs) < 2 * GUTTER_LINES:
+        return [[list(line) for line in lines]]
+    left_edge, right_edge = min(s.x0 for s in segs), max(s.x1 for s in segs)
+    width = right_edge - left_edge
+    best: tuple[int, float] | None = None
+    for step in range(30, 71, 2):
+        x = left_edge + width * step / 100
+        crossing = sum(1 for line in lines if any(s.x0 < x < s.x1 for s in line))
+        lefts = sum(1 for s in segs if s.x1 <= x)
+        rights = sum(1 for s in segs if s.x0 >= x)
+        if lefts >= GUTTER_LINES and rights >= GUTTER_LINES and (
+                crossing <= GUTTER_CROSSING * len(lines)) and (best is None or crossing < best[0]):
+            best = (crossing, x)
+    if best is None:
+        return [[list(line) for line in lines]]
+    gutter = best[1]
+    out: list[list[list[Segment]]] = []
+    left: list[list[Segment]] = []
+    right: list[list[Segment]] = []
+    across: list[list[Segment]] = []
+
+    def flush() -> None:
+        for block in (across, left, right):
+            if block:
+                out.append(list(block))
+                block.clear()
+
+    for line in lines:
+        if any(s.x0 < gutter < s.x1 for s in line):
+            if left or right:
+                flush()
+            across.append(list(line))
+            continue
+        if across:
+            flush()
+        if part := [s for s in line if s.x1 <= gutter]:
+            left.append(part)
+        if part := [s for s in line if s.x0 >= gutter]:
+            right.append(part)
+    flush()
+    return out
+
+
+def _flatten_blocks(blocks: Sequence[Sequence[Sequence[Segment]]]
+                    ) -> tuple[str, list[tuple[int, int, Segment]]]:
+    """Each block flattened on its own (its own margins for the short-line rule), the blocks
+    joined by a paragraph break."""
+    texts: list[str] = []
+    spans: list[tuple[int, int, Segment]] = []
+    position = 0
+    for block in blocks:
+        if texts:
+            texts.append(BREAK)
+            position += len(BREAK) + 1
+        text, block_spans = _flatten(block)
+        spans.extend((a + position, b + position, seg) for a, b, seg in block_spans)
+        texts.append(text)
+        position += len(text) + 1
+    return " ".join(texts), spans
 
 
 def _flatten(lines: Sequence[Sequence[Segment]]) -> tuple[str, list[tuple[int, int, Segment]]]:
