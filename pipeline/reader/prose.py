@@ -600,15 +600,21 @@ def _column_by_column(lines: Sequence[Sequence[Segment]]) -> list[list[list[Segm
         return [[list(line) for line in lines]]
     left_edge, right_edge = min(s.x0 for s in segs), max(s.x1 for s in segs)
     width = right_edge - left_edge
+    if width <= 0:
+        return [[list(line) for line in lines]]
+    steps = [left_edge + width * step / 100 for step in range(30, 71, 2)]
+    crossing = [0] * len(steps)  # lines crossing each candidate, counted once a line
+    for line in lines:
+        crossed = {n for s in line for n, x in enumerate(steps) if s.x0 < x < s.x1}
+        for n in crossed:
+            crossing[n] += 1
     best: tuple[int, float] | None = None
-    for step in range(30, 71, 2):
-        x = left_edge + width * step / 100
-        crossing = sum(1 for line in lines if any(s.x0 < x < s.x1 for s in line))
-        lefts = sum(1 for s in segs if s.x1 <= x)
-        rights = sum(1 for s in segs if s.x0 >= x)
-        if lefts >= GUTTER_LINES and rights >= GUTTER_LINES and (
-                crossing <= GUTTER_CROSSING * len(lines)) and (best is None or crossing < best[0]):
-            best = (crossing, x)
+    for n, x in enumerate(steps):
+        if crossing[n] > GUTTER_CROSSING * len(lines) or (best and crossing[n] >= best[0]):
+            continue
+        if sum(s.x1 <= x for s in segs) >= GUTTER_LINES and sum(
+                s.x0 >= x for s in segs) >= GUTTER_LINES:
+            best = (crossing[n], x)
     if best is None:
         return [[list(line) for line in lines]]
     gutter = best[1]
