@@ -55,6 +55,9 @@ UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![
 PREFIXED_HEX = re.compile(rf"(?<![\w|])(?:O(?=0x)|0(?=Ox))?[0O]x{_HEXISH}{{2,8}}(?![\w|])")
 # ... in lower case, its 0 read as O (`(image type Ox0f59)`): with a true digit in its body
 LOWER_PREFIXED_HEX = re.compile(r"(?<![\w|])Ox(?=[0-9a-f]*\d)[0-9a-f]{2,8}(?![\w|])")
+# ... split by a space read inside it (`0x1 10d`): the parts make four or eight digits
+SPLIT_LOWER_PREFIXED_HEX = re.compile(
+    r"(?<![\w|])[0O]x(?=[0-9a-f ]*\d)[0-9a-f]{1,7}\s[0-9a-f]{1,7}(?![\w|])")
 # an image type written bare after its words (`Image Type OAA2` for 0AA2)
 IMAGE_TYPE_BARE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{4}}(?![\w|:])", re.IGNORECASE)
 # a board `V4 R10` or a release `R09.772` with an O for a 0 (`V4 R1O`, `RO9.772`); two true
@@ -81,7 +84,7 @@ BAR_AFTER_VERSION = re.compile(r"\b(?:Version|Revision|Rev\.?|Issue|Build) [|Il]
 FIELD_SHAPES: dict[str, tuple[re.Pattern[str], ...]] = {
     "manufacturer": (SPLIT_BRACKETED_HEX, COLON_HEX, BRACKETED_HEX, BRACKETED_PREFIXED_HEX),
     "model": (SPLIT_BRACKETED_HEX, SPLIT_PREFIXED_HEX, COLON_HEX, PREFIXED_HEX, BRACKETED_HEX,
-              IMAGE_TYPE_HEX, LOWER_PREFIXED_HEX, IMAGE_TYPE_BARE_HEX),
+              IMAGE_TYPE_HEX, SPLIT_LOWER_PREFIXED_HEX, LOWER_PREFIXED_HEX, IMAGE_TYPE_BARE_HEX),
     "hardware_version": (REV_MISREAD, BAR_AFTER_VERSION, SPLIT_PREFIXED_HEX, UNDERSCORE_HEX,
                          DOTTED_DIGITS, COLON_DECIMAL, V_R_MISREAD),
     "firmware_version": (SPLIT_PREFIXED_HEX, MIXED_COLON_HEX, COLON_HEX, PREFIXED_HEX,
@@ -116,6 +119,9 @@ def _repair_token(token: str, pattern: re.Pattern[str]) -> str:
         return token.replace(":", ".")
     if pattern is LOWER_PREFIXED_HEX:
         return "0x" + token[2:]
+    if pattern is SPLIT_LOWER_PREFIXED_HEX:
+        body = re.sub(r"\s", "", token)[2:]
+        return token if len(body) not in (4, 8) else "0x" + body
     if pattern is IMAGE_TYPE_BARE_HEX:
         return token.translate(HEX_CONFUSIONS)
     if pattern in (V_R_MISREAD, RELEASE_MISREAD):

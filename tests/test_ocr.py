@@ -224,6 +224,8 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("hardware_version", "V1 R1O", "V1 R10", True),
     ("firmware_version", "RO9.772", "R09.772", True),
     ("firmware_version", "0OxD60580D7", "0xD60580D7", True),
+    ("model", "Pica IHD Mini (image type 0x1 10d)", "Pica IHD Mini (image type 0x110d)", True),
+    ("model", "Pica IHD Mini (image type 0x1 10)", "Pica IHD Mini (image type 0x1 10)", False),
     # free text is never touched
     ("manufacturer", "EDM! Ltd (10:6C)", "EDM! Ltd (10:6C)", False),
     ("model", "Trio Il PPMID (Image Type 00:21)", "Trio Il PPMID (Image Type 00:21)", False),

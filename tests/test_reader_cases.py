@@ -1408,3 +1408,23 @@ def test_a_letter_set_in_two_columns_is_read_column_by_column(tmp_path: Path) ->
     assert certificate.certificate_id == "ZIG24-9927"
     assert _devices(certificate) == [("Pellworth Home Energy Ltd", "CH-2000 Comms Hub", "2.2",
                                       "14.3 (Stack 14.32)")]
+
+
+def test_cards_in_rows_are_read_row_by_row(tmp_path: Path) -> None:
+    """Two cards in the first row and one under them (the same probe): read row of cards by row,
+    card by card, so the third device comes last. Before, column by column, it came second."""
+    def card(x: float, y: float, number: int, maker: str, model: str, hw: str, fw: str
+             ) -> tuple[tuple[float, float, str], ...]:
+        return ((x, y, f"Device {number}"), (x, y - 20, "Manufacturer"), (x, y - 30, maker),
+                (x, y - 46, "Model"), (x, y - 56, model), (x, y - 72, "Hardware version"),
+                (x, y - 82, hw), (x, y - 98, "Firmware version"), (x, y - 108, fw))
+    items = (*card(54, 700, 1, "Elmstead Instruments GmbH", "Orca GS-4", "HW 1.10", "0x4DCD35F8"),
+             *card(314, 700, 2, "Elmstead Instruments GmbH", "Talon CH-5", "04_07", "7.29"),
+             *card(54, 570, 3, "Ashgrove Metering Ltd", "Wisp CAD Lite", "Version 2, Revision 12",
+                   "13.0.17 build 7183"),
+             (45, 760, "Certificate number: ZSE-22-41905"))
+    certificate = _read(_drawn(tmp_path, "cards3.pdf", items, size=8))
+    assert [m for _, m, _, _ in _devices(certificate)] == ["Orca GS-4", "Talon CH-5",
+                                                          "Wisp CAD Lite"]
+    assert _devices(certificate)[2] == ("Ashgrove Metering Ltd", "Wisp CAD Lite",
+                                        "Version 2, Revision 12", "13.0.17 build 7183")

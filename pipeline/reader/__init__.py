@@ -279,8 +279,10 @@ def _by_card(loose: list[_Found]) -> list[_Found]:
     """Labelled values in reading order, or card by card when devices stand side by side
     (`Device 1` and `Device 2` blocks, each `Manufacturer` over its value, two to a row): a
     field given twice on one line, an inch apart or more, makes each value's column its card,
-    and the values are read column by column (page, then card, then line)."""
+    and the values are read card by card (page, row of cards, card, line): a row of cards
+    starts where the first field so paired is given again lower down."""
     starts: list[float] = []
+    pairs: list[tuple[str, float]] = []  # (field, top) of each field given twice on a line
     for a in loose:
         for b in loose:
             if (a.page is b.page and a.value.field == b.value.field and a is not b
@@ -288,6 +290,7 @@ def _by_card(loose: list[_Found]) -> list[_Found]:
                     < a.value.segments[0].height
                     and b.value.segments[0].x0 - a.value.segments[0].x0 > CARD_GAP_PT):
                 starts.extend((a.value.segments[0].x0, b.value.segments[0].x0))
+                pairs.append((a.value.field, a.value.segments[0].top))
     if not starts:
         return loose
     columns = sorted({round(x) for x in starts})
@@ -305,7 +308,20 @@ def _by_card(loose: list[_Found]) -> list[_Found]:
     per_card = [sum(card(f) == n for f in loose) for n in range(len(merged))]
     if min(per_card) < 2:
         return loose
-    return sorted(loose, key=lambda f: (f.page.number, card(f), f.value.segments[0].top))
+    # rows of cards: each starts where the first field paired on a line is given again lower
+    # down (in one card or more: a last row may hold one)
+    first = min(pairs, key=lambda p: p[1])[0]
+    height = min(f.value.segments[0].height for f in loose)
+    bands: list[float] = []
+    for top in sorted(f.value.segments[0].top for f in loose if f.value.field == first):
+        if not bands or top - bands[-1] > height:
+            bands.append(top)
+
+    def band(found: _Found) -> int:
+        top = found.value.segments[0].top
+        return sum(top >= b - height for b in bands[1:])
+
+    return sorted(loose, key=lambda f: (f.page.number, band(f), card(f), f.value.segments[0].top))
 
 
 def _under_shared(shared: Listing, device: Listing) -> Listing:
