@@ -1428,3 +1428,29 @@ def test_cards_in_rows_are_read_row_by_row(tmp_path: Path) -> None:
                                                           "Wisp CAD Lite"]
     assert _devices(certificate)[2] == ("Ashgrove Metering Ltd", "Wisp CAD Lite",
                                         "Version 2, Revision 12", "13.0.17 build 7183")
+
+
+def test_a_letter_in_two_languages_side_by_side_is_one_device(tmp_path: Path) -> None:
+    """English beside French, the device stated in both (the prose probe): one device, the
+    French article no part of the model; and a name with no digit right before its versions
+    (`the Vantage In-Home Display, hardware version V2.9`) is the model."""
+    items = ((56, 700, "The Tern GSME 6 (Image Type 14:A4), manufactured"),
+             (56, 688, "by Saltmarsh Meter Company Ltd (0x1A3C), was tested"),
+             (56, 676, "with hardware version 1.4 and firmware version 2.0.7."),
+             (320, 700, "Le Tern GSME 6 (Image Type 14:A4), fabriqué par"),
+             (320, 688, "Saltmarsh Meter Company Ltd (0x1A3C), a été testé en"),
+             (320, 676, "version matérielle 1.4 et micrologiciel 2.0.7."),
+             (56, 664, "Certificate ZSE-18-70956 applies."), (320, 664, "Le certificat ZSE-18-70956."),
+             (56, 652, "Testing used the Smart Energy Profile 1.4 test plan."),
+             (320, 652, "Les essais suivent le plan d'essai 1.4."),
+             (56, 760, "Certificate of Conformity / Certificat de conformité"))
+    assert _devices(_read(_drawn(tmp_path, "bilingual.pdf", items, size=8))) == [
+        ("Saltmarsh Meter Company Ltd (0x1A3C)", "Tern GSME 6 (Image Type 14:A4)", "1.4", "2.0.7")]
+    (tmp_path / "b").mkdir()
+    path = _pdf(tmp_path / "b", ["Brackenridge Test Laboratories Ltd", "CERTIFICATE OF ASSURANCE",
+                                 "1. We issue this certificate under certificate number ZIG20-3178.",
+                                 "2. The product certified is the Vantage In-Home Display, hardware "
+                                 "version V2.9, firmware version 0xCE8EDBBF, made by Umberleigh "
+                                 "Systeme GmbH."])
+    assert _devices(_read(path)) == [("Umberleigh Systeme GmbH", "Vantage In-Home Display", "V2.9",
+                                      "0xCE8EDBBF")]

@@ -286,7 +286,8 @@ _CLAUSE_END = regex.compile(r"[,;](?=\s)|\.(?=\s|$)")
 # 0x7CAE (Calder Valley Instruments Ltd) submitted model CV-88').
 _SENTENCE_WORD = regex.compile(
     r"(?<!\S)(?:on|for|with|in|at|by|to|from|was|were|has|have|is|are|been|the|which|that|"
-    r"under|into|and|model|hardware|firmware|software|\p{Ll}{3,}ed)(?!\S)")
+    r"under|into|and|model|hardware|firmware|software|\p{Ll}{3,}ed"
+    r"|et|avec|und|mit|con|y)(?!\S)")  # (and the other languages' `and` / `with`)
 
 
 def _grammar_value(item: _Seg, rule: str) -> Value | None:

@@ -129,9 +129,11 @@ _VERSION_FIELDS = frozenset({"hardware_version", "firmware_version"})
 # Up to three capitalised words and a word with a digit (`Aurora ESME 3`, `Beacon CH-5`,
 # `NV-210E`), or a word with a digit and up to three capitalised words (`CH-2000 Comms Hub`)
 # ...or two to four capitalised words before the verb of a sentence about it (`The Orion PPMID
-# was certified at hardware 02_02`, `the Vantage In-Home Display was tested`)
+# was certified at hardware 02_02`, `the Vantage In-Home Display was tested`), or before its
+# versions (`the Vantage In-Home Display, hardware version V2.9`)
 _NAMED_BEFORE_VERB = (r"\p{Lu}[\p{L}\-]*(?:\s\p{Lu}[\p{L}\-]*){1,3}"
-                      r"(?=\s(?:was|were|is|has|had|passed|completed)\b)")
+                      r"(?=\s(?:was|were|is|has|had|passed|completed)\b"
+                      r"|,\s(?:hardware|firmware|software)\b)")
 _PRODUCT = regex.compile(
     r"(?:\p{Lu}[\p{L}\-]*\s){0,3}(?=[\w\-./]*\d)[\p{Lu}\d][\w\-./]*(?<![./])"
     r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
@@ -703,7 +705,8 @@ def _value(name: str, span: tuple[int, int], text: str,
                 for a, b, seg in spans if a < end and start < b] or [spans[0][2]]
     text_value = " ".join(text[start:end].replace(BREAK, " ").split()).strip(" ,;:")
     if name == "model":  # `Your Zephyr ZC-14`, `The Tern GSME 6`: the article is the sentence's
-        text_value = regex.sub(r"^(?:The|Your|Our|Its|Their)\s(?=\S)", "", text_value)
+        text_value = regex.sub(r"^(?:The|Your|Our|Its|Their|Le|La|Les|Das|Der|Die|El|Il|Lo|Het)\s(?=\S)",
+                               "", text_value)  # (and a translation's: `Le Tern GSME 6`)
     if name == "manufacturer":
         text_value = regex.sub(r"['\u2019]s$", "", text_value)  # "Fenland Metering Company's"
         # a sentence's full stop after a legal form (`... Devices GmbH. The device was`), not
