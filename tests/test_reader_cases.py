@@ -1454,3 +1454,29 @@ def test_a_letter_in_two_languages_side_by_side_is_one_device(tmp_path: Path) ->
                                  "Systeme GmbH."])
     assert _devices(_read(path)) == [("Umberleigh Systeme GmbH", "Vantage In-Home Display", "V2.9",
                                       "0xCE8EDBBF")]
+
+
+@pytest.mark.parametrize(("lines", "want"), [
+    (["Ashcombe Radio Conformance Ltd confirms that a smart metering device produced by "
+      "Umberleigh Systeme GmbH (ZigBee manufacturer code 0x1190) and sold under the trade name "
+      "Quill Q3 has met the requirements of the Smart Energy Profile 1.4. The evaluated "
+      "configuration comprised hardware 02_08 and firmware 3.1.4."],
+     # (the code in the colon form the codings read, with a note: printed_hex.py)
+     ("Umberleigh Systeme GmbH (ZigBee manufacturer code 11:90)", "Quill Q3", "02_08", "3.1.4")),
+    (["Please be advised that the meter known as the Meridian Gas Meter MG4, made by Kelsbrook",
+      "Instruments Ltd, was examined at PCB revision 1.4 with firmware v2.0.1."],
+     ("Kelsbrook Instruments Ltd", "Meridian Gas Meter MG4", "1.4", "v2.0.1")),
+    (["Our customer, Oakfell Systems Ltd, presented the CH-2000 Comms Hub at board issue 3.2",
+      "with its firmware (OTA file version 0x00030201) for assessment."],
+     ("Oakfell Systems Ltd", "CH-2000 Comms Hub", "3.2", "0x00030201")),
+])
+def test_letters_in_yet_other_wordings(tmp_path: Path, lines: list[str],
+                                       want: tuple[str, str, str, str]) -> None:
+    """Cues of a third prose probe (helper-written letters): `sold under the trade name`,
+    `known as`, `PCB revision`, `board issue`, `OTA file version`, `our customer`; a kind's
+    noun inside a brand's name (`Meridian Gas Meter MG4`, `Comms Hub`) is no cue cutting it."""
+    import textwrap
+    text = " ".join(lines)
+    certificate = _read(_pdf(tmp_path, ["Veritest Interop Services Ltd", "Certificate ZIG21-1234",
+                                        *textwrap.wrap(text, 95)]))
+    assert _devices(certificate) == [want]

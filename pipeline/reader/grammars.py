@@ -39,7 +39,9 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
         rf"|{_COMPANY}(?:\s{_MFR_CODE})?"),
     "model": regex.compile(
         rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}\s{IMAGE_TYPE}"
-        rf"|{_HEX2}:{_HEX2}(?![\w:])|(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
+        rf"|{_HEX2}:{_HEX2}(?![\w:])"
+        # (a name's capitalised words before its word with a digit: `Quill Q3`, `Aurora ESME 3`)
+        rf"|(?:[A-Z][A-Za-z\-]*\s){{0,3}}(?=[A-Za-z0-9\-./_]*\d){_TOKEN}(?:\s\({_HEX2}:{_HEX2}\))?"),
     # ...and a board issue by letter: 0x0A, C2, rev C (hand-made letters: `hardware issue C2`)
     "hardware_version": regex.compile(
         rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}|0[xX][0-9A-Fa-f]{{2}}(?![\w:])"

@@ -143,6 +143,8 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
     hit = lexicon.label_at_start(text)
     if hit is None:
         return None
+    if hit.label.lstrip()[:1].islower() and not hit.separated:
+        return None  # `manufacturer code is 10:61, ...` starting a line of a letter: its prose
     rest = text[hit.value_start :].strip()
     if not rest or (hit.separated and (len(hit.label.split()) > 1 or _colon_after(text, hit))):
         return hit

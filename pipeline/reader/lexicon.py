@@ -89,6 +89,10 @@ class ProseRules:
     product_openers: tuple[str, ...] = ()
     not_product_words: frozenset[str] = frozenset()
     reference_nouns: frozenset[str] = frozenset()  # `LH/ZB/19-007 test unit`: a reference
+    # words of a device's kind (`In-Home Display`, `Communications Hub`): before a model's
+    # name they describe it (`the In-Home Display IHD-55` is IHD-55); after a brand they are
+    # part of it (`Meridian Gas Meter MG4`)
+    kind_words: frozenset[str] = frozenset()
 
 
 LABEL_MEMO_SIZE = 20_000  # texts remembered by Lexicon.label_at_start (a few MB at most)
@@ -301,7 +305,8 @@ def _prose(path: Path, entry: object) -> ProseRules:
         return {name: words(v, f"{key}.{name}") for name, v in table.items()}
 
     known = {"fillers", "value_fillers", "comma_fields", "after_cues", "legal_forms",
-             "house_words", "house_cues", "product_openers", "not_product_words", "reference_nouns"}
+             "house_words", "house_cues", "product_openers", "not_product_words",
+             "reference_nouns", "kind_words"}
     if unknown := sorted(set(entry) - known):
         raise _schema(path, f"[prose] has unknown keys {unknown}")
     return ProseRules(
@@ -318,6 +323,8 @@ def _prose(path: Path, entry: object) -> ProseRules:
             entry.get("not_product_words", []), "not_product_words")),
         reference_nouns=frozenset(w.casefold() for w in words(
             entry.get("reference_nouns", []), "reference_nouns")),
+        kind_words=frozenset(w.casefold() for w in words(entry.get("kind_words", []),
+                                                         "kind_words")),
     )
 
 

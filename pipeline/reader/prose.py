@@ -73,6 +73,8 @@ def read_prose(
         for hit in hits[cue]:
             if _overlaps(taken, hit.start(), hit.end()):
                 continue
+            if name == "model" and _inside_name(text, hit.start(), lexicon.prose):
+                continue  # `Meridian Gas Meter MG4`: the noun is the name's, not a cue
             grammar = GRAMMARS.get(name)
             match = _after_filler(text, hit.end(), grammar, _filler(lexicon.prose, name))
             if match is None or not _good(name, match.group(), lexicon, cue):
@@ -179,6 +181,10 @@ def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexico
             continue
         if not lexicon.fits("model", name):
             continue
+        kind = regex.match(r"(?:\p{Lu}[\p{L}\-]*\s)+", name)
+        if kind and {w.casefold() for w in kind.group().split()} <= rules.kind_words and (
+                any(ch.isdigit() for ch in name[kind.end():])):
+            start += kind.end()  # `the In-Home Display IHD-55`: its kind, then its name
         taken.append((start, end))
         found.append(_value("model", (start, end), text, spans,
                             "prose product-name grammar (a name with a digit), " + NO_CUE))
@@ -297,6 +303,19 @@ def _first_per_field(values: list[Value]) -> list[Value]:
     return kept
 
 
+def _inside_name(text: str, start: int, rules: ProseRules) -> bool:
+    """A capitalised word right after capitalised words (`Meridian Gas Meter`, `Comms Hub`):
+    part of a product's name, so no cue of the model; unless those words hold a word no product
+    name does (`its Electricity Smart Meter E470` is read by the cue: E470)."""
+    if not text[start : start + 1].isupper():
+        return False
+    run = regex.search(r"(?:\p{Lu}[\p{L}\-]*\s+)+$", text[max(0, start - 60) : start])
+    if run is None:
+        return False
+    words = {w.casefold() for w in run.group().split()}
+    return not words & rules.not_product_words and not words <= rules.kind_words
+
+
 def _strongest_cues(found: list[Value], strength: dict[int, int]) -> list[Value]:
     """A field that several cues give keeps the value of its strongest cue (the lexicon lists
     each field's cues strongest first): in 'Unit 4, Harwell Campus ... the device model 66:EB'
@@ -412,6 +431,9 @@ def _good(name: str, value: str, lexicon: Lexicon, cue: str) -> bool:
             return False
     if name == "model" and _NUMBER.fullmatch(value):
         return False  # 'Unit 4' of an address, 'Unit 1.3': a number alone is no model in prose
+    if name == "model" and {w.casefold().strip(",.;:()") for w in value.split()[:4]} & (
+            lexicon.prose.not_product_words):
+        return False  # `Zigbee Certified Product` / `Zigbee Smart Energy 1.4 ...`: a standard
     return lexicon.fits(name, value)
 
 
@@ -428,6 +450,8 @@ def _after_cues(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: L
             for hit in _cue_pattern(cue).finditer(text):
                 if name == "model" and text[hit.end():].lstrip().startswith("(Image Type"):
                     continue  # 'LM-5 gas meter (Image Type 0C:05)': the image type grammar's
+                if name == "model" and _inside_name(text, hit.start(), lexicon.prose):
+                    continue  # `the CH-2000 Comms Hub`: the product grammar's, whole
                 span = _before(text, hit.start(), name, words=cue not in _WEAK_NOUNS)
                 if span is None or _overlaps(taken, *span):
                     continue
