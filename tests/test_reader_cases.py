@@ -1480,3 +1480,20 @@ def test_letters_in_yet_other_wordings(tmp_path: Path, lines: list[str],
     certificate = _read(_pdf(tmp_path, ["Veritest Interop Services Ltd", "Certificate ZIG21-1234",
                                         *textwrap.wrap(text, 95)]))
     assert _devices(certificate) == [want]
+
+
+def test_versions_given_respectively_go_to_their_devices_in_turn(tmp_path: Path) -> None:
+    """`Two of its devices, marketed as the Polaris Twin Element ESME and the PPMID-7, ...` then
+    `tested at hardware versions 0x0109 and 0x0203 respectively, running firmware 5.6.20 and
+    v7.1.25 respectively` (the third prose probe): the n-th value is the n-th device's. Before,
+    one listing. A company ending a sentence stops at its full stop (`... Services. We`)."""
+    path = _pdf(tmp_path, [
+        "Tessaly Product Approvals Ltd", "Re: ZigBee certification",
+        "We write for our customer, Ravensworth Metering Services. We act in its CPL submission.",
+        "Two of its devices, marketed as the Polaris Twin Element ESME and the PPMID-7, were",
+        "certified by Ashcombe Radio Conformance Ltd under certificate ZIG21-9870 on April 26, 2023.",
+        "The two devices were tested at hardware versions 0x0109 and 0x0203 respectively, running",
+        "firmware 5.6.20 and v7.1.25 respectively."])
+    maker = "Ravensworth Metering Services"
+    assert _devices(_read(path)) == [(maker, "Polaris Twin Element ESME", "0x0109", "5.6.20"),
+                                     (maker, "PPMID-7", "0x0203", "v7.1.25")]

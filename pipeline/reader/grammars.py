@@ -19,8 +19,9 @@ _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
 # an image type after a model's name, in either spelling: `(Image Type 2E:80)`, `(Image Type 0x128C)`
 IMAGE_TYPE = rf"\(Image Type\s(?:{_HEX2}[: ]?{_HEX2}|0[xX]{_HEX2}{_HEX2})\)"
 _MFR_CODE = rf"\((?:0[xX])?{_HEX2}:?{_HEX2}\)"  # `(10:AE)`, `(0x11D0)`, `(1266)`
-# (a sentence's first word after a company's full stop is no part of it: `GmbH. The device`)
-_COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:(?<!(?:GmbH|Ltd|Limited|plc|Inc|AG)\.\s)"
+# (a sentence's first word after a company's full stop is no part of it: `GmbH. The device`,
+# `Ravensworth Metering Services. We ...`; an abbreviation's dots are: `Co. Ltd`, `S.A.`)
+_COMPANY = (r"(?:[A-Z][\w&'.+\-]*|\(UK\)|\(GB\))(?:\s(?:(?<!(?:GmbH|Ltd|Limited|plc|Inc|AG|[a-z]{3})\.\s)"
             r"[A-Z][\w&'.+\-]*|\(UK\)|\(GB\)|&"
             r"|and(?=\s[A-Z])|of(?=\s[A-Z])|plc|ltd|GmbH|AG|AB|Oy|S\.A\.|B\.V\.))*")
 GRAMMARS: dict[str, regex.Pattern[str]] = {

@@ -69,6 +69,10 @@ def read_prose(
         found.append(_value("model", match.span(), text, spans,
                             "prose model grammar (a name and its Model ID), " + NO_CUE))
         strength[id(found[-1])] = -1  # the whole of what a `Model ID` cue would give part of
+    if "respectively" in folded:  # `hardware versions 0x0109 and 0x0203 respectively`
+        for value, cue, name in _respectively(text, spans, lexicon, cues, hits, taken):
+            found.append(value)
+            strength[id(value)] = lexicon.cues[name].index(cue)
     for cue, name in cues:
         for hit in hits[cue]:
             if _overlaps(taken, hit.start(), hit.end()):
@@ -121,7 +125,54 @@ def read_prose(
     devices = _by_device(every, strength, text)
     if devices:
         found = [*(v for v in found if v.field not in _DEVICE_FIELDS), *devices]
+    else:  # one device: a value paired `respectively` is no device's but the one's
+        found = [dataclasses.replace(v, device=None) if v.device is not None else v
+                 for v in found]
     found.sort(key=lambda v: (v.segments[0].top, v.segments[0].x0))
+    return found
+
+
+# --- versions paired with devices `respectively` -------------------------------------------------
+
+_PAIR_JOIN = regex.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)")
+
+
+def _respectively(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
+                  cues: Sequence[tuple[str, str]], hits: dict[str, list[regex.Match[str]]],
+                  taken: list[tuple[int, int]]) -> list[tuple[Value, str, str]]:
+    """Versions given for several devices in turn, in a sentence saying `respectively` (`tested
+    at hardware versions 0x0109 and 0x0203 respectively, running firmware 5.6.20 and v7.1.25
+    respectively`): each value with the number of the device it belongs to (`Value.device`,
+    read by `_by_device` as the devices' order of first mention). Version cues only."""
+    ends = _units(text)
+    found: list[tuple[Value, str, str]] = []
+    for cue, name in cues:
+        if name not in _VERSION_FIELDS:
+            continue
+        grammar = GRAMMARS[name]
+        for hit in hits[cue]:
+            if _overlaps(taken, hit.start(), hit.end()):
+                continue
+            unit = _unit_of(ends, hit.start())
+            sentence = text[ends[unit - 1] if unit else 0 : ends[unit]]
+            if "respectively" not in sentence.casefold():
+                continue
+            first = _after_filler(text, hit.end(), grammar, _filler(lexicon.prose, name))
+            if first is None:
+                continue
+            matches = [first]
+            while (join := _PAIR_JOIN.match(text, matches[-1].end())) and (
+                    after := grammar.match(text, join.end())):
+                matches.append(after)
+            if len(matches) < 2 or not regex.match(r"[\s,]*respectively\b", text[matches[-1].end():],
+                                                   regex.IGNORECASE):
+                continue
+            taken.append((hit.start(), matches[-1].end()))
+            for number, match in enumerate(matches):
+                value = _value(name, match.span(), text, spans,
+                               f"prose cue {cue!r} + {name} grammar, device {number + 1} of "
+                               f"{len(matches)} 'respectively'")
+                found.append((dataclasses.replace(value, device=number), cue, name))
     return found
 
 
@@ -135,7 +186,7 @@ _VERSION_FIELDS = frozenset({"hardware_version", "firmware_version"})
 # versions (`the Vantage In-Home Display, hardware version V2.9`)
 _NAMED_BEFORE_VERB = (r"\p{Lu}[\p{L}\-]*(?:\s\p{Lu}[\p{L}\-]*){1,3}"
                       r"(?=\s(?:was|were|is|has|had|passed|completed)\b"
-                      r"|,\s(?:hardware|firmware|software)\b)")
+                      r"|,\s(?:hardware|firmware|software|were|was)\b|\sand\sthe\s)")
 _PRODUCT = regex.compile(
     r"(?:\p{Lu}[\p{L}\-]*\s){0,3}(?=[\w\-./]*\d)[\p{Lu}\d][\w\-./]*(?<![./])"
     r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
@@ -261,6 +312,9 @@ def _by_device(values: list[Value], strength: dict[int, int], text: str) -> list
         offset = at[id(value)]
         if value.field == "model":
             devices.setdefault(device_of_model(value), []).append(value)
+            continue
+        if value.device is not None and value.device < len(keys):
+            devices.setdefault(value.device, []).append(value)  # `... respectively`
             continue
         here = [a for a in anchors if a[1] == unit(offset)]
         before = [a for a in anchors if a[0] <= offset]
@@ -735,8 +789,8 @@ def _value(name: str, span: tuple[int, int], text: str,
         text_value = regex.sub(r"['\u2019]s$", "", text_value)  # "Fenland Metering Company's"
         # a sentence's full stop after a legal form (`... Devices GmbH. The device was`), not
         # the dots of an abbreviation written with them (`S.A.`, `B.V.`)
-        text_value = regex.sub(r"(?<=\b(?:GmbH|Ltd|Limited|plc|AG|SE|Srl|BV|Oy|AB))\.$", "",
-                               text_value)
+        text_value = regex.sub(r"(?:(?<=\b(?:GmbH|Ltd|Limited|plc|AG|SE|Srl|BV|Oy|AB))|(?<=[a-z]{3}))\.$",
+                               "", text_value)  # (or a word's: `... Metering Services. We`)
     return Value(name, text_value, segments, rule, at=start)
 
 
