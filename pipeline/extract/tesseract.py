@@ -43,14 +43,14 @@ OSD_DPI = 100  # measured: OSD at 100 dpi ~0.6 s a page and still names the turn
 TESSERACT_INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
 RULE_MIN_INCHES = 0.25  # dark runs this long are ruling lines: glyphs at 8-12 pt are shorter
 RULE_DARK_LEVEL = 160
-# Dotted leaders: dots no further apart than LEADER_GAP, a row no thicker than LEADER_THICK,
-# running at least LEADER_MIN. Measured: psm 6 read a leader as `vcccsssssssssscvississ` and
-# took the label and the value with it (`Cert IDS ... LIG2ZZSEI2AL` at 0-18%).
 # Dark bands behind light text (_dark_bands_inverted): rows and columns this share dark, from
 # a small text line's height to a band of two lines
 BAND_DARK_SHARE = 0.6
 BAND_MIN_INCHES = 0.08
 BAND_MAX_INCHES = 0.6
+# Dotted leaders: dots no further apart than LEADER_GAP, a row no thicker than LEADER_THICK,
+# running at least LEADER_MIN. Measured: psm 6 read a leader as `vcccsssssssssscvississ` and
+# took the label and the value with it (`Cert IDS ... LIG2ZZSEI2AL` at 0-18%).
 LEADER_GAP_INCHES = 0.09  # a monospaced leader: one dot each 6 pt
 LEADER_THICK_INCHES = 0.03
 LEADER_MIN_INCHES = 0.3
@@ -129,7 +129,7 @@ def _leader_dots(dark: np.ndarray, dpi: int) -> np.ndarray:
     return grown & dark
 
 
-def _dark_bands_inverted(gray: np.ndarray, dpi: int) -> np.ndarray:
+def _dark_bands_inverted(gray: np.ndarray, dpi: int) -> tuple[np.ndarray, np.ndarray]:
     """Light text on dark bands (a table's header row or a device's title band printed white
     on dark blue) turned dark on light: tesseract reads dark text, and the rule remover would
     paint a filled band's long dark runs out, its white words with them. A band is a run of
@@ -142,7 +142,7 @@ def _dark_bands_inverted(gray: np.ndarray, dpi: int) -> np.ndarray:
     share = dark.mean(axis=1)
     rows = share >= BAND_DARK_SHARE / 3  # a band a third of the width, mostly dark
     if not rows.any():
-        return gray
+        return gray, dark
     out = gray
     low, high = int(dpi * BAND_MIN_INCHES), int(dpi * BAND_MAX_INCHES)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
@@ -159,7 +159,8 @@ def _dark_bands_inverted(gray: np.ndarray, dpi: int) -> np.ndarray:
         if out is gray:
             out = gray.copy()
         out[top:bottom, left:right] = 255 - gray[top:bottom, left:right]
-    return out
+    # the dark pixels, computed again only when a band was turned
+    return (gray, dark) if out is gray else (out, out < RULE_DARK_LEVEL)
 
 
 def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
@@ -169,8 +170,7 @@ def remove_rules(image: Image.Image, dpi: int) -> Image.Image:
     labels included; with the rules gone it reads them as cells separated by wide gaps."""
     import numpy as np
 
-    gray = _dark_bands_inverted(np.asarray(image.convert("L")), dpi)
-    dark = gray < RULE_DARK_LEVEL
+    gray, dark = _dark_bands_inverted(np.asarray(image.convert("L")), dpi)
     length = max(int(dpi * RULE_MIN_INCHES), 12)
     rules = _long_runs(dark, length, axis=1) | _long_runs(dark, length, axis=0)
     rules |= _leader_dots(dark, dpi)

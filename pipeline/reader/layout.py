@@ -778,10 +778,9 @@ def _table_rows(
         numbers = [i for i in items[index] if i.seg.x1 < columns[0][0] - COLUMN_SLACK_PT
                    and _ROW_NUMBER.fullmatch(i.seg.text.strip())]
         line = [i for i in items[index] if i not in numbers]
-        if not line:
-            body.extend(numbers)
-            continue
         body.extend(numbers)
+        if not line:
+            continue
         top = min(i.seg.top for i in line)
         if not rows and top - last_bottom <= WRAP_GAP_HEIGHTS * height and _header_goes_on(
                 line, header, columns, lexicon):  # 'Hardware' / 'Version', 'Firmware /' / 'Software Version'
@@ -897,7 +896,7 @@ def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]], value
     return (item.label_only is None or valued) and column == item.hit.field
 
 
-_VERSION_FIELDS = ("hardware_version", "firmware_version")
+VERSION_FIELDS = ("hardware_version", "firmware_version")
 # a column of versions each named by its prefix (`HW Rev. 4` over `FW: 17:79:C1:69`)
 _VERSIONS_HEADER = regex.compile(r"(?i)versions?|revisions?|versions? \(hw\s?/\s?fw\)")
 SHORT_PREFIX_LETTERS = 3  # `HW`, `FW`, `F/W`, `SW`: a prefix, not a label of many words
@@ -910,7 +909,7 @@ def _prefixed_cell(item: _Seg, column: str, lexicon: Lexicon) -> tuple[str, str,
     text = _clean(item.seg.text)
     first, _, rest = text.partition(" ")
     field = lexicon.is_only_labels(first)
-    if field not in _VERSION_FIELDS or column not in ("", field) or len(
+    if field not in VERSION_FIELDS or column not in ("", field) or len(
             [ch for ch in first if ch.isalpha()]) > SHORT_PREFIX_LETTERS:
         return column, text, ""
     rest = _clean(rest)

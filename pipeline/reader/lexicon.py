@@ -298,6 +298,9 @@ def _prose(path: Path, entry: object) -> ProseRules:
             raise _schema(path, f"[prose] {where} must be a list of words")
         return tuple(value)
 
+    def folded(key: str) -> frozenset[str]:  # a word list compared case-blind
+        return frozenset(w.casefold() for w in words(entry.get(key, []), key))
+
     def per_field(key: str) -> dict[str, tuple[str, ...]]:
         table = entry.get(key, {})
         if not isinstance(table, dict) or set(table) - set(FIELDS):
@@ -315,16 +318,12 @@ def _prose(path: Path, entry: object) -> ProseRules:
         comma_fields=frozenset(words(entry.get("comma_fields", []), "comma_fields")),
         after_cues=per_field("after_cues"),
         legal_forms=words(entry.get("legal_forms", []), "legal_forms"),
-        house_words=frozenset(w.casefold() for w in words(entry.get("house_words", []),
-                                                          "house_words")),
+        house_words=folded("house_words"),
         house_cues=words(entry.get("house_cues", []), "house_cues"),
         product_openers=words(entry.get("product_openers", []), "product_openers"),
-        not_product_words=frozenset(w.casefold() for w in words(
-            entry.get("not_product_words", []), "not_product_words")),
-        reference_nouns=frozenset(w.casefold() for w in words(
-            entry.get("reference_nouns", []), "reference_nouns")),
-        kind_words=frozenset(w.casefold() for w in words(entry.get("kind_words", []),
-                                                         "kind_words")),
+        not_product_words=folded("not_product_words"),
+        reference_nouns=folded("reference_nouns"),
+        kind_words=folded("kind_words"),
     )
 
 

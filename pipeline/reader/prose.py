@@ -18,6 +18,7 @@ A short line (a heading, a letterhead) ends its paragraph: no value runs across 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,7 +28,7 @@ import regex
 from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.parse import clause
 from pipeline.reader.grammars import _HEX2, _TOKEN, GRAMMARS, IMAGE_TYPE
-from pipeline.reader.layout import Value
+from pipeline.reader.layout import VERSION_FIELDS, Value
 from pipeline.reader.lexicon import Lexicon, ProseRules
 
 # A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
@@ -69,8 +70,9 @@ def read_prose(
         found.append(_value("model", match.span(), text, spans,
                             "prose model grammar (a name and its Model ID), " + NO_CUE))
         strength[id(found[-1])] = -1  # the whole of what a `Model ID` cue would give part of
+    ends = _units(text)  # where each sentence or list item ends, for the steps below
     if "respectively" in folded:  # `hardware versions 0x0109 and 0x0203 respectively`
-        for value, cue, name in _respectively(text, spans, lexicon, cues, hits, taken):
+        for value, cue, name in _respectively(text, ends, spans, lexicon, cues, hits, taken):
             found.append(value)
             strength[id(value)] = lexicon.cues[name].index(cue)
     for cue, name in cues:
@@ -93,7 +95,7 @@ def read_prose(
     found = _strongest_cues(found, strength)
     have = {v.field for v in found}
     # before the cues that follow their value: `the Keystone K2 Meter` is no `K2` meter
-    products = _named_products(text, spans, lexicon, taken, every)
+    products = _named_products(text, ends, spans, lexicon, taken, every)
     for value in _after_cues(text, spans, lexicon, taken):
         every.append(value)
         if value.field not in have:
@@ -122,9 +124,9 @@ def read_prose(
         if company is not None:
             found.append(company)
             every.append(company)
-    devices = _by_device(every, strength, text)
+    devices = _by_device(every, strength, ends)
     if devices:
-        found = [*(v for v in found if v.field not in _DEVICE_FIELDS), *devices]
+        found = [*(v for v in found if v.field not in DEVICE_FIELDS), *devices]
     else:  # one device: a value paired `respectively` is no device's but the one's
         found = [dataclasses.replace(v, device=None) if v.device is not None else v
                  for v in found]
@@ -137,17 +139,17 @@ def read_prose(
 _PAIR_JOIN = regex.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)")
 
 
-def _respectively(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
-                  cues: Sequence[tuple[str, str]], hits: dict[str, list[regex.Match[str]]],
-                  taken: list[tuple[int, int]]) -> list[tuple[Value, str, str]]:
+def _respectively(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int, Segment]],
+                  lexicon: Lexicon, cues: Sequence[tuple[str, str]],
+                  hits: dict[str, list[regex.Match[str]]], taken: list[tuple[int, int]]
+                  ) -> list[tuple[Value, str, str]]:
     """Versions given for several devices in turn, in a sentence saying `respectively` (`tested
     at hardware versions 0x0109 and 0x0203 respectively, running firmware 5.6.20 and v7.1.25
     respectively`): each value with the number of the device it belongs to (`Value.device`,
     read by `_by_device` as the devices' order of first mention). Version cues only."""
-    ends = _units(text)
     found: list[tuple[Value, str, str]] = []
     for cue, name in cues:
-        if name not in _VERSION_FIELDS:
+        if name not in VERSION_FIELDS:
             continue
         grammar = GRAMMARS[name]
         for hit in hits[cue]:
@@ -178,7 +180,6 @@ def _respectively(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon:
 
 # --- products named without a cue ---------------------------------------------------------------
 
-_VERSION_FIELDS = frozenset({"hardware_version", "firmware_version"})
 # Up to three capitalised words and a word with a digit (`Aurora ESME 3`, `Beacon CH-5`,
 # `NV-210E`), or a word with a digit and up to three capitalised words (`CH-2000 Comms Hub`)
 # ...or two to four capitalised words before the verb of a sentence about it (`The Orion PPMID
@@ -192,8 +193,9 @@ _PRODUCT = regex.compile(
     r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
 
 
-def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lexicon,
-                    taken: list[tuple[int, int]], values: Sequence[Value]) -> list[Value]:
+def _named_products(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int, Segment]],
+                    lexicon: Lexicon, taken: list[tuple[int, int]], values: Sequence[Value]
+                    ) -> list[Value]:
     """Models named without a cue (`completed certification of its Beacon CH-5 at this
     laboratory. The device was examined in the configuration hardware Rev B, firmware image
     4.5.20`): a product's name (`_PRODUCT`) after an opener (`the`, `its`, `designated`, a quote
@@ -203,10 +205,9 @@ def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexico
     rules = lexicon.prose
     if not rules.product_openers:
         return []
-    versions = [v.at for v in values if v.field in _VERSION_FIELDS and v.at is not None]
+    versions = [v.at for v in values if v.field in VERSION_FIELDS and v.at is not None]
     if not versions:
         return []
-    ends = _units(text)
     with_version = {_unit_of(ends, at) for at in versions}
     openers = "|".join(regex.escape(o) for o in rules.product_openers)
     found: list[Value] = []
@@ -225,7 +226,7 @@ def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexico
         words = {w.casefold().strip(",.;:()") for w in name.split()}
         if words & rules.not_product_words or _NUMBER.fullmatch(name):
             continue
-        if any(g.fullmatch(name) for f, g in GRAMMARS.items() if f in _VERSION_FIELDS):
+        if any(GRAMMARS[f].fullmatch(name) for f in VERSION_FIELDS):
             continue  # `the 1.2`: a version, not a product
         unit = _unit_of(ends, start)
         if unit not in with_version and unit + 1 not in with_version:
@@ -243,7 +244,8 @@ def _named_products(text: str, spans: Sequence[tuple[int, int, Segment]], lexico
 
 
 def _unit_of(ends: Sequence[int], offset: int) -> int:
-    return next(i for i, end in enumerate(ends) if offset < end)
+    """The number of the sentence or list item holding `offset` (`ends` from `_units`)."""
+    return bisect.bisect_right(ends, offset)
 
 
 # --- several devices in one letter ------------------------------------------------------------
@@ -251,7 +253,6 @@ def _unit_of(ends: Sequence[int], offset: int) -> int:
 # Where a sentence or a list item ends: a full stop or semicolon before a capital, a bullet, a
 # dash or a bracket; or a paragraph's end. Not inside brackets: `(hardware 1.2; firmware 3.4)`.
 _UNIT_END = regex.compile(rf"[.;](?=\s+[\p{{Lu}}\d(\u2013\u2014\u2022\-])|;(?=\s)|{BREAK}")
-_DEVICE_FIELDS = frozenset(DEVICE_FIELDS)
 MIN_DEVICE_VALUES = 2  # a model and one version at least: a device, not a model's mention
 
 
@@ -274,7 +275,13 @@ def _model_key(text: str) -> str:
     return " ".join(regex.sub(r"\(.*", "", text).casefold().split())
 
 
-def _by_device(values: list[Value], strength: dict[int, int], text: str) -> list[Value]:
+def _same_model(key: str, other: str) -> bool:
+    """One model named shorter or longer (`HelioHub CH3`, `HelioHub CH3 Model ID 0x1803`)."""
+    return key.startswith(other) or other.startswith(key)
+
+
+def _by_device(values: list[Value], strength: dict[int, int], ends: Sequence[int]
+               ) -> list[Value]:
     """Values of a letter that names two devices or more (`The first of your devices, the
     Arcadia 3PH (Image Type 2E:80), was presented with HW version 1.3 ... Your Orion PPMID ...
     was tested with hardware Rev C ...`), each tagged with its device; [] for one device.
@@ -290,24 +297,20 @@ def _by_device(values: list[Value], strength: dict[int, int], text: str) -> list
     keys: list[str] = []
     for model in models:
         key = _model_key(model.text)
-        if key and not any(key.startswith(k) or k.startswith(key) for k in keys):
+        if key and not any(_same_model(key, k) for k in keys):
             keys.append(key)
     if len(keys) < 2:
         return []
-    ends = _units(text)
-
-    def unit(offset: int) -> int:
-        return _unit_of(ends, offset)
 
     def device_of_model(model: Value) -> int:
         key = _model_key(model.text)
-        return next(i for i, k in enumerate(keys) if key.startswith(k) or k.startswith(key))
+        return next(i for i, k in enumerate(keys) if _same_model(key, k))
 
-    anchors = [(at[id(m)], unit(at[id(m)]), device_of_model(m)) for m in models]
+    anchors = [(at[id(m)], _unit_of(ends, at[id(m)]), device_of_model(m)) for m in models]
     devices: dict[int, list[Value]] = {}
     prelude: list[Value] = []
     for value in values:
-        if id(value) not in at or value.field not in _DEVICE_FIELDS:
+        if id(value) not in at or value.field not in DEVICE_FIELDS:
             continue
         offset = at[id(value)]
         if value.field == "model":
@@ -316,7 +319,7 @@ def _by_device(values: list[Value], strength: dict[int, int], text: str) -> list
         if value.device is not None and value.device < len(keys):
             devices.setdefault(value.device, []).append(value)  # `... respectively`
             continue
-        here = [a for a in anchors if a[1] == unit(offset)]
+        here = [a for a in anchors if a[1] == _unit_of(ends, offset)]
         before = [a for a in anchors if a[0] <= offset]
         if here:
             earlier = [a for a in here if a[0] <= offset]
