@@ -30,6 +30,9 @@ def test_translated_labels_are_one_label() -> None:
         (lambda t: t.replace("[fields.model]", "[fields.modell]"), "[fields.model]"),
         (lambda t: t.replace("[fields.model]\nlabels = [", '[fields.model]\nlabels = ["vendor", '),
          "is given for manufacturer and model"),
+        (lambda t: t.replace("type_headers = [", "typ_headers = ["), "[layout] has unknown keys"),
+        (lambda t: t.replace('sentence_words = ["on",', 'sentence_words = ["on", 3,'),
+         "[layout] sentence_words must be a list of words"),
     ],
 )
 def test_a_broken_lexicon_names_its_file(tmp_path: Path, edit, problem: str) -> None:  # noqa: ANN001

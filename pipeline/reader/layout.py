@@ -25,7 +25,7 @@ import regex
 
 from pipeline.models import DEVICE_FIELDS, Segment
 from pipeline.reader.grammars import GRAMMARS
-from pipeline.reader.lexicon import LabelHit, Lexicon, is_leader_junk, norm_word
+from pipeline.reader.lexicon import LabelHit, Lexicon, header_key, is_leader_junk, norm_word
 
 SAME_LINE_OVERLAP = 0.5  # share of the shorter box's height two segments must share
 WRAP_GAP_HEIGHTS = 1.25  # a wrapped line starts within this many line heights under the last
@@ -153,15 +153,12 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
         hit.field, _clean(rest)
     ):
         return hit
-    if hit.field == "certificate_id" and norm_word(hit.label) not in _BARE_CERTIFICATE and (
+    bare_noun = norm_word(hit.label) in lexicon.layout.bare_certificate_labels
+    if hit.field == "certificate_id" and not bare_noun and (
             lexicon.fits(hit.field, _clean(rest.split()[0]))):
         return hit  # 'Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum ...': an ID's shape
     return None
 
-
-# the bare noun is no ID label without a separator: `Certificate ISO9001 ...` in a letterhead
-_BARE_CERTIFICATE = frozenset({"certificate", "certification", "certificat", "zertifikat",
-                               "certificado", "certificato", "certificaat"})
 
 
 def _colon_after(text: str, hit: LabelHit) -> bool:
@@ -203,7 +200,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     rule = f"label {item.hit.label.strip(' :.')!r} (lexicon {name})"
     start = _leader_junk(item.seg.text, item.hit.value_start)
     rest = _clean(item.seg.text[start:])
-    if rest and not item.hit.separated and _SENTENCE_WORD.search(rest):
+    if rest and not item.hit.separated and lexicon.layout.sentence_word.search(rest):
         # No colon after the label, and the text goes on as a sentence ('software release 2.66
         # on hardware 1.3 for testing'): the value is what the field's grammar reads, and the
         # rest of the sentence is left to prose.
@@ -226,7 +223,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
                          f"{rule}, its first clause")
         if (bounded := _up_to_next_label(item, start, lexicon, rule)) is not None:
             return bounded
-        if _SENTENCE_WORD.search(rest) and (in_sentence := _grammar_value(item, rule)):
+        if lexicon.layout.sentence_word.search(rest) and (in_sentence := _grammar_value(item, rule)):
             # 'Certificate of Conformity No. NTH-ZSE-0093 covers the following device from':
             # a separated label in a sentence; the value by its grammar, the rest to prose
             return in_sentence
@@ -283,13 +280,6 @@ def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str,
 
 
 _CLAUSE_END = regex.compile(r"[,;](?=\s)|\.(?=\s|$)")
-# Lower-case words of running text: a label followed by them, with no colon, is in a sentence.
-# So are another field's cue words in lower case, and verbs in the past ('Manufacturer code
-# 0x7CAE (Calder Valley Instruments Ltd) submitted model CV-88').
-_SENTENCE_WORD = regex.compile(
-    r"(?<!\S)(?:on|for|with|in|at|by|to|from|was|were|has|have|is|are|been|the|which|that|"
-    r"under|into|and|model|hardware|firmware|software|\p{Ll}{3,}ed"
-    r"|et|avec|und|mit|con|y)(?!\S)")  # (and the other languages' `and` / `with`)
 
 
 def _grammar_value(item: _Seg, rule: str) -> Value | None:
@@ -492,12 +482,12 @@ def _read_tables(items: list[list[_Seg]], lexicon: Lexicon, out: list[Value]) ->
         _labels_wrapped_under(header, items[index + 1] if index + 1 < len(items) else [],
                               lexicon)
         under = _header_wrapped_under(header, items, index, lexicon)
-        _same_field_columns(header)
+        _same_field_columns(header, lexicon)
         labels = [i.label_only for i in header]
         devices = [f for f in labels if f in DEVICE_FIELDS]
         unnamed = [i for i in header if i.label_only is None]
         if len(header) >= 2 and len(set(devices)) >= 2 and (not unnamed or all(
-                _VERSIONS_HEADER.fullmatch(i.seg.text.strip(" :.")) for i in unnamed) or (
+                header_key(i.seg.text) in lexicon.layout.versions_headers for i in unnamed) or (
                 len(unnamed) == 1 and len(header) >= 4 and _row_number_header(unnamed[0])) or (
                 len(set(devices)) >= OTHER_COLUMNS_DEVICE_LABELS
                 and all(_other_column_header(i) for i in unnamed))):
@@ -689,33 +679,29 @@ def _header_wrapped_under(header: list[_Seg], items: list[list[_Seg]], index: in
     return below
 
 
-def _same_field_columns(header: list[_Seg]) -> None:
+def _same_field_columns(header: list[_Seg], lexicon: Lexicon) -> None:
     """Two header cells of one field: the one of fewer words gives way. A bare `Type` beside
     `Model Name` heads the device types (ESME, CAD), and another column of a field named
     already is not read."""
+    words = lexicon.layout
     for name in {i.label_only for i in header} - {None}:
         cells = [i for i in header if i.label_only == name]
         if len(cells) < 2:
             continue
         # an image type's column beside the model's gives way whatever its words
-        cells.sort(key=lambda i: (_bare(i) in _IMAGE_TYPE_WORDS, -len(i.seg.text.split())))
+        cells.sort(key=lambda i: (header_key(i.seg.text) in words.image_type_headers,
+                                  -len(i.seg.text.split())))
         for weaker in cells[1:]:
             named = {i.label_only for i in header}
-            bare = _bare(weaker)
-            if name == "model" and bare in _IMAGE_TYPE_WORDS:
+            bare = header_key(weaker.seg.text)
+            if name == "model" and bare in words.image_type_headers:
                 weaker.label_only = IMAGE_TYPE_COLUMN
-            elif name == "model" and bare in _TYPE_WORDS and "device_type" not in named:
+            elif name == "model" and bare in words.type_headers and "device_type" not in named:
                 weaker.label_only = "device_type"
             else:
                 weaker.label_only = ""
 
 
-def _bare(item: _Seg) -> str:
-    return " ".join(item.seg.text.strip(" :./").casefold().split())
-
-
-_TYPE_WORDS = frozenset({"type", "device", "device type", "typ", "tipo"})
-_IMAGE_TYPE_WORDS = frozenset({"image type", "ota image type", "model image type"})
 IMAGE_TYPE_COLUMN = "model image type"  # a column of image types beside the models' names
 
 
@@ -897,8 +883,6 @@ def _value_in_own_column(item: _Seg, columns: Sequence[tuple[float, str]], value
 
 
 VERSION_FIELDS = ("hardware_version", "firmware_version")
-# a column of versions each named by its prefix (`HW Rev. 4` over `FW: 17:79:C1:69`)
-_VERSIONS_HEADER = regex.compile(r"(?i)versions?|revisions?|versions? \(hw\s?/\s?fw\)")
 SHORT_PREFIX_LETTERS = 3  # `HW`, `FW`, `F/W`, `SW`: a prefix, not a label of many words
 
 

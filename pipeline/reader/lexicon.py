@@ -95,6 +95,31 @@ class ProseRules:
     kind_words: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, eq=False)
+class LayoutRules:
+    """rules/lexicon.toml [layout]: the words by which the layout reader tells a label in a
+    sentence from a label with its value, and what a table's header cells name."""
+
+    # a bare certificate noun is no ID label without a separator (`Certificate ISO9001 ...`)
+    bare_certificate_labels: frozenset[str] = frozenset()
+    sentence_words: tuple[str, ...] = ()
+    type_headers: frozenset[str] = frozenset()  # a `Type` column beside the model's: device types
+    image_type_headers: frozenset[str] = frozenset()  # a column of image types beside models
+    versions_headers: frozenset[str] = frozenset()  # a column of versions named by prefixes
+
+    @cached_property
+    def sentence_word(self) -> regex.Pattern[str]:
+        """A lower-case word of running text: one of `sentence_words`, or a verb in the past."""
+        words = "|".join(regex.escape(w) for w in self.sentence_words)
+        return regex.compile(rf"(?<!\S)(?:{words}|\p{{Ll}}{{3,}}ed)(?!\S)")
+
+
+def header_key(text: str) -> str:
+    """A header cell's words as the [layout] header lists give them: case-blind, without
+    surrounding punctuation or any spaces (`Versions (HW / FW)` is `versions(hw/fw)`)."""
+    return "".join(text.strip(" :./").casefold().split())
+
+
 LABEL_MEMO_SIZE = 20_000  # texts remembered by Lexicon.label_at_start (a few MB at most)
 
 
@@ -108,6 +133,7 @@ class Lexicon:
     path: str
     prose: ProseRules = field(default_factory=ProseRules)
     denials: tuple[str, ...] = ()  # [documents] not_a_certificate: a letter saying it is none
+    layout: LayoutRules = field(default_factory=LayoutRules)
 
     def denial(self, text: str) -> str:
         """The phrase by which the text says it is not a certificate, or ''."""
@@ -253,7 +279,8 @@ def _schema(path: Path, problem: str) -> LexiconError:
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
     path = path or LEXICON_FILE
-    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues", "prose", "documents"),
+    data = read_rules_toml(path, ("fields", "shapes"), ("version", "cues", "prose", "documents",
+                                                            "layout"),
                            what="the lexicon")
     fields, shapes, cues = data.get("fields", {}), data.get("shapes", {}), data.get("cues", {})
     labels: dict[tuple[str, ...], str] = {}
@@ -277,6 +304,29 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         path=str(path),
         prose=_prose(path, data.get("prose", {})),
         denials=_denials(path, data.get("documents", {})),
+        layout=_layout(path, data.get("layout", {})),
+    )
+
+
+def _layout(path: Path, entry: object) -> LayoutRules:
+    keys = ("bare_certificate_labels", "sentence_words", "type_headers", "image_type_headers",
+            "versions_headers")
+    if not isinstance(entry, dict):
+        raise _schema(path, "[layout] must be a table")
+    if unknown := sorted(set(entry) - set(keys)):
+        raise _schema(path, f"[layout] has unknown keys {unknown}")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in keys:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _schema(path, f"[layout] {key} must be a list of words")
+        lists[key] = tuple(value)
+    return LayoutRules(
+        bare_certificate_labels=frozenset(norm_word(w) for w in lists["bare_certificate_labels"]),
+        sentence_words=lists["sentence_words"],
+        type_headers=frozenset(header_key(w) for w in lists["type_headers"]),
+        image_type_headers=frozenset(header_key(w) for w in lists["image_type_headers"]),
+        versions_headers=frozenset(header_key(w) for w in lists["versions_headers"]),
     )
 
 
