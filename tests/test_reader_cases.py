@@ -1497,3 +1497,79 @@ def test_versions_given_respectively_go_to_their_devices_in_turn(tmp_path: Path)
     maker = "Ravensworth Metering Services"
     assert _devices(_read(path)) == [(maker, "Polaris Twin Element ESME", "0x0109", "5.6.20"),
                                      (maker, "PPMID-7", "0x0203", "v7.1.25")]
+
+
+def test_a_header_wrapped_centred_under_its_cells(tmp_path: Path) -> None:
+    """Header cells centred over their columns and wrapped (`Model` over `Identification`,
+    `Hardware /` over `/` over `Version`), the cells left-aligned under them: `Hardware /
+    Version` is a label read across its slash, the wrapped words go on their header cells, and
+    the one column its cells start left of is moved to them (born10 probe, table01). Before: no
+    table, the header's second line was taken for a row."""
+    items = ((51, 720, "Certificate No.: ZIG37656SE1478"),
+             (55, 540, "No."), (77, 540, "Manufacturer"), (151, 540, "Model"),
+             (195, 540, "Firmware / Software"), (278, 540, "Hardware"),
+             (92, 530, "Name"), (137, 530, "Identification"), (217, 530, "Version"),
+             (294, 530, "/"), (281, 520, "Version"),
+             (55, 506, "1"), (75, 506, "Thornbury"), (136, 506, "TopUp Panel"),
+             (194, 506, "SMETS2 Application"), (276, 506, "Version 4"),
+             (75, 496, "Instruments"), (136, 496, "2 (Image Type"),
+             (194, 496, "Release 5.84 (Stack"), (277, 496, "Revision 6"),
+             (75, 486, "UK Ltd"), (136, 486, "1F:B6)"), (194, 486, "3.48)"))
+    certificate = _read(_drawn(tmp_path, "wrapped.pdf", items, size=8))
+    assert certificate.certificate_id == "ZIG37656SE1478"
+    assert _devices(certificate) == [("Thornbury Instruments UK Ltd",
+                                      "TopUp Panel 2 (Image Type 1F:B6)", "Version 4 Revision 6",
+                                      "SMETS2 Application Release 5.84 (Stack 3.48)")]
+    assert certificate.layout == "tables"
+
+
+def test_rows_of_cells_centred_in_their_rows_whose_lines_interleave(tmp_path: Path) -> None:
+    """Every cell centred in its row, header and body alike: a cell of two lines beside one of
+    three sets their lines half a line apart, so the page's lines interleave and read line by
+    line they mix cells (born10 probe, table07). Each row's cells are read as one line, and
+    each value keeps the boxes of its own lines."""
+    items = ((71, 720, "Certificate No.: SE2-7108-H"),
+             (85, 512, "Device"), (89, 501, "Type"), (135, 512, "Manufacturer"),
+             (212, 517, "Model /"), (259, 517, "Hardware"), (215, 506, "Image"), (278, 506, "/"),
+             (150, 501, "(Code)"), (217, 495, "Type"), (263, 495, "Version"), (324, 512, "FW"),
+             (315, 501, "Version"), (74, 479, "Gas Smart"), (204, 474, "Hearth SG1"),
+             (74, 468, "Metering"), (130, 468, "Manufacturer"), (258, 468, "Version 2"),
+             (204, 463, "Image Type"), (307, 463, "25:03:13:08"), (74, 457, "Equipment"),
+             (130, 457, "Code 0xA068"), (258, 457, "Revision 0"), (204, 452, "2F:1B"),
+             (74, 446, "(GSME)"), (74, 430, "Gas Smart"), (204, 430, "GX-874"),
+             (130, 425, "Anvil Energy"), (74, 419, "Metering"), (204, 419, "(Image"),
+             (258, 419, "Version 1"), (307, 419, "15.9 (Stack"), (130, 414, "Devices plc"),
+             (74, 408, "Equipment"), (204, 408, "Type"), (258, 408, "Revision 7"),
+             (307, 408, "18.46)"), (130, 403, "(6F:F5)"), (74, 397, "(GSME)"),
+             (204, 397, "0x3ECA)"))
+    certificate = _read(_drawn(tmp_path, "centred-rows.pdf", items))
+    assert certificate.certificate_id == "SE2-7108-H"
+    assert _devices(certificate) == [
+        ("Manufacturer Code A0:68", "Hearth SG1 Image Type 2F:1B", "Version 2 Revision 0",
+         "25:03:13:08"),
+        ("Anvil Energy Devices plc (6F:F5)", "GX-874 (Image Type 0x3ECA)", "Version 1 Revision 7",
+         "15.9 (Stack 18.46)")]
+    model = dict(certificate.listings[0].evidence)["model"]
+    assert model.page == 1 and model.bbox[3] - model.bbox[1] > 20  # its three lines' union
+
+
+def test_a_header_cell_over_three_lines_and_a_value_wrapped_onto_a_label(tmp_path: Path) -> None:
+    """`Model /` over `Image` over `Type`, centred, beside cells of one and two lines; a model's
+    wrapped `Image Type` (a label's words) on the row's second line (born10 probe, table15).
+    Before: the header's lines were taken for a row (`Model / Image` names nothing until its
+    third line), and the wrapped label kept the columns from moving to their cells."""
+    items = ((57, 720, "Certification ID Number: ZIG56872SE8073"),
+             (61, 270, "Manufacturer /"), (152, 270, "Model /"), (207, 270, "Hardware"),
+             (277, 270, "FW Version"), (87, 260, "Code"), (158, 260, "Image"),
+             (210, 260, "Version"), (160, 249, "Type"),
+             (60, 234, "Anvil Energy"), (140, 234, "Glance 7"), (207, 234, "01_05"),
+             (256, 234, "0A:09:12:FD"), (60, 224, "Devices plc"), (141, 224, "Image Type"),
+             (141, 213, "1F:66"),
+             (60, 198, "Penhallow"), (140, 198, "HomeView"), (207, 198, "01_06"),
+             (256, 198, "28:7A:0E:21"), (60, 188, "Telemetry Ltd"), (140, 188, "Mk2 (Image"),
+             (62, 177, "(3D:D5)"), (140, 177, "Type 3F:2E)"))
+    certificate = _read(_drawn(tmp_path, "three-lines.pdf", items, size=8))
+    assert _devices(certificate) == [
+        ("Anvil Energy Devices plc", "Glance 7 Image Type 1F:66", "01_05", "0A:09:12:FD"),
+        ("Penhallow Telemetry Ltd (3D:D5)", "HomeView Mk2 (Image Type 3F:2E)", "01_06",
+         "28:7A:0E:21")]

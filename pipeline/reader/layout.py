@@ -107,6 +107,111 @@ _TRAILING_MARK = regex.compile(r"(?<=\S)[*†‡¹²³⁴⁵⁶⁷⁸⁹⁰]{1,3
 def read_page(segments: Sequence[Segment], lexicon: Lexicon) -> PageRead:
     segments = [s for s in segments if not _FOOTNOTE_MARK.fullmatch(s.text.strip())]
     lines = lines_of(segments)
+    read = _read_lines(lines, lexicon)
+    cells = _centred_cells(lines)
+    if cells is None:
+        return read
+    # A table of cells centred in their rows: its lines interleave (a cell of two lines beside
+    # one of three), so read line by line they mix cells. They are read again with each row's
+    # cells as one line, and that read is taken when it finds devices' values in as many
+    # tables at least.
+    blocks, moved = cells
+    again = _read_lines(lines_of(blocks), lexicon)
+    if not _table_values(again) or again.tables < read.tables:
+        return read
+    for value in again.values:
+        value.segments = [m for seg in value.segments for m in _on_page(seg, moved)]
+    again.leftover = [[m for seg in line for m in _on_page(seg, moved)] for line in again.leftover]
+    return again
+
+
+INTERLEAVED_PITCH = 1.0  # lines starting closer than a line height apart interleave
+INTERLEAVED_LINES = 3  # ...in a run of this many lines at least: cells centred in a row
+
+
+_Moved = dict[int, tuple[Segment, list[Segment], float]]  # new segment -> it, its lines, shift
+
+
+def _centred_cells(lines: list[list[Segment]]) -> tuple[list[Segment], _Moved] | None:
+    """The page's segments with each row of centred cells made one line: in a run of
+    interleaved lines, a segment and the one close under it that it overlaps are one cell's
+    lines (`Gas Smart` / `Metering` / `Equipment` beside `Manufacturer` / `Code 0xA068` set half
+    a line lower). Each cell becomes one segment with its lines' text in order, all the run's on
+    one line at its top, and what stands below moves up by the height the run lost, so the gaps
+    between rows stay as printed. None when the page has no such run. Also, by each new
+    segment's id: it, the segments on the page it stands for, and how far it moved up."""
+    runs: list[list[list[Segment]]] = []
+    for above, below in itertools.pairwise(lines):
+        height = min(min(s.height for s in above), min(s.height for s in below))
+        if below[0].top - above[0].top < INTERLEAVED_PITCH * height:
+            if runs and runs[-1][-1] is above:
+                runs[-1].append(below)
+            else:
+                runs.append([above, below])
+    runs = [run for run in runs if len(run) >= INTERLEAVED_LINES]
+    if not runs:
+        return None
+    starts = {id(run[0]): run for run in runs}
+    inside = {id(line) for run in runs for line in run}
+    out: list[Segment] = []
+    moved: _Moved = {}
+    shift = 0.0
+
+    def add(seg: Segment, lines: list[Segment], by: float) -> None:
+        out.append(seg)
+        moved[id(seg)] = (seg, lines, by)
+
+    for line in lines:
+        if id(line) in starts:
+            run = starts[id(line)]
+            segs = sorted((s for ln in run for s in ln), key=lambda s: (s.top, s.x0))
+            height = sorted(s.height for s in segs)[len(segs) // 2]
+            top = min(s.top for s in segs)
+            for cell in _cells_of(segs):
+                add(Segment(" ".join(s.text.strip() for s in cell), min(s.x0 for s in cell),
+                            top - shift, max(s.x1 for s in cell), top - shift + height,
+                            cell[0].confidence, cut=len(cell) > 1), cell, shift)
+            shift += max(s.bottom for s in segs) - top - height
+        elif id(line) not in inside:
+            for seg in line:
+                add(dataclasses.replace(seg, top=seg.top - shift, bottom=seg.bottom - shift),
+                    [seg], shift)
+    return out, moved
+
+
+def _cells_of(segs: list[Segment]) -> list[list[Segment]]:
+    """A run's segments, top to bottom, grouped into cells: each goes under the cell whose
+    last line it overlaps and stands close under."""
+    cells: list[list[Segment]] = []
+    for seg in segs:
+        cell = next((c for c in reversed(cells) if c[-1].x0 < seg.x1 and seg.x0 < c[-1].x1
+                     and -0.5 * seg.height < seg.top - c[-1].bottom
+                     < INTERLEAVED_PITCH * seg.height), None)
+        if cell is None:
+            cells.append([seg])
+        else:
+            cell.append(seg)
+    return cells
+
+
+def _on_page(seg: Segment, moved: _Moved) -> list[Segment]:
+    """The segments on the page a read segment stands for: a cell's lines, or the segment
+    moved back; for a part of one (`_part_of`), the lines under it, or the part moved back."""
+    if id(seg) in moved:
+        return moved[id(seg)][1]
+    for new, lines, by in moved.values():
+        if new.top == seg.top and new.x0 <= seg.x0 and seg.x1 <= new.x1 + 0.5:
+            if len(lines) > 1:
+                return [s for s in lines if s.x0 < seg.x1 and seg.x0 < s.x1] or lines
+            return [dataclasses.replace(seg, top=seg.top + by, bottom=seg.bottom + by)]
+    return [seg]
+
+
+def _table_values(read: PageRead) -> int:
+    return sum(v.table is not None and v.field in DEVICE_FIELDS for v in read.values)
+
+
+def _read_lines(lines: list[list[Segment]], lexicon: Lexicon) -> PageRead:
     items: list[list[_Seg]] = []
     for number, line in enumerate(lines):
         row = []
@@ -647,8 +752,7 @@ def _header_wrapped_under(header: list[_Seg], items: list[list[_Seg]], index: in
             break
         on_line: set[int] = set()
         for cell in below:
-            above = next((n for n, i in enumerate(header) if n not in on_line
-                          and abs(i.seg.x0 - cell.seg.x0) <= WRAP_ALIGN_PT), None)
+            above = _header_cell_over(header, cell, on_line)
             if above is None:
                 break
             on_line.add(above)
@@ -672,11 +776,24 @@ def _header_wrapped_under(header: list[_Seg], items: list[list[_Seg]], index: in
     after = {merged[n][1] if n in merged else i.label_only for n, i in enumerate(header)} - {None}
     if len(after) <= len(before) and all(
             header[n].label_only == field for n, (_, field) in merged.items()):
-        return []  # nothing new: `Hardware` over `Version` is read by _header_goes_on
+        # nothing new, but the lines are the header's: `Model /` over `Image` over `Type`
+        # (`Hardware` over `Version` alone would be read by _header_goes_on too)
+        return below
     for n, (text, found) in merged.items():
         header[n].label_only = found
         header[n].seg = dataclasses.replace(header[n].seg, text=text)
     return below
+
+
+def _header_cell_over(header: list[_Seg], cell: _Seg, taken: set[int]) -> int | None:
+    """The header cell a wrapped line's cell goes on: the one it starts under (a left-aligned
+    header), else the one over its centre (a centred header: `Model` over `Identification`)."""
+    free = [n for n in range(len(header)) if n not in taken]
+    left = next((n for n in free if abs(header[n].seg.x0 - cell.seg.x0) <= WRAP_ALIGN_PT), None)
+    if left is not None:
+        return left
+    centre = (cell.seg.x0 + cell.seg.x1) / 2
+    return next((n for n in free if header[n].seg.x0 <= centre <= header[n].seg.x1), None)
 
 
 def _same_field_columns(header: list[_Seg], lexicon: Lexicon) -> None:
@@ -954,19 +1071,24 @@ def _centred_columns(header: Sequence[_Seg], body: Sequence[Sequence[_Seg]]
     """Each column's left edge and field. A header cell centred over its column (`Manufacturer`
     over left-aligned `Brindlecombe Energy`, 28 pt further left) starts right of the column's
     cells: when the first row's cells, each matched to the header cell nearest its centre, start
-    left of their headers by more than the slack (in two columns and a third of them at least),
-    the column starts where its cells do."""
+    left of their headers by more than the slack (in two columns and a third of them at least,
+    or in one where a cell stands under its header cell and clear of the one before), the
+    column starts where its cells do."""
     columns = [(i.seg.x0, i.label_only or "") for i in header]
     centres = [(i.seg.x0 + i.seg.x1) / 2 for i in header]
     lefts = [x0 for x0, _ in columns]
-    moved = 0
-    for line in body:
+    moved, sure = 0, False
+    for number, line in enumerate(body):
         for item in line:
             if item.label_only is not None and item.seg.text[:1].isupper():
-                return columns  # a label under the header: not its first row (a remark's
-                # `firmware` in lower case is no label)
+                if number == 0:
+                    return columns  # a label under the header: not its first row (a
+                    # remark's `firmware` in lower case is no label)
+                continue  # a value's wrapped words that name a field: `Image Type` / `1F:66`
             if _ROW_NUMBER.fullmatch(item.seg.text.strip()):
                 continue  # a row's number, perhaps left of the table
+            if sum(item.seg.x0 < h.seg.x1 and h.seg.x0 < item.seg.x1 for h in header) > 1:
+                continue  # across columns: a note under the table, not a cell
             centre = (item.seg.x0 + item.seg.x1) / 2
             n = min(range(len(header)), key=lambda k: abs(centres[k] - centre))
             before = header[n - 1].seg.x1 if n else float("-inf")
@@ -976,7 +1098,9 @@ def _centred_columns(header: Sequence[_Seg], body: Sequence[Sequence[_Seg]]
             if item.seg.x0 < lefts[n] - COLUMN_SLACK_PT:
                 lefts[n] = item.seg.x0
                 moved += 1
-    if moved < 2 or 3 * moved < len(header) or any(
+                # under its header cell and clear of the one before: that column's, surely
+                sure = sure or (overlaps and before < item.seg.x0)
+    if (moved < 2 or 3 * moved < len(header)) and not sure or any(
             b <= a for a, b in itertools.pairwise(lefts)):
         return columns
     return [(left, name) for left, (_, name) in zip(lefts, columns, strict=True)]

@@ -191,14 +191,16 @@ class Lexicon:
     def _alternative_ending(self, words: Sequence[Word], used: int, index: int
                             ) -> tuple[str, int] | None:
         """`Model Name / Number`: the words after the slash stand for the label's last word,
-        so `model number` is a label too; (field, index after them) when it is one."""
-        head = tuple(w.norm for w in words[: used - 1])
-        if not head:
-            return None
-        for size in range(min(self.longest - len(head), len(words) - index), 0, -1):
-            key = head + tuple(w.norm for w in words[index : index + size])
-            if "" not in key and (field := self.labels.get(key)) is not None:
-                return field, index + size
+        so `model number` is a label too; or they go on from the label, as in a header cell
+        wrapped at its slash (`Hardware /` over `Version`: `hardware version`). (field, index
+        after them) when it is one."""
+        for head in (tuple(w.norm for w in words[:used]), tuple(w.norm for w in words[: used - 1])):
+            if not head:
+                continue
+            for size in range(min(self.longest - len(head), len(words) - index), 0, -1):
+                key = head + tuple(w.norm for w in words[index : index + size])
+                if "" not in key and (field := self.labels.get(key)) is not None:
+                    return field, index + size
         return None
 
     @cached_property
