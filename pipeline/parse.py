@@ -223,8 +223,19 @@ def parse_certificate(extracted: ExtractedDocument, rules: FieldRules) -> Certif
     if not laid_out.parts and _filled(by_text) > _filled(laid_out) and not _full_rows(laid_out):
         if len(by_text.listings) == len(laid_out.listings):
             return _gaps_filled(laid_out, by_text)
-        return by_text
+        return _certificate_fields_filled(by_text, laid_out)
     return laid_out
+
+
+def _certificate_fields_filled(by_text: Certificate, laid_out: Certificate) -> Certificate:
+    """The text readers' listings, with the certificate fields they missed from the layout
+    reader, provenance and all (a letter's ID read from its `Our ref:` line)."""
+    gaps = {n: getattr(laid_out, n) for n in CERT_FIELDS
+            if not getattr(by_text, n) and getattr(laid_out, n)}
+    if not gaps:
+        return by_text
+    boxes = tuple((n, box) for n, box in laid_out.evidence if n in gaps)
+    return dataclasses.replace(by_text, **gaps, evidence=(*by_text.evidence, *boxes))
 
 
 def _full_rows(certificate: Certificate) -> bool:

@@ -1573,3 +1573,61 @@ def test_a_header_cell_over_three_lines_and_a_value_wrapped_onto_a_label(tmp_pat
         ("Anvil Energy Devices plc", "Glance 7 Image Type 1F:66", "01_05", "0A:09:12:FD"),
         ("Penhallow Telemetry Ltd (3D:D5)", "HomeView Mk2 (Image Type 3F:2E)", "01_06",
          "28:7A:0E:21")]
+
+
+def test_a_letter_naming_its_certificate_in_a_sentence_about_the_device(tmp_path: Path) -> None:
+    """`Our certificate reference for this device is SE2-3347-G.`: the ID after its cue, ending
+    in a letter after a separator, wins over the model the cue `device` read inside the same
+    clause (born10 probe, letter13). Before: no certificate ID, so NOT_A_CERTIFICATE."""
+    certificate = _read(_pdf(tmp_path, [
+        *LETTER_HEAD, "Our ref: HIL/JOB/6619", "Dear Sir/Madam,",
+        "The device Aurora G2 (Image Type 2E:4E), made by Velmora Metering GmbH (1E:C6), was",
+        "evaluated against the Zigbee Smart Energy 1.4 test specification. The unit under test",
+        "was at hardware Version 1 Revision 8 with firmware release 1B:5E:07:95 installed.",
+        "Our certificate reference for this device is SE2-3347-G.",
+        "We thank you for your co-operation during testing."]))
+    assert certificate.error is None
+    assert certificate.certificate_id == "SE2-3347-G"
+    assert _devices(certificate) == [("Velmora Metering GmbH (1E:C6)",
+                                      "Aurora G2 (Image Type 2E:4E)", "Version 1 Revision 8",
+                                      "1B:5E:07:95")]
+
+
+BULLETED_LETTER = (
+    (63, 720, "Our ref: TH/2019/8698-A"), (63, 704, "Your ref: Email of August 1, 2019"),
+    (63, 680, "Dear Sirs,"),
+    (75, 660, "Thank you for submitting your product for Zigbee Smart Energy certification."),
+    (75, 640, "The following products have been certified:"),
+    (69, 614, "\u2022"),
+    (81, 614, "GX-874, manufactured by Anvil Energy Devices plc (code BB:D7): hardware version"),
+    (81, 601, "01_00; firmware version 0x241E07EC"),
+    (69, 581, "\u2022"),
+    (81, 581, "Waymark Hub Image Type 3E:35, manufactured by Northmoor Home Energy Ltd"),
+    (81, 568, "(0x9959): hardware version Version 1 Revision 6; firmware version 26:59:1F:9F"),
+    (75, 548, "A certificate bearing the reference shown at the head of this letter has been"),
+    (75, 535, "issued and will be published on the Alliance website."))
+
+
+def test_a_letter_whose_certificate_bears_its_own_reference(tmp_path: Path) -> None:
+    """No certificate ID anywhere but `Our ref:`, and the letter says the certificate bears
+    that reference (lexicon [documents]): the reference is the ID, and its rule says why. Its
+    products are a bulleted list: each item a device, its name opening the item (born10 probe,
+    letters 05 and 12). Before: NOT_A_CERTIFICATE, and one listing without models."""
+    certificate = _read(_drawn(tmp_path, "letter.pdf", BULLETED_LETTER))
+    assert certificate.error is None
+    assert certificate.certificate_id == "TH/2019/8698-A"
+    rule = dict(certificate.evidence)["certificate_id"].rule
+    assert "'Our ref'" in rule and "certificate bearing the reference" in rule
+    assert _devices(certificate) == [
+        ("Anvil Energy Devices plc (code BB:D7)", "GX-874", "01_00", "0x241E07EC"),
+        ("Northmoor Home Energy Ltd (0x9959)", "Waymark Hub Image Type 3E:35",
+         "Version 1 Revision 6", "26:59:1F:9F")]
+
+
+def test_a_letter_reference_without_the_words_is_no_certificate_id(tmp_path: Path) -> None:
+    """The same letter without its sentence on the certificate: `Our ref:` is a job number, and
+    the letter is no certificate."""
+    items = tuple(i for i in BULLETED_LETTER if not i[2].startswith(("A certificate", "issued")))
+    certificate = _read(_drawn(tmp_path, "letter.pdf", items))
+    assert certificate.certificate_id == ""
+    assert certificate.error is not None

@@ -30,7 +30,7 @@ from pipeline.models import (
     TextSource,
 )
 from pipeline.parse import FieldRules, assemble, clean_value
-from pipeline.reader.layout import PageRead, Value, read_page
+from pipeline.reader.layout import PageRead, Value, lines_of, part_of, read_page
 from pipeline.reader.lexicon import Lexicon, default_lexicon
 from pipeline.reader.printed_hex import rewrite_printed_hex
 from pipeline.reader.prose import NO_CUE, read_prose
@@ -188,6 +188,8 @@ def _certificate(
             if name == "certificate_id" and not lexicon.fits(name, text):
                 continue  # "Certificate ID: sub-signatures" on an invoice page is no ID
             cert[name] = (text, found)
+    if "certificate_id" not in cert and (reference := _letter_reference(part, lexicon)):
+        cert["certificate_id"] = (_clean(rules, reference.value), reference)
     listings = _listings(part, rules)
     numbers = [p.number for p in part.pages]
     return assemble(
@@ -206,6 +208,37 @@ def _certificate(
         first_page=min(numbers) if numbers else 0,
         last_page=max(numbers) if numbers else 0,
     )
+
+
+def _letter_reference(part: _Part, lexicon: Lexicon) -> _Found | None:
+    """A letter's own reference (`Our ref: TH/2019/8698-A`) as the certificate's ID, when it has
+    an ID's shape and the letter says the certificate bears it (lexicon [documents])."""
+    folded = " ".join(" ".join(p.text.split()) for p in part.pages).casefold()
+    phrase = next((p for p in lexicon.reference_phrases if p.casefold() in folded), None)
+    if phrase is None or not lexicon.letter_references:
+        return None
+    labels = "|".join(regex.escape(label) for label in lexicon.letter_references)
+    pattern = regex.compile(rf"(?i)\s*(?:{labels})\s*[:.]?\s*")
+    for page in part.pages:
+        for line in lines_of(page.segments):
+            for n, seg in enumerate(line):
+                if (label := pattern.match(seg.text)) is None:
+                    continue
+                if label.end() < len(seg.text):
+                    value = part_of(seg, label.end())
+                elif n + 1 < len(line):
+                    value = line[n + 1]
+                else:
+                    continue
+                first = value.text.split()[0] if value.text.split() else ""
+                if not lexicon.fits("certificate_id", first):
+                    continue
+                if first != value.text.strip():
+                    value = part_of(value, 0, value.text.index(first) + len(first))
+                rule = (f"letter reference {label.group().strip(' :.')!r} (lexicon documents."
+                        f"letter_reference_labels), the certificate's by {phrase!r}")
+                return _Found(Value("certificate_id", first, [value], rule), page)
+    return None
 
 
 def _rows_by_certificate(

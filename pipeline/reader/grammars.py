@@ -17,7 +17,9 @@ _VERSION = (r"(?:[vV](?:ersion\s)?)?\d+(?:[._]\d+)+(?:\s?\((?:Stack|stack)\s[\d.
             r"|Version\s\d+\sRevision\s\d+|[vV]\d+|[0-9A-F]{1,2}(?:\.[0-9A-F]{1,2})+(?![\w.])")
 _TOKEN = r"[A-Z0-9][A-Za-z0-9\-./_]*"
 # an image type after a model's name, in either spelling: `(Image Type 2E:80)`, `(Image Type 0x128C)`
-IMAGE_TYPE = rf"\(Image Type\s(?:{_HEX2}[: ]?{_HEX2}|0[xX]{_HEX2}{_HEX2})\)"
+# (in brackets, or bare after the name in its colon or 0x form: `Waymark Hub Image Type 3E:35`)
+IMAGE_TYPE = (rf"(?:\(Image Type\s(?:{_HEX2}[: ]?{_HEX2}|0[xX]{_HEX2}{_HEX2})\)"
+              rf"|Image Type\s(?:{_HEX2}:{_HEX2}|0[xX]{_HEX2}{_HEX2})(?![\w:]))")
 _MFR_CODE = rf"\((?:0[xX])?{_HEX2}:?{_HEX2}\)"  # `(10:AE)`, `(0x11D0)`, `(1266)`
 # (a sentence's first word after a company's full stop is no part of it: `GmbH. The device`,
 # `Ravensworth Metering Services. We ...`; an abbreviation's dots are: `Co. Ltd`, `S.A.`)

@@ -148,7 +148,8 @@ def _centred_cells(lines: list[list[Segment]]) -> tuple[list[Segment], _Moved] |
                 runs[-1].append(below)
             else:
                 runs.append([above, below])
-    runs = [run for run in runs if len(run) >= INTERLEAVED_LINES]
+    runs = _joined_runs([_with_outer_lines(run, lines) for run in runs
+                         if len(run) >= INTERLEAVED_LINES], lines)
     if not runs:
         return None
     starts = {id(run[0]): run for run in runs}
@@ -179,6 +180,53 @@ def _centred_cells(lines: list[list[Segment]]) -> tuple[list[Segment], _Moved] |
     return out, moved
 
 
+def _with_outer_lines(run: list[list[Segment]], lines: list[list[Segment]]
+                      ) -> list[list[Segment]]:
+    """A run and the lines just above and below it that go on its cells: the tallest cell's
+    first and last lines stand a full line from the others (`Nexus` over `CH-2`, the run
+    starting with `CH-2` beside the middle of `Ostara Meters` / `B.V.`). A line goes on a cell
+    when it stands at the pitch of the cells' own lines over (or under) one it overlaps."""
+    segs = [s for line in run for s in line]
+    steps = sorted(b.top - a.top for b in segs for a in segs if a.x0 < b.x1 and b.x0 < a.x1
+                   and a.top < b.top and not any(c.x0 < b.x1 and b.x0 < c.x1
+                                                 and a.top < c.top < b.top for c in segs))
+    if not steps:
+        return run
+    pitch = steps[len(steps) // 2]
+
+    def goes_on(line: list[Segment], edge: list[list[Segment]], sign: float) -> bool:
+        near = [s for ln in edge for s in ln]
+        return all(any(o.x0 < seg.x1 and seg.x0 < o.x1 and abs(sign * (o.top - seg.top) - pitch)
+                       <= CELL_PITCH_SLACK * pitch for o in near) for seg in line)
+
+    index = next(n for n, line in enumerate(lines) if line is run[0])
+    while index > 0 and goes_on(lines[index - 1], run[:2], 1.0):
+        index -= 1
+        run = [lines[index], *run]
+    index = next(n for n, line in enumerate(lines) if line is run[-1])
+    while index + 1 < len(lines) and goes_on(lines[index + 1], run[-2:], -1.0):
+        index += 1
+        run = [*run, lines[index]]
+    return run
+
+
+def _joined_runs(runs: list[list[list[Segment]]], lines: list[list[Segment]]
+                 ) -> list[list[list[Segment]]]:
+    """Runs that share lines once grown (one row's lines, broken where two of them stood a
+    little further apart) are one run."""
+    place = {id(line): n for n, line in enumerate(lines)}
+    out: list[list[list[Segment]]] = []
+    for run in runs:
+        if out and place[id(run[0])] <= place[id(out[-1][-1])]:
+            out[-1] = [*out[-1], *(ln for ln in run if place[id(ln)] > place[id(out[-1][-1])])]
+        else:
+            out.append(run)
+    return out
+
+
+CELL_PITCH_SLACK = 0.15  # a cell's lines stand this share of their pitch from it at most
+
+
 def _cells_of(segs: list[Segment]) -> list[list[Segment]]:
     """A run's segments, top to bottom, grouped into cells: each goes under the cell whose
     last line it overlaps and stands close under."""
@@ -196,7 +244,7 @@ def _cells_of(segs: list[Segment]) -> list[list[Segment]]:
 
 def _on_page(seg: Segment, moved: _Moved) -> list[Segment]:
     """The segments on the page a read segment stands for: a cell's lines, or the segment
-    moved back; for a part of one (`_part_of`), the lines under it, or the part moved back."""
+    moved back; for a part of one (`part_of`), the lines under it, or the part moved back."""
     if id(seg) in moved:
         return moved[id(seg)][1]
     for new, lines, by in moved.values():
@@ -313,7 +361,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
     if rest and (both := _up_to_next_label(item, start, lexicon, rule, strict=True)):
         return both  # `Hardware Version 1.12 Firmware Version 0x1BED28C2` on one line
     if rest:
-        part = _part_of(item.seg, start)
+        part = part_of(item.seg, start)
         value = _with_wraps(Value(name, rest, [part], rule), item, items, lexicon, label=item)
         if lexicon.fits(name, value.text):
             return value
@@ -323,8 +371,8 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
         if _clean(clause) != rest and lexicon.fits(name, _clean(clause)):
             end = start + len(clause)
             if item.seg.text[end:].strip(" ,;."):
-                item.rest = _part_of(item.seg, end)
-            return Value(name, _clean(clause), [_part_of(item.seg, start, end)],
+                item.rest = part_of(item.seg, end)
+            return Value(name, _clean(clause), [part_of(item.seg, start, end)],
                          f"{rule}, its first clause")
         if (bounded := _up_to_next_label(item, start, lexicon, rule)) is not None:
             return bounded
@@ -341,7 +389,7 @@ def _value_for(item: _Seg, items: list[list[_Seg]], lexicon: Lexicon) -> Value |
             continue
         junk = _leader_junk(candidate.seg.text, 0)
         text = _clean(candidate.seg.text[junk:])
-        value = _with_wraps(Value(name, text, [_part_of(candidate.seg, junk)],
+        value = _with_wraps(Value(name, text, [part_of(candidate.seg, junk)],
                                   f"{rule}, value {where} it"),
                             candidate, items, lexicon, label=item)
         brackets = _brackets_after(candidate, items) if len(value.segments) == 1 else []
@@ -378,8 +426,8 @@ def _up_to_next_label(item: _Seg, start: int, lexicon: Lexicon, rule: str,
         value = _clean(text[start : word.start()].rstrip(" —–-|/"))
         if not value or not lexicon.fits(item.hit.field, value):
             return None
-        item.rest = _part_of(item.seg, word.start())
-        return Value(item.hit.field, value, [_part_of(item.seg, start, word.start())],
+        item.rest = part_of(item.seg, word.start())
+        return Value(item.hit.field, value, [part_of(item.seg, start, word.start())],
                      f"{rule}, up to the label {hit.label.strip(' :.')!r}")
     return None
 
@@ -395,16 +443,16 @@ def _grammar_value(item: _Seg, rule: str) -> Value | None:
     start = item.hit.value_start
     match = grammar.match(text, start) if grammar is not None else None
     if match is None:
-        item.rest = _part_of(item.seg, start)
+        item.rest = part_of(item.seg, start)
         return None
     end = match.end()
     if text[end:].strip(" ,;."):
-        item.rest = _part_of(item.seg, end)
-    return Value(name, _clean(match.group()), [_part_of(item.seg, start, end)],
+        item.rest = part_of(item.seg, end)
+    return Value(name, _clean(match.group()), [part_of(item.seg, start, end)],
                  f"{rule}, in a sentence: {name} grammar")
 
 
-def _part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
+def part_of(seg: Segment, start: int, end: int | None = None) -> Segment:
     """The part of a segment from character `start` (to `end`), its box cut in proportion."""
     end = len(seg.text) if end is None else end
     if start <= 0 and end >= len(seg.text):

@@ -133,6 +133,10 @@ class Lexicon:
     path: str
     prose: ProseRules = field(default_factory=ProseRules)
     denials: tuple[str, ...] = ()  # [documents] not_a_certificate: a letter saying it is none
+    # [documents]: a letter's own reference (`Our ref:`), the certificate's ID when the letter
+    # says so in one of `reference_phrases` ("a certificate bearing the reference shown ...")
+    letter_references: tuple[str, ...] = ()
+    reference_phrases: tuple[str, ...] = ()
     layout: LayoutRules = field(default_factory=LayoutRules)
 
     def denial(self, text: str) -> str:
@@ -297,6 +301,7 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             if labels.get(key, name) != name:
                 raise _schema(path, f"label {label!r} is given for {labels[key]} and {name}")
             labels[key] = name
+    documents = _documents(path, data.get("documents", {}))
     return Lexicon(
         version=str(data.get("version", "")),
         labels=labels,
@@ -305,7 +310,9 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
         cues={name: tuple(str(c) for c in cues.get(name, ())) for name in FIELDS},
         path=str(path),
         prose=_prose(path, data.get("prose", {})),
-        denials=_denials(path, data.get("documents", {})),
+        denials=documents["not_a_certificate"],
+        letter_references=documents["letter_reference_labels"],
+        reference_phrases=documents["reference_is_certificate"],
         layout=_layout(path, data.get("layout", {})),
     )
 
@@ -332,13 +339,23 @@ def _layout(path: Path, entry: object) -> LayoutRules:
     )
 
 
-def _denials(path: Path, entry: object) -> tuple[str, ...]:
-    phrases = entry.get("not_a_certificate", []) if isinstance(entry, dict) else None
-    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise _schema(path, "[documents] not_a_certificate must be a list of phrases")
-    if isinstance(entry, dict) and (unknown := sorted(set(entry) - {"not_a_certificate"})):
+_DOCUMENT_KEYS = ("not_a_certificate", "letter_reference_labels", "reference_is_certificate")
+
+
+def _documents(path: Path, entry: object) -> dict[str, tuple[str, ...]]:
+    """[documents]: each key's phrases, spaces folded."""
+    if not isinstance(entry, dict):
+        raise _schema(path, "[documents] must be a table")
+    if unknown := sorted(set(entry) - set(_DOCUMENT_KEYS)):
         raise _schema(path, f"[documents] has unknown keys {unknown}")
-    return tuple(" ".join(p.split()) for p in phrases)
+    out: dict[str, tuple[str, ...]] = {}
+    for key in _DOCUMENT_KEYS:
+        phrases = entry.get(key, [])
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip()
+                                                    for p in phrases):
+            raise _schema(path, f"[documents] {key} must be a list of phrases")
+        out[key] = tuple(" ".join(p.split()) for p in phrases)
+    return out
 
 
 def _prose(path: Path, entry: object) -> ProseRules:

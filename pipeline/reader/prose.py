@@ -107,6 +107,11 @@ def read_prose(
     every.extend(products)
     if "certificate_id" not in have and (later := _id_later(text, spans, lexicon, taken)):
         have.add("certificate_id")
+        assert later.at is not None
+        inside = (later.at, later.at + len(later.text))
+        found = [v for v in found if not _read_inside(v, inside)]
+        every = [v for v in every if not _read_inside(v, inside)]
+        have = {v.field for v in found}
         found.append(later)
     for name, pattern in (("model", _IMAGE_TYPE_MODEL), ("certificate_id", _ZIGBEE_ID)):
         # (overlapped: `révision matérielle V3.5 du Lyra 2 (Image Type 0x182B)`, the version
@@ -193,13 +198,18 @@ _PRODUCT = regex.compile(
     r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
 
 
+# A list item's bullet: the name right after it opens the item (`• GX-874, manufactured by`)
+_ITEM_START = r"(?<=(?:^|\s)[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u2013*\-]\s)"
+
+
 def _named_products(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int, Segment]],
                     lexicon: Lexicon, taken: list[tuple[int, int]], values: Sequence[Value]
                     ) -> list[Value]:
     """Models named without a cue (`completed certification of its Beacon CH-5 at this
     laboratory. The device was examined in the configuration hardware Rev B, firmware image
     4.5.20`): a product's name (`_PRODUCT`) after an opener (`the`, `its`, `designated`, a quote
-    mark) in a sentence that, or whose next sentence, gives a version found by its cue; never
+    mark, a list item's bullet) in a sentence that, or whose next sentence, gives a version
+    found by its cue; never
     a name holding a standard's, a stack's or a document's word (`ZigBee Smart Energy 1.4`,
     `Z-Stack 3.0.2`, `test plan 1.4.3`)."""
     rules = lexicon.prose
@@ -211,7 +221,7 @@ def _named_products(text: str, ends: Sequence[int], spans: Sequence[tuple[int, i
     with_version = {_unit_of(ends, at) for at in versions}
     openers = "|".join(regex.escape(o) for o in rules.product_openers)
     found: list[Value] = []
-    for match in regex.finditer(rf"(?:(?<=\b(?i:{openers})\s)|(?<=[\u201c\u2018\"']))"
+    for match in regex.finditer(rf"(?:(?<=\b(?i:{openers})\s)|(?<=[\u201c\u2018\"'])|{_ITEM_START})"
                                 rf"(?:{_PRODUCT.pattern}|{_NAMED_BEFORE_VERB})", text,
                                 overlapped=True):  # `Gerät Sentinel IHD 4` refused: `Sentinel ...`
         start, end = match.span()
@@ -606,10 +616,12 @@ _CODED_COMPANY = regex.compile(
     rf"[ \t]\((?:0[xX])?{_HEX2}:?{_HEX2}\)")
 
 
-# A certificate ID by its look alone: two to five capitals, four digits or more, ending in a
-# digit (`ZSE-18-79243`, `ZSE/20/00419`, `ZIG19SE0042`); a model (`SGM1412-A`) or a test report
-# (`TR-60890-SE`) does not end so.
-_ID_LOOK = regex.compile(r"(?<![\w\-/])\p{Lu}{2,5}(?=(?:[\w\-/]*\d){4})[\w\-/]*\d(?![\w\-/])")
+# A certificate ID by its look, after its cue: two to five capitals, four digits or more, ending
+# in a digit (`ZSE-18-79243`, `ZSE/20/00419`, `ZIG19SE0042`) or in one capital after a separator
+# (`SE2-3347-G`, `TH/2019/8698-A`); a test report (`TR-60890-SE`) does not end so, and a model
+# so shaped (`SGM1412-A`) is taken by its cue before.
+_ID_LOOK = regex.compile(
+    r"(?<![\w\-/])\p{Lu}{2,5}(?=(?:[\w\-/]*\d){4})[\w\-/]*(?:\d|[\-/]\p{Lu})(?![\w\-/])")
 ID_WORDS_ON = 8  # words an ID may stand after its cue in one clause: 'for this listing is'
 
 
@@ -631,12 +643,20 @@ def _id_later(text: str, spans: Sequence[tuple[int, int, Segment]], lexicon: Lex
             if match is None:
                 continue
             start, end = hit.end() + match.start(), hit.end() + match.end()
-            if _overlaps(taken, start, end) or not lexicon.fits("certificate_id", match.group()):
+            # (a value another cue read inside the ID's clause gives way: `certificate
+            # reference for this device is SE2-3347-G` is no model `SE2-3347-G`)
+            before = [(a, b) for a, b in taken if a < hit.start()]
+            if _overlaps(before, start, end) or not lexicon.fits("certificate_id", match.group()):
                 continue
             taken.append((start, end))
             return _value("certificate_id", (start, end), text, spans,
                           f"prose cue {cue!r} + certificate ID look, in its clause")
     return None
+
+
+def _read_inside(value: Value, span: tuple[int, int]) -> bool:
+    """A prose value read from text that overlaps the span."""
+    return value.at is not None and value.at < span[1] and span[0] < value.at + len(value.text)
 
 
 _ARTICLES = frozenset({"The", "A", "An", "This", "Our", "Your"})
@@ -754,17 +774,31 @@ def _flatten(lines: Sequence[Sequence[Segment]]) -> tuple[str, list[tuple[int, i
     position = 0
     right = max((line[-1].x1 for line in lines if line), default=0.0)
     left = min((line[0].x0 for line in lines if line), default=0.0)
+    indent: float | None = None  # a list item's text, right of its bullet
     for number, line in enumerate(lines):
+        if line and _BULLET.match(line[0].text):
+            indent = line[1].x0 if len(line) > 1 and _BULLET.fullmatch(line[0].text.strip()) \
+                else None
         for seg in line:
             text = seg.text
             spans.append((position, position + len(text), seg))
             parts.append(text)
             position += len(text) + 1
-        if number + 1 < len(lines) and line and _ends_paragraph(line, lines[number + 1],
-                                                                 left, right):
+        following = lines[number + 1] if number + 1 < len(lines) else []
+        if line and following and (_ends_paragraph(line, following, left, right)
+                                   or _BULLET.match(following[0].text)
+                                   or (indent is not None
+                                       and following[0].x0 < indent - ITEM_INDENT_SLACK_PT)):
+            # (a list item ends where the next one's bullet starts, or where a line starts left
+            # of its text: `• Tern G ...` / `hardware version 03_05` / `A certificate ...`)
             parts.append(BREAK)
             position += len(BREAK) + 1
+            indent = None
     return " ".join(parts), spans
+
+
+_BULLET = regex.compile(r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u2013*\-](?:\s|$)")
+ITEM_INDENT_SLACK_PT = 3.0
 
 
 def _ends_paragraph(line: Sequence[Segment], following: Sequence[Segment], left: float,
