@@ -50,5 +50,9 @@ GRAMMARS: dict[str, regex.Pattern[str]] = {
         rf"{_VERSION}|{_HEX_VALUE}|{_HEX2}_{_HEX2}|0[xX][0-9A-Fa-f]{{2}}(?![\w:])"
         r"|(?:[Rr]ev\.?\s)?[A-Z][0-9]{1,2}(?![\w.:])|[Rr]ev\.?\s(?:[A-Z]|\d{1,2})(?![\w.])"),
     # ...and a release by its letter (`R13.604`, `R09.219`)
-    "firmware_version": regex.compile(rf"{_VERSION}|{_HEX_VALUE}|R\d{{1,3}}(?:\.\d{{1,4}})+(?![\w.])"),
+    # ...and an application release with its stack, named as such (`SMETS2 Application Release
+    # 9.17 (Stack 2.42)`, `Application 4.07 (Stack 3.56)`)
+    "firmware_version": regex.compile(
+        r"(?:SMETS\d?\s)?Application\s(?:Release\s|Version\s)?\d+(?:\.\d+)+\s?\([Ss]tack\s[\d.]+\)"
+        rf"|{_VERSION}|{_HEX_VALUE}|R\d{{1,3}}(?:\.\d{{1,4}})+(?![\w.])"),
 }

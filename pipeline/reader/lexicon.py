@@ -93,6 +93,8 @@ class ProseRules:
     # name they describe it (`the In-Home Display IHD-55` is IHD-55); after a brand they are
     # part of it (`Meridian Gas Meter MG4`)
     kind_words: frozenset[str] = frozenset()
+    # plural nouns a list of products follows in a sentence saying `respectively`
+    plural_products: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -378,7 +380,7 @@ def _prose(path: Path, entry: object) -> ProseRules:
 
     known = {"fillers", "value_fillers", "comma_fields", "after_cues", "legal_forms",
              "house_words", "house_cues", "product_openers", "not_product_words",
-             "reference_nouns", "kind_words"}
+             "reference_nouns", "kind_words", "plural_products"}
     if unknown := sorted(set(entry) - known):
         raise _schema(path, f"[prose] has unknown keys {unknown}")
     return ProseRules(
@@ -393,6 +395,7 @@ def _prose(path: Path, entry: object) -> ProseRules:
         not_product_words=folded("not_product_words"),
         reference_nouns=folded("reference_nouns"),
         kind_words=folded("kind_words"),
+        plural_products=words(entry.get("plural_products", []), "plural_products"),
     )
 
 

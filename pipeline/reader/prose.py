@@ -32,8 +32,11 @@ from pipeline.reader.layout import VERSION_FIELDS, Value
 from pipeline.reader.lexicon import Lexicon, ProseRules
 
 # A name and its image type, with up to three words between (`LM-5 gas meter (Image Type 0C:05)`)
+# (not from a sentence's article, nor across a list's `and`: `The products Pulse Display (Image
+# Type 3D:F5), Ember Touch and Halcyon IHD (Image Type 11:25)`)
 _IMAGE_TYPE_MODEL = regex.compile(
-    rf"(?<![\w-]){_TOKEN}(?:\s(?:{_TOKEN}|[a-z]{{2,12}})){{0,3}}\s{IMAGE_TYPE}")
+    rf"(?<![\w-])(?!(?:The|A|An|This|Our|Your|Its|Their)\s){_TOKEN}"
+    rf"(?:\s(?:{_TOKEN}|(?!(?:and|or|with|by|from|of|the|for)\b)[a-z]{{2,12}})){{0,3}}\s{IMAGE_TYPE}")
 # A name and its model ID (`HT-45 Gas Meter Model ID 0x0E57`): read before the cues, so the
 # cue `Model ID` does not take the number alone
 _MODEL_ID_MODEL = regex.compile(
@@ -72,6 +75,9 @@ def read_prose(
         strength[id(found[-1])] = -1  # the whole of what a `Model ID` cue would give part of
     ends = _units(text)  # where each sentence or list item ends, for the steps below
     if "respectively" in folded:  # `hardware versions 0x0109 and 0x0203 respectively`
+        for value in _listed_products(text, ends, spans, lexicon, taken):
+            found.append(value)
+            strength[id(value)] = -1
         for value, cue, name in _respectively(text, ends, spans, lexicon, cues, hits, taken):
             found.append(value)
             strength[id(value)] = lexicon.cues[name].index(cue)
@@ -151,10 +157,13 @@ def _respectively(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int
     """Versions given for several devices in turn, in a sentence saying `respectively` (`tested
     at hardware versions 0x0109 and 0x0203 respectively, running firmware 5.6.20 and v7.1.25
     respectively`): each value with the number of the device it belongs to (`Value.device`,
-    read by `_by_device` as the devices' order of first mention). Version cues only."""
+    read by `_by_device` as the devices' order of first mention). Version and manufacturer cues
+    (`supplied by A, B and C respectively`); a list of two values or more in such a sentence
+    need not say it itself (`at hardware versions 3.7, 2.1 and 03_01 and with firmware ...
+    respectively`)."""
     found: list[tuple[Value, str, str]] = []
     for cue, name in cues:
-        if name not in VERSION_FIELDS:
+        if name not in (*VERSION_FIELDS, "manufacturer"):
             continue
         grammar = GRAMMARS[name]
         for hit in hits[cue]:
@@ -171,8 +180,7 @@ def _respectively(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int
             while (join := _PAIR_JOIN.match(text, matches[-1].end())) and (
                     after := grammar.match(text, join.end())):
                 matches.append(after)
-            if len(matches) < 2 or not regex.match(r"[\s,]*respectively\b", text[matches[-1].end():],
-                                                   regex.IGNORECASE):
+            if len(matches) < 2:
                 continue
             taken.append((hit.start(), matches[-1].end()))
             for number, match in enumerate(matches):
@@ -180,6 +188,47 @@ def _respectively(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int
                                f"prose cue {cue!r} + {name} grammar, device {number + 1} of "
                                f"{len(matches)} 'respectively'")
                 found.append((dataclasses.replace(value, device=number), cue, name))
+    return found
+
+
+# A product's name in a list: capitalised words or words with a digit, and its image type
+_LISTED_NAME = regex.compile(rf"{_TOKEN}(?:\s{_TOKEN}){{0,3}}(?:\s{IMAGE_TYPE})?")
+
+
+def _listed_products(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int, Segment]],
+                     lexicon: Lexicon, taken: list[tuple[int, int]]) -> list[Value]:
+    """The models of a sentence saying `respectively`, listed after a plural noun (`The
+    products Pulse Display (Image Type 3D:F5), Ember Touch and Halcyon IHD (Image Type
+    11:25), supplied by ... respectively`): each a model, in the devices' order."""
+    nouns = lexicon.prose.plural_products
+    if not nouns:
+        return []
+    found: list[Value] = []
+    pattern = regex.compile(rf"(?i)\b(?:{'|'.join(regex.escape(n) for n in nouns)})\s")
+    for hit in pattern.finditer(text):
+        unit = _unit_of(ends, hit.start())
+        if "respectively" not in text[ends[unit - 1] if unit else 0 : ends[unit]].casefold():
+            continue
+        matches = []
+        position = hit.end()
+        while (name := _LISTED_NAME.match(text, position)) is not None:
+            matches.append(name)
+            join = _PAIR_JOIN.match(text, name.end())
+            if join is None:
+                break
+            position = join.end()
+        # the list ends where the sentence goes on: `, supplied by`, ` have been`
+        if len(matches) < 2 or not regex.match(r",?\s\p{Ll}", text[matches[-1].end():]):
+            continue
+        if any(_overlaps(taken, m.start(), m.end()) or not lexicon.fits("model", m.group())
+               for m in matches):
+            continue
+        for number, match in enumerate(matches):
+            taken.append(match.span())
+            found.append(dataclasses.replace(_value(
+                "model", match.span(), text, spans,
+                f"prose cue {hit.group().strip()!r} + a list of {len(matches)} models, "
+                f"model {number + 1} 'respectively', " + NO_CUE), device=number))
     return found
 
 
