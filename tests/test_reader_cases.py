@@ -1631,3 +1631,67 @@ def test_a_letter_reference_without_the_words_is_no_certificate_id(tmp_path: Pat
     certificate = _read(_drawn(tmp_path, "letter.pdf", items))
     assert certificate.certificate_id == ""
     assert certificate.error is not None
+
+
+def test_a_sentence_listing_products_makers_and_versions_respectively(tmp_path: Path) -> None:
+    """Three products listed after `The products`, their makers after `supplied by`, their
+    hardware in a list without its own `respectively` and their firmware in one with it: each
+    device its own values, in order (born10 probe, letter07). Before: one listing, its model
+    `products Pulse Display (Image Type 3D:F5)`."""
+    certificate = _read(_pdf(tmp_path, [
+        *LETTER_HEAD, "Certificate No. ZSE-20-45281", "Dear Sirs,",
+        "The products Pulse Display (Image Type 3D:F5), Ember Touch and Halcyon IHD (Image Type",
+        "11:25), supplied by Kinsale Grid Devices Ltd (32:DE), Thornbury Instruments UK Ltd",
+        "(BD:A9) and Quayside Smart Devices Ltd (0x26C5) respectively, have been certified at",
+        "hardware versions 3.7, Version 3 Revision 4 and 03_01 and with firmware Application 4.07",
+        "(Stack 3.56), Application 6.20 (Stack 3.90) and 0F:38:1C:2D respectively."]))
+    assert _devices(certificate) == [
+        ("Kinsale Grid Devices Ltd (32:DE)", "Pulse Display (Image Type 3D:F5)", "3.7",
+         "Application 4.07 (Stack 3.56)"),
+        ("Thornbury Instruments UK Ltd (BD:A9)", "Ember Touch", "Version 3 Revision 4",
+         "Application 6.20 (Stack 3.90)"),
+        ("Quayside Smart Devices Ltd (0x26C5)", "Halcyon IHD (Image Type 11:25)", "03_01",
+         "0F:38:1C:2D")]
+
+
+def test_each_device_of_a_letter_keeps_the_maker_named_with_its_code(tmp_path: Path) -> None:
+    """One device's maker opens its sentence with its code, no cue (`Brightwater Metering
+    Systems Ltd (9A:1A) has demonstrated that its ...`), the other's follows `made by`: each
+    keeps its own (born10 probe, letter15). Before: the cue's maker went to both."""
+    certificate = _read(_pdf(tmp_path, [
+        *LETTER_HEAD, "Our ref: ZSE-20-96154", "Dear Sir/Madam,",
+        "Brightwater Metering Systems Ltd (9A:1A) has demonstrated that its In-Home Display",
+        "(IHD), model designation Glance 7 (Image Type 0F:AC), meets the Zigbee Smart Energy",
+        "requirements when operating at hardware version 2.1 and firmware 0x0102A0B3.",
+        "",
+        "In addition, the device Credit Point 5 (Image Type 29:F2), made by Kinsale Grid Devices",
+        "Ltd, was evaluated against the Zigbee Smart Energy 1.4 test specification. The unit under",
+        "test was at hardware Version 2 Revision 2 with firmware 16:87:0A:85 installed."]))
+    assert [(d[0], d[1]) for d in _devices(certificate)] == [
+        ("Brightwater Metering Systems Ltd (9A:1A)", "Glance 7 (Image Type 0F:AC)"),
+        ("Kinsale Grid Devices Ltd", "Credit Point 5 (Image Type 29:F2)")]
+
+
+def test_devices_as_columns_whose_wrapped_models_start_with_label_words(tmp_path: Path) -> None:
+    """A transposed table whose model cells wrap onto `Type 33:CA)` and `Image Type 2A:46`,
+    words that would open a model's label: under the model row they are its values (born10
+    probe, table14). Before: the table ended there, and the labels read one device only."""
+    items = ((71, 720, "Certificate No.: ZSE-19-64724"),
+             (71, 700, "Manufacturer: Thornbury Instruments UK Ltd (23:33)"),
+             (206, 563, "Listing 1"), (301, 563, "Listing 2"), (387, 563, "Listing 3"),
+             (116, 547, "Model Identification"), (206, 547, "Credit Point 5 (Image"),
+             (301, 547, "TopUp Panel 2"), (387, 547, "Vendo PPMID Image"),
+             (206, 535, "Type 33:CA)"), (301, 535, "Image Type 2A:46"), (387, 535, "Type 2C:EA"),
+             (116, 518, "HW Version"), (206, 518, "3.7"), (301, 518, "Version 4 Revision"),
+             (387, 518, "04_06"), (301, 507, "4"),
+             (116, 490, "Firmware Version"), (206, 490, "SMETS2 Application"),
+             (301, 490, "2B:8E:16:0C"), (387, 490, "SMETS2 Application"),
+             (206, 479, "Release 4.76 (Stack"), (387, 479, "Release 1.18 (Stack"),
+             (206, 467, "2.00)"), (387, 467, "2.33)"))
+    certificate = _read(_drawn(tmp_path, "columns.pdf", items, size=9))
+    assert [d[1:] for d in _devices(certificate)] == [
+        ("Credit Point 5 (Image Type 33:CA)", "3.7",
+         "SMETS2 Application Release 4.76 (Stack 2.00)"),
+        ("TopUp Panel 2 Image Type 2A:46", "Version 4 Revision 4", "2B:8E:16:0C"),
+        ("Vendo PPMID Image Type 2C:EA", "04_06", "SMETS2 Application Release 1.18 (Stack 2.33)")]
+    assert {d[0] for d in _devices(certificate)} == {"Thornbury Instruments UK Ltd (23:33)"}

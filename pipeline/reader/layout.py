@@ -142,8 +142,10 @@ def _centred_cells(lines: list[list[Segment]]) -> tuple[list[Segment], _Moved] |
     segment's id: it, the segments on the page it stands for, and how far it moved up."""
     runs: list[list[list[Segment]]] = []
     for above, below in itertools.pairwise(lines):
-        height = min(min(s.height for s in above), min(s.height for s in below))
-        if below[0].top - above[0].top < INTERLEAVED_PITCH * height:
+        # closer than a line's height, in columns apart (lines of one column are a line apart)
+        height = max(s.height for s in (*above, *below))
+        apart = not any(a.x0 < b.x1 and b.x0 < a.x1 for a in above for b in below)
+        if apart and below[0].top - above[0].top < INTERLEAVED_PITCH * height:
             if runs and runs[-1][-1] is above:
                 runs[-1].append(below)
             else:
@@ -231,10 +233,11 @@ def _cells_of(segs: list[Segment]) -> list[list[Segment]]:
     """A run's segments, top to bottom, grouped into cells: each goes under the cell whose
     last line it overlaps and stands close under."""
     cells: list[list[Segment]] = []
+    height = max(s.height for s in segs)  # the run's tallest box: `Name` is lower than `(D6:B1)`
     for seg in segs:
         cell = next((c for c in reversed(cells) if c[-1].x0 < seg.x1 and seg.x0 < c[-1].x1
-                     and -0.5 * seg.height < seg.top - c[-1].bottom
-                     < INTERLEAVED_PITCH * seg.height), None)
+                     and -0.5 * height < seg.top - c[-1].bottom < INTERLEAVED_PITCH * height),
+                    None)
         if cell is None:
             cells.append([seg])
         else:
@@ -696,8 +699,12 @@ def _read_transposed(items: list[list[_Seg]], start: int, table: int, out: list[
         head = line[0]
         values = [i for i in (line[1:] if head.label_only is not None else line)
                   if not _is_leader(i.seg.text)]  # dotted leaders are no device's column
+        # the row's field: its label's, or for a wrapped line the row's above ('Type 33:CA)'
+        # and 'Image Type 2A:46' wrapped under models are values, not labels)
+        field = head.label_only if head.label_only is not None else (
+            rows[-1][0] if rows else None)
         if any(i.hit is not None and not (  # 'Hardware Build 8.1' in the hardware row: a value
-                i.hit.field == head.label_only and i.label_only is None) for i in values) or not all(
+                i.hit.field == field and i.label_only is None) for i in values) or not all(
                 any(abs(i.seg.x0 - x) <= COLUMN_SLACK_PT for x in columns) for i in values):
             break
         if head.label_only is not None:

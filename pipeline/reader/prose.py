@@ -129,12 +129,17 @@ def read_prose(
                                     f"prose {name} grammar, " + NO_CUE))
                 every.append(found[-1])
                 strength[id(found[-1])] = -1
+    # every company named with its code: a letter's devices may each name their maker so
+    # (`Brightwater Metering Systems Ltd (9A:1A) has demonstrated that its In-Home Display ...`
+    # beside `the device X, made by Y`), weaker than any cue
+    coded = _coded_companies(text, spans, lexicon.prose, taken)
+    every.extend(coded)
     if "manufacturer" not in have:
-        company = _coded_company(text, spans, lexicon.prose, taken) or _company(
-            text, spans, lines, lexicon.prose, taken)
+        company = coded[0] if coded else _company(text, spans, lines, lexicon.prose, taken)
         if company is not None:
             found.append(company)
-            every.append(company)
+            if not coded:
+                every.append(company)
     devices = _by_device(every, strength, ends)
     if devices:
         found = [*(v for v in found if v.field not in DEVICE_FIELDS), *devices]
@@ -711,12 +716,13 @@ def _read_inside(value: Value, span: tuple[int, int]) -> bool:
 _ARTICLES = frozenset({"The", "A", "An", "This", "Our", "Your"})
 
 
-def _coded_company(text: str, spans: Sequence[tuple[int, int, Segment]], rules: ProseRules,
-                   taken: list[tuple[int, int]]) -> Value | None:
-    """The first company name followed by its code in brackets (`_CODED_COMPANY`), when no cue
-    gave the manufacturer: a code names a manufacturer as surely as a cue (hand-made letters:
-    `The manufacturer of record is Elster (0x1057)` gave `Elster Metering Ltd` of the address).
-    Not a test house's name, nor `Image Type (02:E3)`."""
+def _coded_companies(text: str, spans: Sequence[tuple[int, int, Segment]], rules: ProseRules,
+                     taken: list[tuple[int, int]]) -> list[Value]:
+    """The company names followed by their code in brackets (`_CODED_COMPANY`) that no cue
+    took: a code names a manufacturer as surely as a cue (hand-made letters: `The manufacturer
+    of record is Elster (0x1057)` gave `Elster Metering Ltd` of the address). Not a test house's
+    name, nor `Image Type (02:E3)`."""
+    found: list[Value] = []
     for match in _CODED_COMPANY.finditer(text):
         start, end = match.span()
         name = match.group()[: match.group().rindex("(")].split()
@@ -727,9 +733,9 @@ def _coded_company(text: str, spans: Sequence[tuple[int, int, Segment]], rules: 
         if len(name) > 1 and name[0] in _ARTICLES:  # 'The Sensus (0x10A2) ...'
             start += len(name[0]) + 1
         taken.append((start, end))
-        return _value("manufacturer", (start, end), text, spans,
-                      "prose company grammar (its code in brackets), " + NO_CUE)
-    return None
+        found.append(_value("manufacturer", (start, end), text, spans,
+                            "prose company grammar (its code in brackets), " + NO_CUE))
+    return found
 
 
 def _overlaps(taken: Sequence[tuple[int, int]], start: int, end: int) -> bool:
