@@ -739,3 +739,47 @@ def test_a_header_printed_white_on_a_dark_band_is_read(tmp_path: Path) -> None:
     assert [(li.model, li.hardware_version, li.firmware_version)
             for li in certificate.listings] == [("Kestrel 3PH E1", "V4 R12", "D9:62:4E:4B"),
                                                 ("Talon CH-5 X2", "Rev C", "15.7.2")]
+
+
+@needs_tesseract
+def test_a_narrow_table_scanned_has_its_cells_split_where_its_columns_start(
+        tmp_path: Path) -> None:
+    """A table of narrow columns scanned at 200 dpi: tesseract's gap between two columns is no
+    wider than between words, so `Firmware / Software` ran into `Hardware` and `(Image Type`
+    into `Release 5.84 (Stack` (born10 probe, table01). Under a header naming device fields,
+    cells split where the words of other lines show a column starts. Running text under no
+    header stays whole."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(51, 780, "Zigbee Smart Energy Certificate")
+    canvas.drawString(51, 760, "Cert. Ref: ZIG37656SE1478")
+    canvas.setFont("Helvetica", 8)
+    for x, y, text in ((55, 540, "No."), (77, 540, "Manufacturer"), (151, 540, "Model"),
+                       (195, 540, "Firmware / Software"), (278, 540, "Hardware"),
+                       (92, 530, "Name"), (137, 530, "Identification"), (217, 530, "Version"),
+                       (281, 520, "Version"),
+                       (55, 506, "1"), (75, 506, "Thornbury"), (136, 506, "TopUp Panel"),
+                       (194, 506, "SMETS2 Application"), (276, 506, "Version 4"),
+                       (75, 496, "Instruments"), (136, 496, "Q (Image Type"),
+                       (194, 496, "Release 5.84 (Stack"), (277, 496, "Revision 6"),
+                       (75, 486, "UK Ltd"), (136, 486, "1F:B6)"), (194, 486, "3.48)")):
+        canvas.drawString(x, y, text)
+    canvas.save()
+    image = pdfium.PdfDocument(buffer.getvalue())[0].render(scale=200 / 72).to_pil().convert("L")
+    path = tmp_path / "narrow.png"
+    image.save(path, dpi=(200, 200))
+    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                                   ExtractLimits())
+    assert certificate.certificate_id == "ZIG37656SE1478"
+    [listing] = certificate.listings
+    assert (listing.manufacturer, listing.hardware_version, listing.firmware_version) == (
+        "Thornbury Instruments UK Ltd", "Version 4 Revision 6",
+        "SMETS2 Application Release 5.84 (Stack 3.48)")
+    assert listing.model.endswith("(Image Type 1F:B6)")

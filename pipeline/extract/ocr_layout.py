@@ -7,8 +7,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from pipeline.models import PageText, Segment, TextSource
-from pipeline.reader.lexicon import default_lexicon
+from pipeline.models import DEVICE_FIELDS, PageText, Segment, TextSource
+from pipeline.reader.lexicon import Lexicon, default_lexicon
 
 OCR_DPI = 200  # measured: 300 dpi read no better on 200-dpi scans and is 1.6x the render cost
 
@@ -133,7 +133,114 @@ def ocr_lines(words: list[OcrWord]) -> list[list[list[OcrWord]]]:
         cells = [c for c in cells if len(cells) == 1 or not _is_junk_cell(c)] or cells[:1]
         if cells:  # a line of specks alone (two lone strokes far apart) is no line
             lines.append(cells)
-    return lines
+    return _split_at_columns(lines)
+
+
+COLUMN_ALIGN_HEIGHTS = 0.5  # word starts this close (in line heights) stand in one column
+COLUMN_MIN_LINES = 3  # ...on this many lines at least, two of them a cell's first word
+COLUMN_GAP_HEIGHTS = 0.7  # a gap this wide before a word at a column's start splits its cell
+
+
+def _split_at_columns(lines: list[list[list[OcrWord]]]) -> list[list[list[OcrWord]]]:
+    """Cells of a narrow table split where its columns start: a gap between columns may be
+    no wider than CELL_GAP_HEIGHTS, so `Firmware / Software` ran into `Hardware` and `(Image
+    Type` into `Release 5.84 (Stack`. Only under a header (a line naming two device fields or
+    more) down to where the table ends: justified running text has wide gaps too. A column
+    starts where the first words of cells on two lines or more, and of words after a gap on
+    COLUMN_MIN_LINES lines in all, stand aligned; a word there after a gap wider than
+    COLUMN_GAP_HEIGHTS starts a cell of its own."""
+    heights = [_line_height([w for c in cells for w in c]) for cells in lines]
+    out = list(lines)
+    for first, end in _table_regions(lines, heights):
+        region = range(first, end)
+        starts: list[tuple[int, int, bool]] = []  # (left, line, a cell's first word)
+        for number in region:
+            for n, cell in enumerate(lines[number]):
+                if n:
+                    starts.append((cell[0].left, number, True))
+                for before, word in zip(cell, cell[1:]):  # noqa: B905 (pairs)
+                    if word.left - before.right > COLUMN_GAP_HEIGHTS * heights[number]:
+                        starts.append((word.left, number, False))
+        height = sorted(heights[n] for n in region)[len(region) // 2]
+        columns = [left for left, _, first_word in starts if first_word and (
+            len({ln for x, ln, _ in starts if abs(x - left) <= COLUMN_ALIGN_HEIGHTS * height})
+            >= COLUMN_MIN_LINES) and len({ln for x, ln, f in starts if f and abs(x - left)
+                                          <= COLUMN_ALIGN_HEIGHTS * height}) >= 2]
+        if not columns:
+            continue
+        for number in region:
+            split: list[list[OcrWord]] = []
+            for cell in lines[number]:
+                split.append([cell[0]])
+                for before, word in zip(cell, cell[1:]):  # noqa: B905 (pairs)
+                    if word.left - before.right > COLUMN_GAP_HEIGHTS * heights[number] and any(
+                            abs(word.left - x) <= COLUMN_ALIGN_HEIGHTS * height for x in columns):
+                        split.append([word])
+                    else:
+                        split[-1].append(word)
+            out[number] = split
+    return out
+
+
+def _header_fields(texts: list[str], lexicon: Lexicon) -> set[str]:
+    """The fields a header line names: its words labels one after another (`No. Manufacturer
+    Model Firmware Software Hardware`), two words or half of them other columns' (`No.`, `Test
+    Report`), none with a digit; else none (a sentence: `hardware version 1.2 and firmware`)."""
+    fields: set[str] = set()
+    unknown = 0
+    n = 0
+    while n < len(texts):
+        hit = lexicon.label_at_start(" ".join(texts[n:]))
+        if hit is None:
+            if any(ch.isdigit() for ch in texts[n]):
+                return set()  # a value: `hardware version 1.2 and firmware ...` is a sentence
+            unknown += any(ch.isalnum() for ch in texts[n])
+            n += 1
+            continue
+        fields.add(hit.field)
+        n += max(len(hit.label.split()), 1)
+    return fields if unknown <= max(2, len(texts) // 2) else set()
+
+
+TABLE_END_GAP_HEIGHTS = 3.0  # a wider gap under a table's line ends it
+WIDE_CELL_SHARE = 0.5  # ...as does a line of one cell this wide a share of the page's text
+
+
+def _table_regions(lines: list[list[list[OcrWord]]], heights: list[int]) -> list[tuple[int, int]]:
+    """(first, end) line ranges of tables: a header naming two device fields or more, or rows
+    each led by a device field's label (devices as columns, two fields or more), and the lines
+    under it to a wide gap or a line of running text (one cell, wide)."""
+    lexicon = default_lexicon()
+    words = [w for cells in lines for c in cells for w in c]
+    if not words:
+        return []
+    width = max(w.right for w in words) - min(w.left for w in words)
+    regions = []
+    number = 0
+    def row_label(cells: list[list[OcrWord]]) -> str | None:  # a transposed table's row
+        hit = lexicon.label_at_start(_cell_text(cells[0])) if len(cells) >= 2 else None
+        return hit.field if hit is not None and hit.field in DEVICE_FIELDS else None
+
+    while number < len(lines):
+        header = len(_header_fields([w.text for c in lines[number] for w in c], lexicon)
+                     & set(DEVICE_FIELDS)) >= 2
+        if not header and row_label(lines[number]) is None:
+            number += 1
+            continue
+        end = number + 1
+        while end < len(lines):
+            cells = lines[end]
+            above = lines[end - 1]
+            gap = min(w.top for c in cells for w in c) - max(
+                w.top + w.height for c in above for w in c)
+            wide = len(cells) == 1 and cells[0][-1].right - cells[0][0].left > WIDE_CELL_SHARE * width
+            if wide or gap > TABLE_END_GAP_HEIGHTS * heights[end]:
+                break
+            end += 1
+        if header or len({row_label(cells) for cells in lines[number:end]} - {None}) >= 2:
+            regions.append((number, end))
+        number = end
+    return regions
 
 
 def _line_height(words: list[OcrWord]) -> int:
