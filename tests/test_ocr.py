@@ -710,7 +710,6 @@ def test_a_header_printed_white_on_a_dark_band_is_read(tmp_path: Path) -> None:
     dark runs out with the words, and no table was found. The band is turned dark on light."""
     import io
 
-    import pypdfium2 as pdfium
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
@@ -731,11 +730,7 @@ def test_a_header_printed_white_on_a_dark_band_is_read(tmp_path: Path) -> None:
         for x, cell in zip(xs, row, strict=True):
             canvas.drawString(x, 680 - 20 * n, cell)
     canvas.save()
-    image = pdfium.PdfDocument(buffer.getvalue())[0].render(scale=200 / 72).to_pil().convert("L")
-    path = tmp_path / "band.png"
-    image.save(path, dpi=(200, 200))
-    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
-                                   ExtractLimits())
+    certificate = _read_as_scan(tmp_path / "band.png", buffer.getvalue())
     assert [(li.model, li.hardware_version, li.firmware_version)
             for li in certificate.listings] == [("Kestrel 3PH E1", "V4 R12", "D9:62:4E:4B"),
                                                 ("Talon CH-5 X2", "Rev C", "15.7.2")]
@@ -751,7 +746,6 @@ def test_a_narrow_table_scanned_has_its_cells_split_where_its_columns_start(
     header stays whole."""
     import io
 
-    import pypdfium2 as pdfium
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
@@ -772,14 +766,20 @@ def test_a_narrow_table_scanned_has_its_cells_split_where_its_columns_start(
                        (75, 486, "UK Ltd"), (136, 486, "1F:B6)"), (194, 486, "3.48)")):
         canvas.drawString(x, y, text)
     canvas.save()
-    image = pdfium.PdfDocument(buffer.getvalue())[0].render(scale=200 / 72).to_pil().convert("L")
-    path = tmp_path / "narrow.png"
-    image.save(path, dpi=(200, 200))
-    certificate = process_document(file_document(str(path), str(path), IngestLimits()), "auto",
-                                   ExtractLimits())
+    certificate = _read_as_scan(tmp_path / "narrow.png", buffer.getvalue())
     assert certificate.certificate_id == "ZIG37656SE1478"
     [listing] = certificate.listings
     assert (listing.manufacturer, listing.hardware_version, listing.firmware_version) == (
         "Thornbury Instruments UK Ltd", "Version 4 Revision 6",
         "SMETS2 Application Release 5.84 (Stack 3.48)")
     assert listing.model.endswith("(Image Type 1F:B6)")
+
+
+def _read_as_scan(path: Path, pdf: bytes) -> Certificate:
+    """The PDF's first page rendered at 200 dpi in grey, saved as an image and read (OCR)."""
+    import pypdfium2 as pdfium
+
+    image = pdfium.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil().convert("L")
+    image.save(path, dpi=(200, 200))
+    return process_document(file_document(str(path), str(path), IngestLimits()), "auto",
+                            ExtractLimits())
