@@ -46,7 +46,8 @@ SPLIT_BRACKETED_HEX = re.compile(rf"(?<=[( ]){_HEXISH}\s{_HEXISH}:{_HEXISH}{{2}}
 BRACKETED_PREFIXED_HEX = re.compile(rf"(?<=\()[0O]x\s?{_HEXISH}{{4}}(?=\))")
 # an image type after its words (`(Image Type OF:D4)` for 0F:D4, a JPEG scan): the words and
 # the bracket are the evidence, with one true digit
-IMAGE_TYPE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\))")
+# (or bare after them: `Beacon Hub 3 Image Type OF:7D`)
+IMAGE_TYPE_HEX = re.compile(rf"(?<=Image Type\s){_HEXISH}{{2}}:{_HEXISH}{{2}}(?=\)|(?![\w|:]))")
 # `Rey 4` for Rev 4 (a JPEG scan): before a number or a board letter
 REV_MISREAD = re.compile(r"\bRey\.?\s?[0-9A-Z]\b")
 UNDERSCORE_HEX = re.compile(rf"(?<![\w|]){_HEXISH}{{2}}\s?_\s?{_HEXISH}{{2}}(?![\w|])")
@@ -150,7 +151,8 @@ def _evidence_enough(token: str, pattern: re.Pattern[str]) -> bool:
         return any(ch.isdigit() for ch in token)
     if pattern is MIXED_COLON_HEX:
         return token.count(":") >= 2 and sum(ch.isdigit() for ch in token) >= 2
-    if pattern in (BRACKETED_HEX, IMAGE_TYPE_HEX):  # one true digit, with the brackets
+    if pattern in (BRACKETED_HEX, IMAGE_TYPE_HEX):  # one true digit, after the brackets or
+        # the words (`OF:AC` may be DF:AC read badly: left as read)
         return any(ch.isdigit() for ch in token)
     if sum(ch.isdigit() for ch in token) >= 2:
         return True

@@ -210,6 +210,9 @@ def test_missing_tesseract_names_the_install_command(tmp_path: Path,
     ("manufacturer", "Oxford (OxABCD)", "Oxford (OxABCD)", False),  # no true digit
     ("hardware_version", "Rey 4", "Rev 4", True),
     ("model", "NM-3000 (Image Type OF:D4)", "NM-3000 (Image Type 0F:D4)", True),
+    # ...bare after its words (born10 probe scans)
+    ("model", "Beacon Hub 3 Image Type OF:7D", "Beacon Hub 3 Image Type 0F:7D", True),
+    ("model", "Beacon Hub 3 Image Type OF:7DA", "Beacon Hub 3 Image Type OF:7DA", False),
     ("model", "NM-3000 (Image Type OF:DA)", "NM-3000 (Image Type OF:DA)", False),  # no digit
     ("hardware_version", "Reynolds 4", "Reynolds 4", False),
     # a 150-dpi JPEG scan (DEVELOPMENT scan-poor, seed 71): the 0 of 0x read twice
