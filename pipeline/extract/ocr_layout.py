@@ -215,12 +215,13 @@ def _table_regions(lines: list[list[list[OcrWord]]], heights: list[int]) -> list
     if not words:
         return []
     width = max(w.right for w in words) - min(w.left for w in words)
-    regions = []
-    number = 0
+
     def row_label(cells: list[list[OcrWord]]) -> str | None:  # a transposed table's row
         hit = lexicon.label_at_start(_cell_text(cells[0])) if len(cells) >= 2 else None
         return hit.field if hit is not None and hit.field in DEVICE_FIELDS else None
 
+    regions = []
+    number = 0
     while number < len(lines):
         header = len(_header_fields([w.text for c in lines[number] for w in c], lexicon)
                      & set(DEVICE_FIELDS)) >= 2

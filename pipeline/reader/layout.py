@@ -142,10 +142,11 @@ def _centred_cells(lines: list[list[Segment]]) -> tuple[list[Segment], _Moved] |
     segment's id: it, the segments on the page it stands for, and how far it moved up."""
     runs: list[list[list[Segment]]] = []
     for above, below in itertools.pairwise(lines):
-        # closer than a line's height, in columns apart (lines of one column are a line apart)
+        # closer than a line's height, in columns apart (lines of one column are a line apart);
+        # the pitch first, as most pages have no such lines
         height = max(s.height for s in (*above, *below))
-        apart = not any(a.x0 < b.x1 and b.x0 < a.x1 for a in above for b in below)
-        if apart and below[0].top - above[0].top < INTERLEAVED_PITCH * height:
+        if below[0].top - above[0].top < INTERLEAVED_PITCH * height and not any(
+                a.x0 < b.x1 and b.x0 < a.x1 for a in above for b in below):
             if runs and runs[-1][-1] is above:
                 runs[-1].append(below)
             else:
@@ -314,7 +315,6 @@ def _accepted_label(text: str, lexicon: Lexicon) -> LabelHit | None:
             lexicon.fits(hit.field, _clean(rest.split()[0]))):
         return hit  # 'Zertifikatsnummer ZSE-20-88979 — Ausstellungsdatum ...': an ID's shape
     return None
-
 
 
 def _colon_after(text: str, hit: LabelHit) -> bool:

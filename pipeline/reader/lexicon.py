@@ -319,19 +319,26 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     )
 
 
-def _layout(path: Path, entry: object) -> LayoutRules:
-    keys = ("bare_certificate_labels", "sentence_words", "type_headers", "image_type_headers",
-            "versions_headers")
+def _string_lists(path: Path, section: str, entry: object, keys: Sequence[str], items: str
+                  ) -> dict[str, tuple[str, ...]]:
+    """A section of lists of strings: each of `keys` (missing ones empty), no other key."""
     if not isinstance(entry, dict):
-        raise _schema(path, "[layout] must be a table")
+        raise _schema(path, f"[{section}] must be a table")
     if unknown := sorted(set(entry) - set(keys)):
-        raise _schema(path, f"[layout] has unknown keys {unknown}")
+        raise _schema(path, f"[{section}] has unknown keys {unknown}")
     lists: dict[str, tuple[str, ...]] = {}
     for key in keys:
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise _schema(path, f"[layout] {key} must be a list of words")
+            raise _schema(path, f"[{section}] {key} must be a list of {items}")
         lists[key] = tuple(value)
+    return lists
+
+
+def _layout(path: Path, entry: object) -> LayoutRules:
+    lists = _string_lists(path, "layout", entry, (
+        "bare_certificate_labels", "sentence_words", "type_headers", "image_type_headers",
+        "versions_headers"), "words")
     return LayoutRules(
         bare_certificate_labels=frozenset(norm_word(w) for w in lists["bare_certificate_labels"]),
         sentence_words=lists["sentence_words"],
@@ -346,18 +353,8 @@ _DOCUMENT_KEYS = ("not_a_certificate", "letter_reference_labels", "reference_is_
 
 def _documents(path: Path, entry: object) -> dict[str, tuple[str, ...]]:
     """[documents]: each key's phrases, spaces folded."""
-    if not isinstance(entry, dict):
-        raise _schema(path, "[documents] must be a table")
-    if unknown := sorted(set(entry) - set(_DOCUMENT_KEYS)):
-        raise _schema(path, f"[documents] has unknown keys {unknown}")
-    out: dict[str, tuple[str, ...]] = {}
-    for key in _DOCUMENT_KEYS:
-        phrases = entry.get(key, [])
-        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip()
-                                                    for p in phrases):
-            raise _schema(path, f"[documents] {key} must be a list of phrases")
-        out[key] = tuple(" ".join(p.split()) for p in phrases)
-    return out
+    lists = _string_lists(path, "documents", entry, _DOCUMENT_KEYS, "phrases")
+    return {key: tuple(" ".join(p.split()) for p in phrases) for key, phrases in lists.items()}
 
 
 def _prose(path: Path, entry: object) -> ProseRules:

@@ -252,8 +252,11 @@ _PRODUCT = regex.compile(
     r"(?:\s\p{Lu}[\p{L}\-]*(?![\w.]*\d)){0,3}" + rf"(?:\s{IMAGE_TYPE})?")
 
 
-# A list item's bullet: the name right after it opens the item (`• GX-874, manufactured by`)
-_ITEM_START = r"(?<=(?:^|\s)[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u2013*\-]\s)"
+# A list item's bullet (`• GX-874, manufactured by`): it starts an item in `_flatten`, and the
+# name right after it opens the item in `_named_products`
+_BULLETS = r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u2013*\-]"
+_BULLET = regex.compile(rf"{_BULLETS}(?:\s|$)")
+_ITEM_START = rf"(?<=(?:^|\s){_BULLETS}\s)"
 
 
 def _named_products(text: str, ends: Sequence[int], spans: Sequence[tuple[int, int, Segment]],
@@ -852,8 +855,7 @@ def _flatten(lines: Sequence[Sequence[Segment]]) -> tuple[str, list[tuple[int, i
     return " ".join(parts), spans
 
 
-_BULLET = regex.compile(r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u2013*\-](?:\s|$)")
-ITEM_INDENT_SLACK_PT = 3.0
+ITEM_INDENT_SLACK_PT = 3.0  # a line starting this far left of an item's text ends the item
 
 
 def _ends_paragraph(line: Sequence[Segment], following: Sequence[Segment], left: float,
